@@ -1,0 +1,62 @@
+"""``kspec`` subcommands. ``kspec --help`` lists them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kspec",
+        description="An executable specification of Kubernetes' main components and its conformance suite. "
+        "Run the suite with: pytest --pyargs conformance --impl NAME (or tox -e conformance -- --impl NAME).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    requirements = commands.add_parser(
+        "requirements", help="print the requirement registry as Markdown, or write/check docs/requirements.md"
+    )
+    mode = requirements.add_mutually_exclusive_group()
+    mode.add_argument("--write", metavar="PATH", type=Path, help="write the Markdown to PATH")
+    mode.add_argument("--check", metavar="PATH", type=Path, help="exit 1 if PATH differs from the registry")
+    requirements.set_defaults(run=_requirements)
+
+    implementations = commands.add_parser(
+        "implementations", help="list the implementations --impl can name without a path"
+    )
+    implementations.set_defaults(run=_implementations)
+
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return int(args.run(args))
+
+
+def _requirements(args: argparse.Namespace) -> int:
+    from spec.requirements import load_all, render_markdown
+
+    text = render_markdown(load_all())
+    if args.write:
+        args.write.write_text(text, encoding="utf-8")
+        print(f"wrote {args.write} ({len(load_all())} requirements)")
+        return 0
+    if args.check:
+        current = args.check.read_text(encoding="utf-8") if args.check.exists() else ""
+        if current != text:
+            print(f"{args.check} is stale: run 'kspec requirements --write {args.check}'", file=sys.stderr)
+            return 1
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+def _implementations(args: argparse.Namespace) -> int:
+    from conformance.adapters.loading import known_implementations
+
+    for name, target in known_implementations().items():
+        print(f"{name}\t{target}")
+    return 0
