@@ -1,0 +1,1 @@
+"""Hypothesis strategies the suite's state machines draw from."""
