@@ -1,0 +1,1 @@
+"""Conformance suite of the ``register`` component (the first end-to-end slice)."""

@@ -1,0 +1,22 @@
+"""The reference implementation, as the suite loads it (``--impl reference``,
+entry point ``kspec.implementations``). Each issue that lands a component
+registers its provider here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from impl.register.adapter import SimulatedRegisterProvider
+
+
+@dataclass(frozen=True)
+class ReferenceImplementation:
+    name: str = "reference"
+    description: str = "kspec's reference implementation, run in the deterministic simulator"
+    components: Mapping[str, Any] = field(default_factory=lambda: {"register": SimulatedRegisterProvider()})
+
+
+def implementation() -> ReferenceImplementation:
+    return ReferenceImplementation()
