@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from conformance.violation import violated_requirements
 from spec.requirements import COMPONENTS, load_all
 
 _NOT_APPLICABLE = "not applicable: "
+# Every collector asks; walking the spec package once per run is enough.
+_declared_requirements = functools.cache(load_all)
 _session_key = pytest.StashKey["_KspecSession"]()
 
 
@@ -98,7 +101,7 @@ class _KspecSession:
             implementation=self.implementation.name,
             profile=self.profile,
             tests=sorted(self.results.values(), key=lambda t: t.nodeid),
-            requirements=load_all(),
+            requirements=_declared_requirements(),
         )
         directory = Path(self.config.getoption("--kspec-report-dir") or self.config.rootpath / "reports")
         json_path, md_path = report.write(directory)
@@ -165,7 +168,7 @@ def pytest_make_collect_report(
     report = yield
     if report.outcome != "passed":
         return report
-    known = load_all()
+    known = _declared_requirements()
     problems = []
     for node in report.result:
         if not isinstance(node, pytest.Item):

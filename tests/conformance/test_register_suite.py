@@ -5,7 +5,7 @@ of the requirement that bug breaks (and pass the reference core)."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.register.machine import machine_for
@@ -13,7 +13,10 @@ from conformance.violation import violated_requirements
 from impl.register.adapter import SimulatedRegisterProvider
 from impl.register.core import COMMIT_KEY, LOG_KEY, Append, AppendAck, Output, RegisterCore, Write
 
+# No shrinking: these tests ask only whether a violation is found, and
+# shrinking a failing run costs far more than finding it.
 HUNT = settings(
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     max_examples=300,
     stateful_step_count=40,
     derandomize=True,
