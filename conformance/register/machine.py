@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, rule
 
-from conformance.adapters.faults import Faults, MessageFaults
 from conformance.adapters.register import RegisterCluster, RegisterProvider
+from conformance.nemesis import NemesisMachine
 from conformance.strategies.entropy import entropies
 from conformance.violation import require
 from spec.register import (
@@ -33,7 +33,9 @@ CLUSTER_SIZES = (1, 3, 5)
 TIMELINE_EVENTS = 80
 
 
-class RegisterMachine(RuleBasedStateMachine):
+class RegisterMachine(NemesisMachine):
+    """Client rules here; fault rules inherited from ``NemesisMachine``."""
+
     provider: RegisterProvider  # set by ``machine_for``
 
     def __init__(self) -> None:
@@ -41,22 +43,12 @@ class RegisterMachine(RuleBasedStateMachine):
         self.cluster: RegisterCluster | None = None
         self.model = RegisterModel()
         self.next_value = 1
-        self.crashed: set[str] = set()
-        self.paused: set[str] = set()
-        self.partitioned = False
 
     # -- set-up -----------------------------------------------------------
 
     @initialize(size=st.sampled_from(CLUSTER_SIZES), entropy=entropies())
     def start(self, size: int, entropy: Any) -> None:
         self.cluster = self.provider.new_cluster(size=size, entropy=entropy)
-
-    @property
-    def faults(self) -> Faults | None:
-        return self.cluster if isinstance(self.cluster, Faults) else None
-
-    def members(self) -> tuple[str, ...]:
-        return self.faults.members() if self.faults else ()
 
     # -- client operations ------------------------------------------------
 
@@ -91,76 +83,6 @@ class RegisterMachine(RuleBasedStateMachine):
         assert self.cluster is not None
         self.cluster.advance(milliseconds * 1_000_000)
 
-    # -- faults (only if the adapter supports them) -----------------------
-
-    @precondition(lambda self: self.faults is not None)
-    @rule(data=st.data())
-    def crash(self, data: st.DataObject) -> None:
-        up = [m for m in self.members() if m not in self.crashed]
-        if not up:
-            return
-        member = data.draw(st.sampled_from(up), label="crash")
-        assert self.faults is not None
-        self.faults.crash(member)
-        self.crashed.add(member)
-        self.paused.discard(member)
-
-    @precondition(lambda self: bool(self.crashed))
-    @rule(data=st.data())
-    def restart(self, data: st.DataObject) -> None:
-        member = data.draw(st.sampled_from(sorted(self.crashed)), label="restart")
-        assert self.faults is not None
-        self.faults.restart(member)
-        self.crashed.discard(member)
-
-    @precondition(lambda self: self.faults is not None)
-    @rule(data=st.data())
-    def pause(self, data: st.DataObject) -> None:
-        running = [m for m in self.members() if m not in self.crashed and m not in self.paused]
-        if not running:
-            return
-        member = data.draw(st.sampled_from(running), label="pause")
-        assert self.faults is not None
-        self.faults.pause(member)
-        self.paused.add(member)
-
-    @precondition(lambda self: bool(self.paused))
-    @rule(data=st.data())
-    def resume(self, data: st.DataObject) -> None:
-        member = data.draw(st.sampled_from(sorted(self.paused)), label="resume")
-        assert self.faults is not None
-        self.faults.resume(member)
-        self.paused.discard(member)
-
-    @precondition(lambda self: self.faults is not None and len(self.members()) > 1)
-    @rule(data=st.data())
-    def partition(self, data: st.DataObject) -> None:
-        members = list(self.members())
-        side = data.draw(
-            st.lists(st.sampled_from(members), min_size=1, max_size=len(members) - 1, unique=True)
-        )
-        rest = [m for m in members if m not in side]
-        assert self.faults is not None
-        self.faults.partition([side, rest])
-        self.partitioned = True
-
-    @precondition(lambda self: self.partitioned)
-    @rule()
-    def heal(self) -> None:
-        assert self.faults is not None
-        self.faults.heal()
-        self.partitioned = False
-
-    @precondition(lambda self: isinstance(self.cluster, MessageFaults))
-    @rule(
-        drop=st.sampled_from([0.0, 0.05, 0.3]),
-        duplicate=st.sampled_from([0.0, 0.05, 0.3]),
-        reorder=st.sampled_from([0.0, 0.1, 0.5]),
-    )
-    def message_chaos(self, drop: float, duplicate: float, reorder: float) -> None:
-        assert isinstance(self.cluster, MessageFaults)
-        self.cluster.set_message_faults(drop_rate=drop, duplicate_rate=duplicate, reorder_rate=reorder)
-
     # -- safety after every step, liveness at the end ----------------------
 
     @invariant()
@@ -184,16 +106,7 @@ class RegisterMachine(RuleBasedStateMachine):
 
     def _liveness_phase(self) -> None:
         assert self.cluster is not None
-        if isinstance(self.cluster, MessageFaults):
-            self.cluster.set_message_faults(drop_rate=0.0, duplicate_rate=0.0, reorder_rate=0.0)
-        if self.faults is not None:
-            self.faults.heal()
-            for member in sorted(self.crashed):
-                self.faults.restart(member)
-            for member in sorted(self.paused):
-                self.faults.resume(member)
-        self.crashed.clear()
-        self.paused.clear()
+        self.stop_faults()
         self.cluster.advance(self.provider.convergence_time_ns)
         applied = self.cluster.applied()
         require(
@@ -206,11 +119,7 @@ class RegisterMachine(RuleBasedStateMachine):
         )
 
     def _explain(self, detail: str) -> str:
-        timeline = getattr(self.cluster, "timeline", None)
-        text = detail
-        if callable(timeline):
-            text += f"\nlast {TIMELINE_EVENTS} simulator events:\n{timeline(TIMELINE_EVENTS)}"
-        return text
+        return detail + self.timeline(TIMELINE_EVENTS)
 
 
 def machine_for(provider: RegisterProvider) -> type[RegisterMachine]:

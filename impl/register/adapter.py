@@ -15,6 +15,7 @@ from typing import Any
 
 from impl.register.core import Output, Read, ReadOk, RegisterCore, Write, WriteOk
 from impl.sim import Context, NetworkConfig, Simulation
+from impl.sim.harness import SimulatedFaults, ask
 from spec.register import ReadOutcome, WriteOutcome
 
 CLIENT = "client"
@@ -64,7 +65,9 @@ class RegisterProcess:
             ctx.send(dst, message)
 
 
-class SimulatedRegisterCluster:
+class SimulatedRegisterCluster(SimulatedFaults):
+    """The ``register`` contract here; ``faults``, message chaos and the timeline from ``SimulatedFaults``."""
+
     def __init__(
         self, size: int, entropy: Any, *, client_timeout_ns: int, tick_ns: int, core_class: type[RegisterCore]
     ) -> None:
@@ -114,61 +117,17 @@ class SimulatedRegisterCluster:
     def close(self) -> None:
         self._processes.clear()
 
-    def timeline(self, last: int) -> str:
-        return self.simulation.trace.render(last=last)
-
-    # -- the faults contract --------------------------------------------------
-
-    def members(self) -> tuple[str, ...]:
-        return self._members
-
-    def crash(self, member: str) -> None:
-        self.simulation.crash(member)
-
-    def restart(self, member: str) -> None:
-        self.simulation.restart(member)
-
-    def pause(self, member: str) -> None:
-        self.simulation.pause(member)
-
-    def resume(self, member: str) -> None:
-        self.simulation.resume(member)
-
-    def partition(self, groups: Sequence[Sequence[str]]) -> None:
-        self.simulation.partition(*groups)
-
-    def heal(self) -> None:
-        self.simulation.heal()
-
-    def set_message_faults(self, *, drop_rate: float, duplicate_rate: float, reorder_rate: float) -> None:
-        network = self.simulation.network
-        self.simulation.network = NetworkConfig(
-            min_latency_ns=network.min_latency_ns,
-            max_latency_ns=network.max_latency_ns,
-            drop_rate=drop_rate,
-            duplicate_rate=duplicate_rate,
-            reorder_rate=reorder_rate,
-        )
-
-    # -------------------------------------------------------------------------
-
     def _request(self, make: Callable[[int], Any], reply_type: type) -> Any:
         """Send one request to the leader; its answer, or None after the client timeout."""
         request_id, self._next_request = self._next_request, self._next_request + 1
-        mailbox = self.simulation.mailbox(CLIENT)
-        mailbox.take()  # answers to earlier, timed-out requests are stale now
-        self.simulation.send_external(CLIENT, self.leader, make(request_id))
-        answer: list[Any] = []
-
-        def answered() -> bool:
-            for envelope in mailbox.take():
-                reply = envelope.payload
-                if isinstance(reply, reply_type) and getattr(reply, "request_id", None) == request_id:
-                    answer.append(reply)
-            return bool(answer)
-
-        self.simulation.run_until(answered, timeout_ns=self.client_timeout_ns)
-        return answer[0] if answer else None
+        return ask(
+            self.simulation,
+            CLIENT,
+            self.leader,
+            make(request_id),
+            is_answer=lambda m: isinstance(m, reply_type) and getattr(m, "request_id", None) == request_id,
+            timeout_ns=self.client_timeout_ns,
+        )
 
 
 @dataclass
