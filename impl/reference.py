@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
 
 
@@ -15,7 +16,12 @@ from impl.register.adapter import SimulatedRegisterProvider
 class ReferenceImplementation:
     name: str = "reference"
     description: str = "kspec's reference implementation, run in the deterministic simulator"
-    components: Mapping[str, Any] = field(default_factory=lambda: {"register": SimulatedRegisterProvider()})
+    components: Mapping[str, Any] = field(
+        default_factory=lambda: {
+            "register": SimulatedRegisterProvider(),
+            "consensus": SimulatedRaftProvider(),
+        }
+    )
 
 
 def implementation() -> ReferenceImplementation:

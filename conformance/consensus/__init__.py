@@ -1,0 +1,1 @@
+"""The consensus suite: the Raft requirements of spec/raft.py against ``--impl``'s ``consensus`` component."""

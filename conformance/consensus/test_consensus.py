@@ -1,0 +1,41 @@
+"""The consensus suite: the stateful machine against ``--impl``'s consensus component.
+
+Two tests, one per family of requirements, so the report says exactly what
+was checked: the first needs only what every member reports (term, role,
+commit index, applied entries) and ends with the liveness phase; the second
+needs the members' logs and is not applicable to an implementation that does
+not expose them. Both run clusters of 1, 3 and 5 members.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance.adapters import Implementation
+from conformance.consensus.machine import machine_for
+
+pytestmark = pytest.mark.component("consensus")
+
+
+@pytest.mark.requirement(
+    "RAFT-ELECTION-SAFETY",
+    "RAFT-STATE-MACHINE-SAFETY",
+    "RAFT-COMMIT-MONOTONIC",
+    "RAFT-APPLY-COMMITTED",
+    "RAFT-PROPOSAL-OUTCOME",
+    "RAFT-LIVENESS",
+)
+def test_consensus_safety_and_liveness_under_faults(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    run_state_machine_as_test(machine_for(provider, families=frozenset({"status", "liveness"})))
+
+
+@pytest.mark.requirement("RAFT-LEADER-APPEND-ONLY", "RAFT-LOG-MATCHING", "RAFT-LEADER-COMPLETENESS")
+def test_consensus_logs_under_faults(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    if not getattr(provider, "exposes_logs", False):  # not saying so counts as not exposing them
+        pytest.skip(
+            f"not applicable: implementation {kspec_implementation.name!r} does not expose its members' logs"
+        )
+    run_state_machine_as_test(machine_for(provider, families=frozenset({"log"})))

@@ -1,0 +1,673 @@
+"""A sans-IO Raft node in the etcd-io/raft style: ``step``, ``tick``, ``ready``, ``advance``.
+
+The node never touches a clock, a socket, a disk or the global ``random``:
+the driver feeds it messages (``step``) and logical clock ticks (``tick``),
+asks it what to do (``ready``), does it in order -- persist the hard state and
+entries and sync, then send the messages, then apply the committed entries --
+and acknowledges with ``advance``. Randomized election timeouts come from a
+``Randomness`` the driver supplies (the simulator passes its ``Entropy``).
+Sources: the Raft paper (Ongaro & Ousterhout, figure 2 and sections 5, 8,
+9.6 of the dissertation for PreVote), ongardie/raft.tla (one method per
+action: ``_campaign`` is Timeout + RequestVote, ``_become_leader`` is
+BecomeLeader, ``propose`` is ClientRequest, ``_maybe_commit`` is
+AdvanceCommitIndex, ``_send_append`` is AppendEntries, ``step`` is Receive)
+and etcd-io/raft's raft.go (PreVote, CheckQuorum and the lease that makes a
+member ignore vote requests while it hears from a leader, the conflict hint
+for fast back-off, the empty entry a new leader appends).
+
+Choices, and why:
+
+- Persist before send, always. A vote, a term and appended entries reach the
+  disk (with ``sync``) before any message that depends on them leaves; etcd
+  lets a leader write its own log in parallel with sending (dissertation
+  10.2.1), a refinement this node does not need.
+- ``HardState`` holds term, vote AND commit index, as etcd's does: the commit
+  index then survives a restart, so a restarted member re-applies its
+  committed prefix at once instead of waiting for a leader (the paper keeps
+  commitIndex volatile; both are correct).
+- A new leader appends an entry with no command (``config.noop_on_election``,
+  on by default as in etcd): its term then has an entry to commit, which
+  commits everything before it (section 8; figure 8's fix in practice). The
+  option exists because, with it on and unbounded appends, a node that
+  commits by counting older-term replicas (the figure 8 bug) is
+  indistinguishable from a correct one: every match index a leader learns in
+  its term is at least its no-op's index. The project's bug hunts
+  (tests/raft/test_suite_catches_bugs.py) turn it off, as the paper's figure 2
+  does not have it.
+- Appends are pipelined optimistically (etcd's replicate state): after sending
+  entries the leader assumes they arrive; a rejection carries a hint and the
+  leader backs off to it. Heartbeats are appends of whatever follows
+  ``next``, usually nothing, so they also repair lost appends.
+- A candidate re-sends its vote requests to members that have not answered
+  every heartbeat interval (raft.tla lets RequestVote fire any time for a
+  member not yet heard from); etcd waits for the next election instead. It
+  makes elections survive message loss.
+- Commands are opaque values; None is reserved for the no-op.
+
+What is not here (later slices): snapshots and log compaction, membership
+changes, ReadIndex, leadership transfer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from spec.raft import LogEntry, MemberStatus, Role, quorum
+
+
+class Randomness(Protocol):
+    """Where the node's randomized election timeout comes from (``spec.entropy.Entropy`` fits)."""
+
+    def randint(self, a: int, b: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class RaftConfig:
+    """Timing in ticks (the driver decides how long a tick is) and the optional behaviours."""
+
+    #: The election timeout is drawn from [election_ticks, 2 * election_ticks - 1] (etcd).
+    election_ticks: int = 10
+    heartbeat_ticks: int = 2
+    pre_vote: bool = True
+    check_quorum: bool = True
+    #: Entries per AppendEntries message (etcd's MaxSizePerMsg, counted in entries).
+    max_entries_per_append: int = 64
+    noop_on_election: bool = True
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_ticks < 1 or self.election_ticks <= self.heartbeat_ticks:
+            raise ValueError(
+                f"need 1 <= heartbeat_ticks < election_ticks, got {self.heartbeat_ticks} and "
+                f"{self.election_ticks}"
+            )
+        if self.max_entries_per_append < 1:
+            raise ValueError(f"max_entries_per_append must be >= 1, got {self.max_entries_per_append}")
+
+
+# -- messages ------------------------------------------------------------------
+#
+# Each carries its sender and destination (the driver sends ``m`` to ``m.dst``)
+# and a compact repr for the simulator's trace.
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRequest:
+    """RequestVote (figure 2), or a PreVote when ``pre_vote`` (term is then the term it would campaign in)."""
+
+    term: int
+    src: str
+    dst: str
+    last_index: int
+    last_term: int
+    pre_vote: bool = False
+
+    def __repr__(self) -> str:
+        kind = "PreVote" if self.pre_vote else "Vote"
+        return f"{kind}(t{self.term} last={self.last_index}/t{self.last_term})"
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResponse:
+    term: int
+    src: str
+    dst: str
+    granted: bool
+    pre_vote: bool = False
+
+    def __repr__(self) -> str:
+        kind = "PreVoteResp" if self.pre_vote else "VoteResp"
+        return f"{kind}(t{self.term} {'granted' if self.granted else 'rejected'})"
+
+
+@dataclass(frozen=True, slots=True)
+class AppendEntries:
+    term: int
+    src: str
+    dst: str
+    prev_index: int
+    prev_term: int
+    entries: tuple[LogEntry, ...]
+    commit: int
+
+    def __repr__(self) -> str:
+        return (
+            f"App(t{self.term} prev={self.prev_index}/t{self.prev_term} "
+            f"{list(self.entries)} commit={self.commit})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResponse:
+    """``success``: ``index`` is the follower's match index. Otherwise ``index`` is
+    the rejected ``prev_index`` and (``hint_index``, ``hint_term``) the follower's
+    last entry that may still match (etcd's reject hint)."""
+
+    term: int
+    src: str
+    dst: str
+    success: bool
+    index: int
+    hint_index: int = 0
+    hint_term: int = 0
+
+    def __repr__(self) -> str:
+        if self.success:
+            return f"AppResp(t{self.term} ok match={self.index})"
+        return f"AppResp(t{self.term} reject {self.index} hint={self.hint_index}/t{self.hint_term})"
+
+
+Message = VoteRequest | VoteResponse | AppendEntries | AppendResponse
+
+
+# -- what goes in and out ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HardState:
+    """What must be on disk before any message that depends on it is sent."""
+
+    term: int = 0
+    vote: str | None = None
+    commit: int = 0
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a restarting node reads back from its disk."""
+
+    hard_state: HardState = HardState()
+    entries: tuple[LogEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What the driver must do, in this order, then call ``advance(ready)``.
+
+    1. Persist ``hard_state`` (if not None) and, if ``entries_from`` is not
+       None, replace every stored entry with index >= ``entries_from`` by
+       ``entries`` (a conflict truncates the tail). Sync.
+    2. Send ``messages`` (each to its ``dst``).
+    3. Apply ``committed_entries`` in order.
+    """
+
+    hard_state: HardState | None
+    entries_from: int | None
+    entries: tuple[LogEntry, ...]
+    messages: tuple[Message, ...]
+    committed_entries: tuple[LogEntry, ...]
+
+    @property
+    def must_sync(self) -> bool:
+        return self.hard_state is not None or self.entries_from is not None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """``propose`` appended the command at ``index`` in ``term``; it may still be lost."""
+
+    index: int
+    term: int
+
+
+@dataclass(frozen=True)
+class NotLeader:
+    """``propose`` refused: this member is not the leader. ``leader`` is whom it follows, if known."""
+
+    leader: str | None
+
+
+@dataclass
+class Progress:
+    """The leader's view of one follower (figure 2's nextIndex and matchIndex)."""
+
+    next: int
+    match: int = 0
+    #: Heard from in the current CheckQuorum interval (etcd's RecentActive).
+    recent_active: bool = False
+
+
+# -- the node ------------------------------------------------------------------
+
+
+@dataclass
+class RaftNode:
+    """One member. Build it with ``RaftNode.start``; drive it with step/tick/ready/advance."""
+
+    id: str
+    members: tuple[str, ...]
+    config: RaftConfig
+    randomness: Randomness
+    # Persistent state (figure 2).
+    term: int = 0
+    vote: str | None = None
+    log: list[LogEntry] = field(default_factory=list)
+    # Volatile state.
+    commit: int = 0
+    applied: int = 0
+    role: Role = "follower"
+    leader: str | None = None
+    election_elapsed: int = 0
+    heartbeat_elapsed: int = 0
+    randomized_timeout: int = 0
+    votes: dict[str, bool] = field(default_factory=dict)
+    progress: dict[str, Progress] = field(default_factory=dict)
+    # What the driver has not been given yet.
+    _messages: list[Message] = field(default_factory=list)
+    _unstable_from: int | None = None
+    _persisted: HardState = HardState()
+
+    @classmethod
+    def start(
+        cls,
+        id: str,
+        members: Sequence[str],
+        config: RaftConfig,
+        randomness: Randomness,
+        stored: Stored | None = None,
+        *,
+        applied: int = 0,
+    ) -> RaftNode:
+        """A node as it comes up: from ``stored`` after a restart, empty the first time.
+
+        ``applied`` is how far the driver's state machine already is (0 when it
+        is rebuilt by re-applying, as the simulator's is).
+        """
+        if id not in members:
+            raise ValueError(f"{id!r} is not one of the members {tuple(members)}")
+        stored = stored or Stored()
+        hs = stored.hard_state
+        for position, entry in enumerate(stored.entries, start=1):
+            if entry.index != position:
+                raise ValueError(f"stored log is not contiguous from 1: {entry!r} at position {position}")
+        node = cls(
+            id=id,
+            members=tuple(sorted(members)),
+            config=config,
+            randomness=randomness,
+            term=hs.term,
+            vote=hs.vote,
+            log=list(stored.entries),
+            commit=min(hs.commit, len(stored.entries)),
+            applied=applied,
+        )
+        node._persisted = hs
+        node._reset_election_timer()
+        return node
+
+    # -- the log -----------------------------------------------------------
+
+    @property
+    def last_index(self) -> int:
+        return len(self.log)
+
+    def term_at(self, index: int) -> int:
+        """The term of the entry at ``index``; 0 for index 0 (before the first entry) or past the end."""
+        if 1 <= index <= len(self.log):
+            return self.log[index - 1].term
+        return 0
+
+    @property
+    def last_term(self) -> int:
+        return self.term_at(self.last_index)
+
+    def _append(self, entry: LogEntry) -> None:
+        self.log.append(entry)
+        self._mark_unstable(entry.index)
+
+    def _truncate_from(self, index: int) -> None:
+        del self.log[index - 1 :]
+        self._mark_unstable(index)
+
+    def _mark_unstable(self, index: int) -> None:
+        if self._unstable_from is None or index < self._unstable_from:
+            self._unstable_from = index
+
+    def _log_is_up_to_date(self, last_index: int, last_term: int) -> bool:
+        """Section 5.4.1: the candidate's log is at least as up-to-date as ours."""
+        return last_term > self.last_term or (last_term == self.last_term and last_index >= self.last_index)
+
+    @property
+    def peers(self) -> tuple[str, ...]:
+        return tuple(m for m in self.members if m != self.id)
+
+    @property
+    def quorum(self) -> int:
+        return quorum(len(self.members))
+
+    # -- driver interface --------------------------------------------------
+
+    def tick(self) -> None:
+        """One logical clock tick."""
+        if self.role == "leader":
+            self._tick_heartbeat()
+        else:
+            self._tick_election()
+
+    def step(self, m: Message) -> None:
+        """Handle one message (raft.tla's Receive): term rules first, then by type."""
+        if m.term > self.term:
+            if isinstance(m, VoteRequest):
+                if self._in_lease():
+                    # etcd: while a member hears from a live leader it ignores
+                    # vote requests, so a member that rejoins after a partition
+                    # cannot depose a working leader (CheckQuorum's other half).
+                    return
+                if not m.pre_vote:
+                    self._on_higher_term(m.term, None)
+            elif isinstance(m, VoteResponse) and m.pre_vote and m.granted:
+                pass  # a granted pre-vote carries the term the candidate will campaign in
+            else:
+                self._on_higher_term(m.term, m.src if isinstance(m, AppendEntries) else None)
+        elif m.term < self.term:
+            self._reject_stale(m)
+            return
+
+        if isinstance(m, VoteRequest):
+            self._handle_vote_request(m)
+        elif isinstance(m, VoteResponse):
+            self._handle_vote_response(m)
+        elif isinstance(m, AppendEntries):
+            if self.role == "leader":
+                return  # another leader of our term cannot exist; ignore rather than obey it
+            if self.role != "follower":
+                self._become_follower(self.term, m.src)
+            self.leader = m.src
+            self.election_elapsed = 0
+            self._handle_append(m)
+        elif self.role == "leader":
+            self._handle_append_response(m)
+
+    def propose(self, command: object) -> Accepted | NotLeader:
+        """ClientRequest: append ``command`` if this member leads; it commits later, or never."""
+        if command is None:
+            raise ValueError("None is reserved for the leader's no-op entry")
+        if self.role != "leader":
+            return NotLeader(self.leader)
+        entry = LogEntry(self.last_index + 1, self.term, command)
+        self._append(entry)
+        self._broadcast_append()
+        self._maybe_commit()  # a one-member cluster commits at once
+        return Accepted(entry.index, entry.term)
+
+    def has_ready(self) -> bool:
+        return bool(
+            self._messages
+            or self._unstable_from is not None
+            or self.commit > self.applied
+            or self._hard_state() != self._persisted
+        )
+
+    def ready(self) -> Ready:
+        """What to persist, send and apply now (see ``Ready``); no state changes until ``advance``."""
+        hs = self._hard_state()
+        start = self._unstable_from
+        return Ready(
+            hard_state=hs if hs != self._persisted else None,
+            entries_from=start,
+            entries=tuple(self.log[start - 1 :]) if start is not None else (),
+            messages=tuple(self._messages),
+            committed_entries=tuple(self.log[self.applied : self.commit]),
+        )
+
+    def advance(self, ready: Ready) -> None:
+        """The driver did everything ``ready`` asked (the node was not stepped in between)."""
+        if ready.hard_state is not None:
+            self._persisted = ready.hard_state
+        if ready.entries_from is not None:
+            self._unstable_from = None
+        del self._messages[: len(ready.messages)]
+        if ready.committed_entries:
+            self.applied = ready.committed_entries[-1].index
+
+    def status(self, applied: tuple[LogEntry, ...] = ()) -> MemberStatus:
+        """The member as the suite sees it; ``applied`` is what the driver's state machine applied."""
+        return MemberStatus(
+            term=self.term,
+            role=self.role,
+            commit_index=self.commit,
+            last_applied=self.applied,
+            applied=applied,
+            voted_for=self.vote,
+            log=tuple(self.log),
+        )
+
+    def _hard_state(self) -> HardState:
+        return HardState(self.term, self.vote, self.commit)
+
+    def _send(self, m: Message) -> None:
+        self._messages.append(m)
+
+    # -- roles (raft.tla: Timeout, BecomeLeader; etcd: becomeX) ------------------
+
+    def _reset_election_timer(self) -> None:
+        self.election_elapsed = 0
+        self.heartbeat_elapsed = 0
+        ticks = self.config.election_ticks
+        self.randomized_timeout = ticks + self.randomness.randint(0, ticks - 1)
+
+    def _become_follower(self, term: int, leader: str | None) -> None:
+        if term != self.term:
+            self.term = term
+            self.vote = None
+        self.role = "follower"
+        self.leader = leader
+        self.votes = {}
+        self.progress = {}
+        self._reset_election_timer()
+
+    def _on_higher_term(self, term: int, leader: str | None) -> None:
+        """Figure 2: a message with a higher term makes any member a follower of that term."""
+        self._become_follower(term, leader)
+
+    def _campaign(self, pre_vote: bool) -> None:
+        """Timeout + RequestVote: a PreVote round first if enabled (it does not touch the term)."""
+        if pre_vote:
+            self.role = "pre-candidate"
+            campaign_term = self.term + 1
+        else:
+            self.role = "candidate"
+            self.term += 1
+            self.vote = self.id
+            campaign_term = self.term
+        self.leader = None
+        self.progress = {}
+        self._reset_election_timer()
+        self.votes = {self.id: True}
+        if self._tally_votes():
+            return  # a one-member cluster wins alone
+        self._request_votes(campaign_term, pre_vote)
+
+    def _request_votes(self, campaign_term: int, pre_vote: bool) -> None:
+        for peer in self.peers:
+            if peer not in self.votes:
+                request = VoteRequest(campaign_term, self.id, peer, self.last_index, self.last_term, pre_vote)
+                self._send(request)
+
+    def _become_leader(self) -> None:
+        self.role = "leader"
+        self.leader = self.id
+        self.votes = {}
+        self._reset_election_timer()
+        self.progress = {p: Progress(next=self.last_index + 1) for p in self.peers}
+        if self.config.noop_on_election:
+            self._append(LogEntry(self.last_index + 1, self.term, None))
+        self._broadcast_append()
+        self._maybe_commit()
+
+    def _in_lease(self) -> bool:
+        return (
+            self.config.check_quorum
+            and self.leader is not None
+            and self.election_elapsed < self.config.election_ticks
+        )
+
+    # -- ticks ---------------------------------------------------------------
+
+    def _tick_election(self) -> None:
+        self.election_elapsed += 1
+        self.heartbeat_elapsed += 1
+        if self.election_elapsed >= self.randomized_timeout:
+            self._campaign(pre_vote=self.config.pre_vote)
+            return
+        campaigning = self.role in ("candidate", "pre-candidate")
+        if campaigning and self.heartbeat_elapsed >= self.config.heartbeat_ticks:
+            self.heartbeat_elapsed = 0
+            pre_vote = self.role == "pre-candidate"
+            self._request_votes(self.term + 1 if pre_vote else self.term, pre_vote)
+
+    def _tick_heartbeat(self) -> None:
+        self.election_elapsed += 1
+        self.heartbeat_elapsed += 1
+        if self.election_elapsed >= self.config.election_ticks:
+            self.election_elapsed = 0
+            if self.config.check_quorum:
+                active = 1 + sum(p.recent_active for p in self.progress.values())
+                if active < self.quorum:
+                    # CheckQuorum (etcd): a leader that has not heard from a
+                    # majority for an election timeout steps down, so clients
+                    # stop waiting on a leader cut off in a minority.
+                    self._become_follower(self.term, None)
+                    return
+                for p in self.progress.values():
+                    p.recent_active = False
+        if self.heartbeat_elapsed >= self.config.heartbeat_ticks:
+            self.heartbeat_elapsed = 0
+            self._broadcast_append()
+
+    # -- votes ---------------------------------------------------------------
+
+    def _handle_vote_request(self, m: VoteRequest) -> None:
+        # etcd's canVote: we already voted for them (a repeated request), or we
+        # have not voted and know no leader in this term, or it is a pre-vote
+        # for a later term (which promises nothing).
+        can_vote = (
+            self.vote == m.src
+            or (self.vote is None and self.leader is None)
+            or (m.pre_vote and m.term > self.term)
+        )
+        if can_vote and self._grants_vote_to_log(m.last_index, m.last_term):
+            if not m.pre_vote:
+                self.vote = m.src
+                self.election_elapsed = 0
+            # A granted pre-vote answers in the candidate's future term so it can
+            # tell the answer from one to an older round.
+            self._send(VoteResponse(m.term, self.id, m.src, True, m.pre_vote))
+        else:
+            self._send(VoteResponse(self.term, self.id, m.src, False, m.pre_vote))
+
+    def _grants_vote_to_log(self, last_index: int, last_term: int) -> bool:
+        return self._log_is_up_to_date(last_index, last_term)
+
+    def _handle_vote_response(self, m: VoteResponse) -> None:
+        if m.pre_vote:
+            if self.role != "pre-candidate" or (m.granted and m.term != self.term + 1):
+                return  # not campaigning, or an answer to an earlier round
+        elif self.role != "candidate":
+            return
+        self.votes.setdefault(m.src, m.granted)  # the network may duplicate answers
+        if self._tally_votes():
+            return
+        rejected = sum(not granted for granted in self.votes.values())
+        if rejected >= self.quorum:
+            self._become_follower(self.term, None)
+
+    def _tally_votes(self) -> bool:
+        """Move on if a majority granted: a pre-candidate campaigns for real, a candidate leads."""
+        if sum(self.votes.values()) < self.quorum:
+            return False
+        if self.role == "pre-candidate":
+            self._campaign(pre_vote=False)
+        else:
+            self._become_leader()
+        return True
+
+    # -- replication, follower side ----------------------------------------------
+
+    def _handle_append(self, m: AppendEntries) -> None:
+        if m.prev_index > self.last_index or self.term_at(m.prev_index) != m.prev_term:
+            # Log Matching check failed. Hint the leader at our last entry that
+            # can still match: the highest index <= prev_index whose term is
+            # <= the leader's prev_term (etcd's findConflictByTerm), so it skips
+            # a whole term of mismatches per round trip.
+            hint = self._find_conflict_by_term(min(m.prev_index, self.last_index), m.prev_term)
+            reject = AppendResponse(self.term, self.id, m.src, False, m.prev_index, hint, self.term_at(hint))
+            self._send(reject)
+            return
+        self._accept_entries(m.entries)
+        last_new = m.prev_index + len(m.entries)
+        # Figure 2: commitIndex = min(leaderCommit, index of last new entry);
+        # entries past last_new were not checked against this leader's log.
+        self.commit = max(self.commit, min(m.commit, last_new))
+        self._send(AppendResponse(self.term, self.id, m.src, True, last_new))
+
+    def _accept_entries(self, entries: tuple[LogEntry, ...]) -> None:
+        """Figure 2: delete a conflicting entry and all that follow it, then append what is new."""
+        for entry in entries:
+            if entry.index <= self.last_index:
+                if self.term_at(entry.index) == entry.term:
+                    continue  # already held (a duplicate or retransmission)
+                self._truncate_from(entry.index)
+            self._append(entry)
+
+    def _find_conflict_by_term(self, index: int, term: int) -> int:
+        while index > 0 and self.term_at(index) > term:
+            index -= 1
+        return index
+
+    def _reject_stale(self, m: Message) -> None:
+        """A message from an older term: answer requests with our term so the sender steps down."""
+        if isinstance(m, AppendEntries):
+            self._send(AppendResponse(self.term, self.id, m.src, False, m.prev_index, 0, 0))
+        elif isinstance(m, VoteRequest):
+            self._send(VoteResponse(self.term, self.id, m.src, False, m.pre_vote))
+
+    # -- replication, leader side ------------------------------------------------
+
+    def _send_append(self, peer: str) -> None:
+        progress = self.progress[peer]
+        prev = progress.next - 1
+        entries = tuple(self.log[prev : prev + self.config.max_entries_per_append])
+        self._send(AppendEntries(self.term, self.id, peer, prev, self.term_at(prev), entries, self.commit))
+        if entries:
+            progress.next = entries[-1].index + 1  # optimistic: assume it arrives
+
+    def _broadcast_append(self) -> None:
+        for peer in self.peers:
+            self._send_append(peer)
+
+    def _handle_append_response(self, m: AppendResponse) -> None:
+        progress = self.progress.get(m.src)
+        if progress is None:
+            return
+        progress.recent_active = True
+        if m.success:
+            progress.match = max(progress.match, m.index)
+            progress.next = max(progress.next, progress.match + 1)
+            if self._maybe_commit():
+                self._broadcast_append()  # tell followers at once, as etcd does
+            elif progress.next <= self.last_index:
+                self._send_append(m.src)
+            return
+        if m.index <= progress.match:
+            return  # a rejection of something older than what it has acknowledged since
+        # etcd's fast back-off: our last entry at or below the hint whose term is
+        # <= the follower's term there is the next candidate for a match.
+        probe = self._find_conflict_by_term(m.hint_index, m.hint_term) if m.hint_term else m.hint_index
+        progress.next = max(progress.match + 1, min(m.index, probe + 1))
+        self._send_append(m.src)
+
+    def _maybe_commit(self) -> bool:
+        """AdvanceCommitIndex: the highest index a majority holds, if the figure 8 rule allows it."""
+        matches = sorted([self.last_index, *(p.match for p in self.progress.values())], reverse=True)
+        candidate = matches[self.quorum - 1]
+        if candidate > self.commit and self._may_commit_by_counting(candidate):
+            self.commit = candidate
+            return True
+        return False
+
+    def _may_commit_by_counting(self, index: int) -> bool:
+        """Section 5.4.2 (figure 8): only entries of the leader's own term are committed by counting
+        replicas; earlier entries are committed with them, by the Log Matching property."""
+        return self.term_at(index) == self.term

@@ -1,0 +1,296 @@
+"""The reference Raft in the deterministic simulator, behind the suite's
+``consensus``, ``faults`` and message-faults contracts (conformance/adapters/
+consensus.py and faults.py; the protocols are structural, so nothing here
+imports the suite).
+
+``RaftProcess`` drives one ``RaftNode``: every handler steps or ticks the node
+and then carries out its ``Ready`` in the order the Ready contract demands --
+write the hard state and entries and ``sync``, then send, then apply -- so a
+crash can lose only what no other member has heard about.
+
+Disk layout: ``raft/hardstate`` holds the ``HardState``; ``raft/log/<index>``
+(zero-padded, so the disk's sorted keys are log order) holds each entry.
+
+Clients. ``SimulatedRaftCluster.propose`` plays the client in-process: it
+calls ``RaftProcess.propose`` on the member it believes leads, rather than
+sending a message through the simulated network. Client traffic is not Raft
+traffic, and a lossy, duplicating client link would make every answer but
+"committed" unknowable (a duplicated request could be appended later); the
+paper leaves de-duplication to the state machine (section 8). Members that
+are crashed or paused cannot be called, as a client cannot reach them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from impl.raft.core import Accepted, HardState, NotLeader, RaftConfig, RaftNode, Ready, Stored
+from impl.sim import Context, NetworkConfig, Simulation
+from spec.raft import LogEntry, MemberStatus, ProposeOutcome
+
+MS = 1_000_000
+TICK = "tick"
+HARD_STATE_KEY = "raft/hardstate"
+LOG_PREFIX = "raft/log/"
+
+#: Called once with the fate of an accepted proposal: True if its entry was
+#: applied, False if a different entry was applied at its index.
+Decided = Callable[[bool], None]
+
+
+def log_key(index: int) -> str:
+    return f"{LOG_PREFIX}{index:012d}"
+
+
+class RaftProcess:
+    """One member in the simulator: a ``RaftNode``, its disk and its state machine."""
+
+    def __init__(
+        self,
+        address: str,
+        members: tuple[str, ...],
+        config: RaftConfig,
+        tick_ns: int,
+        node_class: type[RaftNode],
+    ) -> None:
+        self.address = address
+        self.members = members
+        self.config = config
+        self.tick_ns = tick_ns
+        self.node_class = node_class
+        self.node: RaftNode | None = None
+        self.ctx: Context | None = None
+        #: The state machine: every entry applied by this incarnation, in order.
+        self.applied: list[LogEntry] = []
+        #: index -> (term, callback) for proposals accepted by this incarnation.
+        self.pending: dict[int, tuple[int, Decided]] = {}
+        self._stored_last = 0
+
+    def on_start(self, ctx: Context) -> None:
+        self.ctx = ctx
+        hard_state = ctx.disk.read(HARD_STATE_KEY, HardState())
+        entries = tuple(ctx.disk.read(key) for key in ctx.disk.keys(LOG_PREFIX))
+        self._stored_last = len(entries)
+        self.node = self.node_class.start(
+            self.address, self.members, self.config, ctx.entropy, Stored(hard_state, entries)
+        )
+        self._carry_out(ctx)  # a restarted member re-applies its committed prefix at once
+        ctx.set_timer(TICK, self.tick_ns)
+
+    def on_message(self, ctx: Context, src: str, payload: Any) -> None:
+        assert self.node is not None
+        self.node.step(payload)
+        self._carry_out(ctx)
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        assert self.node is not None
+        self.node.tick()
+        self._carry_out(ctx)
+        ctx.set_timer(TICK, self.tick_ns)
+
+    def propose(self, command: object, decided: Decided) -> Accepted | NotLeader:
+        """A client's call, made between simulator events (the process is up and not paused)."""
+        assert self.node is not None and self.ctx is not None
+        answer = self.node.propose(command)
+        if isinstance(answer, Accepted):
+            self.pending[answer.index] = (answer.term, decided)
+        self._carry_out(self.ctx)
+        return answer
+
+    def status(self) -> MemberStatus:
+        assert self.node is not None
+        return self.node.status(tuple(self.applied))
+
+    def _carry_out(self, ctx: Context) -> None:
+        node = self.node
+        assert node is not None
+        while node.has_ready():
+            ready = node.ready()
+            self._persist(ctx, ready)
+            for message in ready.messages:
+                ctx.send(message.dst, message)
+            for entry in ready.committed_entries:
+                self._apply(entry)
+            node.advance(ready)
+
+    def _persist(self, ctx: Context, ready: Ready) -> None:
+        if not ready.must_sync:
+            return
+        disk = ctx.disk
+        if ready.hard_state is not None:
+            disk.write(HARD_STATE_KEY, ready.hard_state)
+        if ready.entries_from is not None:
+            for index in range(ready.entries_from, self._stored_last + 1):
+                disk.delete(log_key(index))
+            for entry in ready.entries:
+                disk.write(log_key(entry.index), entry)
+            self._stored_last = ready.entries[-1].index if ready.entries else ready.entries_from - 1
+        disk.sync()  # before any message that reveals what was written
+
+    def _apply(self, entry: LogEntry) -> None:
+        self.applied.append(entry)
+        waiting = self.pending.pop(entry.index, None)
+        if waiting is not None:
+            term, decided = waiting
+            decided(entry.term == term)
+
+
+class SimulatedRaftCluster:
+    """A Raft cluster in one ``Simulation``: the consensus contract plus faults."""
+
+    def __init__(self, size: int, entropy: Any, provider: SimulatedRaftProvider) -> None:
+        if size < 1:
+            raise ValueError(f"a Raft cluster needs at least one member, not {size}")
+        self.simulation = Simulation(
+            entropy, NetworkConfig(), trace=provider.trace, trace_limit=provider.trace_limit
+        )
+        self.provider = provider
+        self._members = tuple(f"n{i}" for i in range(1, size + 1))
+        self._processes: dict[str, RaftProcess] = {}
+        self._leader_hint: str | None = None
+        for address in self._members:
+            self.simulation.add_process(address, self._factory(address))
+
+    def _factory(self, address: str) -> Callable[[], RaftProcess]:
+        provider = self.provider
+
+        def make() -> RaftProcess:
+            process = RaftProcess(
+                address, self._members, provider.config, provider.tick_ns, provider.node_class
+            )
+            self._processes[address] = process  # the newest incarnation
+            return process
+
+        return make
+
+    # -- the consensus contract ----------------------------------------------
+
+    def propose(self, command: object) -> ProposeOutcome:
+        """Find the leader and propose; retry on definite refusals until the client timeout."""
+        sim = self.simulation
+        deadline = sim.now + self.provider.client_timeout_ns
+        while sim.now < deadline:
+            target = self._choose_member()
+            if target is None:
+                sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
+                continue
+            fate: list[bool] = []
+            answer = self._processes[target].propose(command, fate.append)
+            if isinstance(answer, NotLeader):
+                # Definitely not appended: ask whom it follows, after a moment
+                # (an election may be under way).
+                self._leader_hint = answer.leader
+                sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
+                continue
+            self._leader_hint = target
+            sim.run_until(functools.partial(bool, fate), timeout_ns=deadline - sim.now)
+            if not fate:
+                return ProposeOutcome("unknown")  # appended, fate undecided (or its member crashed)
+            if fate[0]:
+                return ProposeOutcome("committed", answer.index)
+            # Another entry was applied at its index: this copy can never commit
+            # (Leader Completeness), so trying again cannot apply it twice.
+        return ProposeOutcome("rejected")
+
+    def status(self) -> Mapping[str, MemberStatus]:
+        statuses = {
+            address: process.status()
+            for address, process in self._processes.items()
+            if self.simulation.is_up(address)
+        }
+        if not self.provider.exposes_logs:  # play a black box, as an implementation without log access
+            statuses = {address: replace(status, log=None) for address, status in statuses.items()}
+        return statuses
+
+    def advance(self, duration_ns: int) -> None:
+        self.simulation.run_for(duration_ns)
+
+    def close(self) -> None:
+        self._processes.clear()
+
+    def timeline(self, last: int) -> str:
+        return self.simulation.trace.render(last=last)
+
+    def _reachable(self, address: str) -> bool:
+        return self.simulation.is_up(address) and not self.simulation.is_paused(address)
+
+    def _choose_member(self) -> str | None:
+        """Whom a client asks: the reachable member claiming to lead the highest term, else the last hint."""
+        leaders = [
+            (process.node.term, address)
+            for address, process in self._processes.items()
+            if process.node is not None and self._reachable(address) and process.node.role == "leader"
+        ]
+        if leaders:
+            return max(leaders)[1]
+        if self._leader_hint is not None and self._reachable(self._leader_hint):
+            return self._leader_hint
+        reachable = [a for a in self._members if self._reachable(a)]
+        return reachable[0] if reachable else None
+
+    # -- the faults contract ---------------------------------------------------
+
+    def members(self) -> tuple[str, ...]:
+        return self._members
+
+    def crash(self, member: str) -> None:
+        self.simulation.crash(member)
+
+    def restart(self, member: str) -> None:
+        self.simulation.restart(member)
+
+    def pause(self, member: str) -> None:
+        self.simulation.pause(member)
+
+    def resume(self, member: str) -> None:
+        self.simulation.resume(member)
+
+    def partition(self, groups: Sequence[Sequence[str]]) -> None:
+        self.simulation.partition(*groups)
+
+    def heal(self) -> None:
+        self.simulation.heal()
+
+    def set_message_faults(self, *, drop_rate: float, duplicate_rate: float, reorder_rate: float) -> None:
+        network = self.simulation.network
+        self.simulation.network = NetworkConfig(
+            min_latency_ns=network.min_latency_ns,
+            max_latency_ns=network.max_latency_ns,
+            drop_rate=drop_rate,
+            duplicate_rate=duplicate_rate,
+            reorder_rate=reorder_rate,
+        )
+
+
+@dataclass
+class SimulatedRaftProvider:
+    """The ``consensus`` component of the reference implementation."""
+
+    deterministic: bool = True
+    #: False hides the members' logs from ``status``, as a black-box implementation would.
+    exposes_logs: bool = True
+    config: RaftConfig = field(default_factory=RaftConfig)
+    tick_ns: int = 10 * MS
+    #: How long ``propose`` keeps trying before it answers ``unknown``/``rejected``.
+    client_timeout_ns: int = 600 * MS
+    #: The node each member runs; the project's tests substitute broken ones.
+    node_class: type[RaftNode] = RaftNode
+    #: Record the simulator's trace (the suite prints its end on failure), keeping the newest records.
+    trace: bool = True
+    trace_limit: int | None = 2_000
+
+    @property
+    def election_timeout_ns(self) -> int:
+        """The longest randomized election timeout a member may draw."""
+        return (2 * self.config.election_ticks - 1) * self.tick_ns
+
+    @property
+    def convergence_time_ns(self) -> int:
+        """How long after faults stop every member may take to apply every committed entry."""
+        return 10 * self.election_timeout_ns
+
+    def new_cluster(self, *, size: int, entropy: Any) -> SimulatedRaftCluster:
+        return SimulatedRaftCluster(size, entropy, self)

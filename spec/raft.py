@@ -1,0 +1,515 @@
+"""Raft consensus: what a cluster observation must satisfy, step after step.
+
+What it models: the seed's promise that etcd is "strongly consistent" and
+"works in a leader-member fashion" (seed, "Etcd"), made precise by the Raft
+paper's safety argument (Ongaro & Ousterhout, "In Search of an Understandable
+Consensus Algorithm", figure 3 and section 5.4), the invariants of
+ongardie/raft.tla, and etcd-io/raft's behaviour. The suite observes a cluster
+repeatedly: at each observation every running member reports a
+``MemberStatus`` (term, role, vote, commit index, what it applied and, if the
+implementation exposes it, its log), and ``RaftHistory`` accumulates what
+earlier observations showed. Each requirement is one small function over the
+history and the new observation that returns the problems it finds (an empty
+list when the property holds), so the suite can name the requirement and the
+counterexample.
+
+Requirements defined here:
+
+- RAFT-ELECTION-SAFETY (figure 3): at most one leader per term, over the whole
+  history, not only within one snapshot (raft.tla's ``ElectionSafety`` is a
+  property of all states of a behaviour).
+- RAFT-LEADER-APPEND-ONLY (figure 3): while a member leads a term, its log only
+  grows.
+- RAFT-LOG-MATCHING (figure 3): two logs with an entry of the same index and
+  term are identical up to that index.
+- RAFT-LEADER-COMPLETENESS (figure 3): an entry committed in term T is in the
+  log of every leader of a term > T.
+- RAFT-STATE-MACHINE-SAFETY (figure 3): no two members apply different entries
+  at one index, over the whole history (including earlier incarnations).
+- RAFT-COMMIT-MONOTONIC: the committed prefix a member reports is never lost or
+  contradicted. The paper keeps ``commitIndex`` volatile (figure 2, "Volatile
+  state on all servers ... initialized to 0"), so a commit index that drops to
+  0 at a restart is legitimate; etcd-io/raft persists it in ``HardState``.
+  Either is allowed: the requirement is that within one incarnation the
+  commit index never decreases, and that in every later observation,
+  including after restarts, the member's log (when exposed) and its applied
+  entries still agree with every entry it ever reported committed. This is
+  etcd's TLA+ ``CommittedIsDurableInv`` seen from outside.
+- RAFT-APPLY-COMMITTED: a member applies entries in index order without gaps,
+  never beyond its commit index (figure 2: "If commitIndex > lastApplied:
+  increment lastApplied, apply log[lastApplied]"; etcd-io/raft's
+  ``appliedTo`` refuses to pass ``committed``).
+- RAFT-PROPOSAL-OUTCOME: what a client is told is true. A proposal reported
+  committed at index i is the command every member applies at i; a proposal
+  reported rejected is never applied (section 8: a client must be able to
+  tell whether its command took effect).
+- RAFT-LIVENESS (section 5.2 and 5.6, "timing and availability"): once faults
+  stop and a majority is up and connected, a leader exists within a bounded
+  number of election timeouts, a proposal submitted then commits, and every
+  member applies every committed entry.
+
+What is deliberately NOT checked: anything about message contents or timers
+(the suite sees only what a member reports), and the no-op entry a leader may
+append at the start of its term (etcd does, the paper's figure 2 does not;
+both are allowed, so ``LogEntry.command`` is None for it and clients never
+propose None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from spec.requirements import requirement
+
+_PAPER = "Ongaro & Ousterhout, In Search of an Understandable Consensus Algorithm"
+
+#: The liveness bound, in election timeouts (the provider states how long one
+#: is). Randomized timeouts make a split vote unlikely but not impossible
+#: (section 5.2), so the bound allows several rounds.
+LIVENESS_ELECTION_TIMEOUTS = 10
+
+RAFT_ELECTION_SAFETY = requirement(
+    "RAFT-ELECTION-SAFETY",
+    "There MUST be at most one leader per term, over the whole history of the cluster.",
+    component="consensus",
+    source=f"{_PAPER}, figure 3 (Election Safety); raft.tla ElectionSafety",
+)
+RAFT_LEADER_APPEND_ONLY = requirement(
+    "RAFT-LEADER-APPEND-ONLY",
+    "A leader MUST never overwrite or delete entries in its log during its term; it only appends.",
+    component="consensus",
+    source=f"{_PAPER}, figure 3 (Leader Append-Only)",
+)
+RAFT_LOG_MATCHING = requirement(
+    "RAFT-LOG-MATCHING",
+    "If two members' logs contain an entry with the same index and term, the logs MUST be identical "
+    "in all entries up through that index.",
+    component="consensus",
+    source=f"{_PAPER}, figure 3 (Log Matching); raft.tla LogMatching",
+)
+RAFT_LEADER_COMPLETENESS = requirement(
+    "RAFT-LEADER-COMPLETENESS",
+    "An entry committed in term T MUST be present in the log of every leader of every term after T.",
+    component="consensus",
+    source=f"{_PAPER}, figure 3 (Leader Completeness), section 5.4",
+)
+RAFT_STATE_MACHINE_SAFETY = requirement(
+    "RAFT-STATE-MACHINE-SAFETY",
+    "Two members MUST NOT apply different entries at the same log index, at any time in the history.",
+    component="consensus",
+    source=f"{_PAPER}, figure 3 (State Machine Safety)",
+)
+RAFT_COMMIT_MONOTONIC = requirement(
+    "RAFT-COMMIT-MONOTONIC",
+    "A member's commit index MUST never decrease while it runs, and the entries it has reported "
+    "committed MUST never be lost from its log or contradicted by what it applies, even across restarts.",
+    component="consensus",
+    source=f"{_PAPER}, figure 2 (commitIndex volatile); etcd raft HardState.Commit; "
+    "etcd raft TLA+ CommittedIsDurableInv",
+)
+RAFT_APPLY_COMMITTED = requirement(
+    "RAFT-APPLY-COMMITTED",
+    "A member MUST apply entries in index order without gaps and MUST NOT apply an entry beyond its "
+    "commit index.",
+    component="consensus",
+    source=f"{_PAPER}, figure 2 (Rules for Servers: apply log[lastApplied] while commitIndex > "
+    "lastApplied); etcd raft raftLog.appliedTo",
+)
+RAFT_PROPOSAL_OUTCOME = requirement(
+    "RAFT-PROPOSAL-OUTCOME",
+    "A proposal reported committed at index i MUST be the command every member applies at index i, "
+    "and a proposal reported rejected MUST never be applied.",
+    component="consensus",
+    source=f"{_PAPER}, section 8 (client interaction)",
+)
+RAFT_LIVENESS = requirement(
+    "RAFT-LIVENESS",
+    "Once faults stop and a majority of members is up and connected, a leader that every running member "
+    "follows for a whole election timeout MUST emerge within "
+    f"{LIVENESS_ELECTION_TIMEOUTS} election timeouts, a proposal submitted then MUST commit, and every "
+    "member up MUST apply every committed entry within the stated convergence time.",
+    component="consensus",
+    source=f"{_PAPER}, sections 5.2 and 5.6 (timing and availability); TigerBeetle VOPR liveness mode",
+)
+
+Role = Literal["follower", "pre-candidate", "candidate", "leader"]
+ROLES: tuple[Role, ...] = ("follower", "pre-candidate", "candidate", "leader")
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One log entry. ``command`` is None for a leader's no-op entry."""
+
+    index: int
+    term: int
+    command: object = None
+
+    def __repr__(self) -> str:
+        return f"{self.index}/t{self.term}:{self.command!r}"
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """What one running member reports about itself at one instant.
+
+    ``applied`` holds the entries this incarnation applied, in order
+    (``last_applied`` is the index of the last). ``log`` is None when the
+    implementation does not expose its log; the log-based requirements are
+    then not applicable to it.
+    """
+
+    term: int
+    role: Role
+    commit_index: int
+    last_applied: int
+    applied: tuple[LogEntry, ...] = ()
+    voted_for: str | None = None
+    log: tuple[LogEntry, ...] | None = None
+
+    def entry(self, index: int) -> LogEntry | None:
+        """The log entry at ``index``, or None if absent (or the log is not exposed)."""
+        if self.log is None or not self.log:
+            return None
+        position = index - self.log[0].index  # a compacted log need not start at 1
+        if 0 <= position < len(self.log):
+            return self.log[position]
+        return None
+
+
+#: One observation: every running member's status, by member name.
+Observation = Mapping[str, MemberStatus]
+
+ProposeStatus = Literal["committed", "rejected", "unknown"]
+
+
+@dataclass(frozen=True)
+class ProposeOutcome:
+    """What a client learns of a proposal.
+
+    ``committed``: the command is the entry at ``index``. ``rejected``: it was
+    not appended anywhere and never will be (no leader took it). ``unknown``:
+    no answer within the client timeout; it may still commit, or not.
+    """
+
+    status: ProposeStatus
+    index: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.status == "committed") != (self.index is not None):
+            raise ValueError(f"a committed outcome has an index and no other does: {self!r}")
+
+
+def quorum(size: int) -> int:
+    """The smallest majority of ``size`` members: any two such sets intersect."""
+    return size // 2 + 1
+
+
+def is_prefix(shorter: Sequence[LogEntry], longer: Sequence[LogEntry]) -> bool:
+    return len(shorter) <= len(longer) and tuple(longer[: len(shorter)]) == tuple(shorter)
+
+
+@dataclass(frozen=True)
+class CommittedEntry:
+    """An entry some member reported committed.
+
+    ``by_term`` bounds the term in which it was committed from above: a
+    member's term never lags the leader it learned a commit from, so the
+    commit happened in a term <= the reporter's term at that observation.
+    Leader completeness is required of leaders of terms above this bound.
+    """
+
+    entry: LogEntry
+    by_term: int
+    reporter: str
+
+
+@dataclass
+class RaftHistory:
+    """What earlier observations showed; updated by ``record`` after each check.
+
+    The harness calls ``restarted(member)`` when it restarts a member, since an
+    incarnation's volatile state (commit index, applied entries) may start
+    over, and ``acknowledged``/``rejected`` for what clients were told.
+    """
+
+    #: term -> the member first seen leading it.
+    leaders: dict[int, str] = field(default_factory=dict)
+    #: (member, term) -> its log when last seen leading that term.
+    leader_logs: dict[tuple[str, int], tuple[LogEntry, ...]] = field(default_factory=dict)
+    #: index -> the entry first reported committed there.
+    committed: dict[int, CommittedEntry] = field(default_factory=dict)
+    #: index -> (first member seen applying it, the entry).
+    applied: dict[int, tuple[str, LogEntry]] = field(default_factory=dict)
+    #: member -> index -> entry, everything the member ever reported committed (all incarnations).
+    reported_committed: dict[str, dict[int, LogEntry]] = field(default_factory=dict)
+    #: member -> its incarnation (0, then +1 per restart).
+    incarnation: dict[str, int] = field(default_factory=dict)
+    #: member -> (incarnation, status) when last observed.
+    last_seen: dict[str, tuple[int, MemberStatus]] = field(default_factory=dict)
+    #: command -> the index a client was told it committed at.
+    acknowledged: dict[object, int] = field(default_factory=dict)
+    #: commands a client was told were rejected.
+    rejected: set[object] = field(default_factory=set)
+    observations: int = 0
+
+    def restarted(self, member: str) -> None:
+        self.incarnation[member] = self.incarnation.get(member, 0) + 1
+
+    def proposal_completed(self, command: object, outcome: ProposeOutcome) -> None:
+        if outcome.status == "committed":
+            assert outcome.index is not None
+            self.acknowledged[command] = outcome.index
+        elif outcome.status == "rejected":
+            self.rejected.add(command)
+
+    def record(self, observation: Observation) -> None:
+        """Fold ``observation`` into the history (after it has been checked)."""
+        self.observations += 1
+        for member, status in sorted(observation.items()):
+            if status.role == "leader":
+                self.leaders.setdefault(status.term, member)
+                if status.log is not None:
+                    self.leader_logs[(member, status.term)] = status.log
+            reported = self.reported_committed.setdefault(member, {})
+            for entry in committed_entries(status):
+                reported.setdefault(entry.index, entry)
+                known = self.committed.get(entry.index)
+                if known is None or (known.entry == entry and status.term < known.by_term):
+                    self.committed[entry.index] = CommittedEntry(entry, status.term, member)
+            for entry in status.applied:
+                self.applied.setdefault(entry.index, (member, entry))
+            self.last_seen[member] = (self.incarnation.get(member, 0), status)
+
+
+def committed_entries(status: MemberStatus) -> list[LogEntry]:
+    """The entries ``status`` reports committed: its log up to its commit index, and what it applied."""
+    found: dict[int, LogEntry] = {e.index: e for e in status.applied}
+    if status.log is not None:
+        for entry in status.log:
+            if entry.index > status.commit_index:
+                break
+            found.setdefault(entry.index, entry)
+    return [found[i] for i in sorted(found)]
+
+
+# -- the requirements, one function each --------------------------------------
+#
+# Each takes the history of earlier observations and the new observation and
+# returns the problems it finds, worded for a failure report. None of them
+# changes the history.
+
+
+def election_safety(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-ELECTION-SAFETY: one leader per term, now and in every earlier observation."""
+    problems: list[str] = []
+    leaders_now: dict[int, str] = {}
+    for member, status in sorted(observation.items()):
+        if status.role != "leader":
+            continue
+        other = leaders_now.setdefault(status.term, member)
+        if other != member:
+            problems.append(f"{other} and {member} are both leaders of term {status.term} right now")
+        earlier = history.leaders.get(status.term)
+        if earlier is not None and earlier != member:
+            problems.append(f"{member} leads term {status.term}, which {earlier} was seen leading before")
+    return problems
+
+
+def leader_append_only(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-LEADER-APPEND-ONLY: a leader's log at term T extends what it held earlier in term T."""
+    problems: list[str] = []
+    for member, status in sorted(observation.items()):
+        if status.role != "leader" or status.log is None:
+            continue
+        before = history.leader_logs.get((member, status.term))
+        if before is not None and not is_prefix(before, status.log):
+            problems.append(
+                f"{member}, leader of term {status.term}, held {list(before)} and now holds "
+                f"{list(status.log)}: an entry was overwritten or removed"
+            )
+    return problems
+
+
+def log_matching(observation: Observation) -> list[str]:
+    """RAFT-LOG-MATCHING: same index and term at two members => identical prefixes up to there."""
+    problems: list[str] = []
+    logs = sorted((m, {e.index: e for e in s.log}) for m, s in observation.items() if s.log is not None)
+    for position, (a, log_a) in enumerate(logs):
+        for b, log_b in logs[position + 1 :]:
+            # The highest index where both hold an entry of the same term: the
+            # logs must agree on every index up to there that both hold.
+            agreed = max(
+                (i for i, e in log_a.items() if i in log_b and log_b[i].term == e.term), default=None
+            )
+            if agreed is None:
+                continue
+            for index in sorted(i for i in log_a if i <= agreed and i in log_b):
+                if log_a[index] != log_b[index]:
+                    problems.append(
+                        f"{a} and {b} both hold index {agreed} of term {log_a[agreed].term} but differ "
+                        f"at index {index}: {log_a[index]!r} vs {log_b[index]!r}"
+                    )
+                    break
+    return problems
+
+
+def leader_completeness(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-LEADER-COMPLETENESS: every leader holds every entry committed in an earlier term."""
+    problems: list[str] = []
+    for member, status in sorted(observation.items()):
+        if status.role != "leader" or status.log is None:
+            continue
+        for index, known in sorted(history.committed.items()):
+            if known.by_term >= status.term:
+                continue
+            first = status.log[0].index if status.log else 1
+            if index < first:
+                continue  # compacted away into a snapshot: not a log question
+            held = status.entry(index)
+            if held != known.entry:
+                problems.append(
+                    f"{member}, leader of term {status.term}, holds {held!r} at index {index}, but "
+                    f"{known.reporter} reported {known.entry!r} committed there by term {known.by_term}"
+                )
+                break  # the first missing entry is the story; the rest follow from it
+    return problems
+
+
+def state_machine_safety(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-STATE-MACHINE-SAFETY: one entry per index, whoever applies it and whenever."""
+    problems: list[str] = []
+    seen: dict[int, tuple[str, LogEntry]] = dict(history.applied)
+    for member, status in sorted(observation.items()):
+        for entry in status.applied:
+            first = seen.setdefault(entry.index, (member, entry))
+            if first[1] != entry:
+                problems.append(
+                    f"{member} applied {entry!r} at index {entry.index}, "
+                    f"where {first[0]} applied {first[1]!r}"
+                )
+                break
+    return problems
+
+
+def commit_monotonic(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-COMMIT-MONOTONIC: a member's committed prefix is never lost or contradicted."""
+    problems: list[str] = []
+    for member, status in sorted(observation.items()):
+        incarnation = history.incarnation.get(member, 0)
+        last = history.last_seen.get(member)
+        if last is not None and last[0] == incarnation and status.commit_index < last[1].commit_index:
+            problems.append(
+                f"{member}'s commit index went from {last[1].commit_index} to {status.commit_index} "
+                "without a restart"
+            )
+        reported = history.reported_committed.get(member, {})
+        applied = {e.index: e for e in status.applied}
+        log_start = status.log[0].index if status.log else 1
+        log_end = status.log[-1].index if status.log else 0
+        for index, entry in sorted(reported.items()):
+            if index in applied and applied[index] != entry:
+                problems.append(
+                    f"{member} reported {entry!r} committed, and now applied {applied[index]!r} there"
+                )
+                break
+            if status.log is None or index < log_start:
+                continue
+            if index > log_end or status.entry(index) != entry:
+                problems.append(
+                    f"{member} reported {entry!r} committed; its log now holds {status.entry(index)!r} "
+                    f"at index {index}"
+                )
+                break
+    return problems
+
+
+def apply_committed(observation: Observation) -> list[str]:
+    """RAFT-APPLY-COMMITTED: applied in order, no gaps, never past the commit index."""
+    problems: list[str] = []
+    for member, status in sorted(observation.items()):
+        if status.last_applied > status.commit_index:
+            problems.append(
+                f"{member} applied up to index {status.last_applied} with commit index {status.commit_index}"
+            )
+            continue
+        indexes = [e.index for e in status.applied]
+        if indexes and (indexes != list(range(indexes[0], indexes[0] + len(indexes)))):
+            problems.append(f"{member} applied indexes {indexes}: out of order or with a gap")
+        elif indexes and indexes[-1] != status.last_applied:
+            problems.append(
+                f"{member} reports last applied {status.last_applied} but applied up to {indexes[-1]}"
+            )
+    return problems
+
+
+def proposal_outcomes(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-PROPOSAL-OUTCOME: acknowledged commands sit where the client was told; rejected never apply."""
+    problems: list[str] = []
+    if not history.acknowledged and not history.rejected:
+        return problems
+    for member, status in sorted(observation.items()):
+        for entry in committed_entries(status):
+            if entry.command is None:
+                continue
+            if entry.command in history.rejected:
+                problems.append(f"{member} committed {entry!r}, a proposal its client was told was rejected")
+            told = history.acknowledged.get(entry.command)
+            if told is not None and told != entry.index:
+                problems.append(
+                    f"{member} committed {entry!r}; its client was told it committed at index {told}"
+                )
+        by_index = {e.index: e for e in committed_entries(status)}
+        for command, index in sorted(history.acknowledged.items(), key=lambda item: item[1]):
+            held = by_index.get(index)
+            if held is not None and held.command != command:
+                problems.append(
+                    f"{member} committed {held!r} at index {index}; a client was told {command!r} "
+                    "committed there"
+                )
+    return problems
+
+
+# -- liveness -------------------------------------------------------------------
+
+
+def leader_of(observation: Observation) -> str | None:
+    """The member leading the highest term any running member is in, if one leads it."""
+    if not observation:
+        return None
+    top = max(s.term for s in observation.values())
+    leaders = sorted(m for m, s in observation.items() if s.role == "leader" and s.term == top)
+    return leaders[0] if leaders else None
+
+
+def agreed_leader(observation: Observation) -> str | None:
+    """For RAFT-LIVENESS: the leader every running member follows, if there is one.
+
+    A leader alone is not enough: a member still campaigning (say, one that
+    was cut off until a moment ago) may depose it at once, and a proposal the
+    deposed leader had appended may then be lost or, without a no-op entry,
+    left uncommitted until the next leader commits an entry of its own term,
+    all of which Raft allows. The liveness phase also asks that the same
+    leader be agreed on for a whole election timeout: a leader that was cut
+    off until a moment ago may still step down at its next CheckQuorum check.
+    """
+    leader = leader_of(observation)
+    if leader is None:
+        return None
+    term = observation[leader].term
+    for member, status in observation.items():
+        if member != leader and (status.role != "follower" or status.term != term):
+            return None
+    return leader
+
+
+def missing_applied(observation: Observation, indexes: Iterable[int]) -> dict[str, list[int]]:
+    """For RAFT-LIVENESS: per member, which of ``indexes`` it has not applied yet (if any)."""
+    wanted = sorted(set(indexes))
+    missing = {}
+    for member, status in sorted(observation.items()):
+        lacking = [i for i in wanted if i > status.last_applied]
+        if lacking:
+            missing[member] = lacking
+    return missing

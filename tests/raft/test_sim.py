@@ -1,0 +1,108 @@
+"""The reference Raft in the simulator: the driver's persist-then-send order,
+restart from disk, what ``propose`` tells a client, and determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+from impl.raft.core import RaftConfig, RaftNode
+from impl.raft.sim import MS, SimulatedRaftCluster, SimulatedRaftProvider
+from spec.raft import agreed_leader, leader_of
+from tests.raft.broken import ForgetsVote
+
+SECOND = 1_000 * MS
+
+
+def settled_cluster(size: int = 3, seed: int = 7, **provider: object) -> SimulatedRaftCluster:
+    cluster = SimulatedRaftProvider(**provider).new_cluster(size=size, entropy=seed)  # type: ignore[arg-type]
+    cluster.advance(SECOND)
+    assert agreed_leader(cluster.status()) is not None
+    return cluster
+
+
+@pytest.mark.parametrize(("node_class", "keeps_everything"), [(RaftNode, True), (ForgetsVote, False)])
+def test_a_crash_between_events_loses_nothing_a_member_has_revealed(
+    node_class: type[RaftNode], keeps_everything: bool
+) -> None:
+    # The driver syncs before it sends, and the simulator runs one handler at a
+    # time, so between events every member's term, vote and log are on disk.
+    cluster = settled_cluster(node_class=node_class)
+    for command in range(3):
+        assert cluster.propose(command).status == "committed"
+    kept = []
+    for member in cluster.members():
+        before = cluster.status()[member]
+        cluster.crash(member)
+        cluster.restart(member)
+        after = cluster.status()[member]
+        kept.append((after.term, after.voted_for, after.log) == (before.term, before.voted_for, before.log))
+        cluster.advance(SECOND)
+    assert all(kept) is keeps_everything
+
+
+def test_a_restarted_member_reapplies_its_committed_prefix_at_once() -> None:
+    cluster = settled_cluster()
+    for command in range(3):
+        cluster.propose(command)
+    cluster.advance(100 * MS)
+    follower = next(m for m, s in cluster.status().items() if s.role == "follower")
+    before = cluster.status()[follower]
+    cluster.crash(follower)
+    cluster.restart(follower)
+    after = cluster.status()[follower]
+    assert after.commit_index == before.commit_index  # the hard state keeps it
+    assert after.applied == before.applied and after.last_applied == before.last_applied
+
+
+def test_a_healthy_cluster_commits_a_proposal_where_it_says() -> None:
+    cluster = settled_cluster()
+    outcome = cluster.propose("x")
+    assert outcome.status == "committed" and outcome.index is not None
+    cluster.advance(100 * MS)
+    for status in cluster.status().values():
+        assert status.applied[outcome.index - 1].command == "x"
+
+
+def test_a_proposal_to_a_leader_cut_off_from_the_rest_has_an_unknown_outcome() -> None:
+    cluster = settled_cluster()
+    leader = leader_of(cluster.status())
+    assert leader is not None
+    cluster.partition([[leader], [m for m in cluster.members() if m != leader]])
+    assert cluster.propose("x").status == "unknown"
+    # It was appended, so it may yet commit: the leader holds it, nobody else does.
+    holders = [m for m, s in cluster.status().items() if s.log and any(e.command == "x" for e in s.log)]
+    assert holders == [leader]
+
+
+def test_a_proposal_no_leader_can_take_is_rejected() -> None:
+    cluster = settled_cluster()
+    for member in cluster.members()[1:]:
+        cluster.crash(member)
+    assert cluster.propose("x").status == "rejected"
+    (alone,) = cluster.status().values()
+    assert alone.log is not None and all(e.command != "x" for e in alone.log)
+
+
+def test_status_shows_running_members_only() -> None:
+    cluster = settled_cluster(size=5)
+    cluster.crash("n2")
+    cluster.pause("n3")
+    assert sorted(cluster.status()) == ["n1", "n3", "n4", "n5"]
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another() -> None:
+    def timeline(seed: int) -> str:
+        cluster = settled_cluster(seed=seed)
+        cluster.set_message_faults(drop_rate=0.2, duplicate_rate=0.2, reorder_rate=0.2)
+        for command in range(5):
+            cluster.propose(command)
+        return cluster.timeline(500)
+
+    assert timeline(3) == timeline(3)
+    assert timeline(3) != timeline(4)
+
+
+def test_the_provider_states_its_timeouts_in_simulated_time() -> None:
+    provider = SimulatedRaftProvider(config=RaftConfig(election_ticks=10), tick_ns=10 * MS)
+    assert provider.election_timeout_ns == 190 * MS  # the longest draw: 19 ticks
+    assert provider.convergence_time_ns >= provider.election_timeout_ns
