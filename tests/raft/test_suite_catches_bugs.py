@@ -22,7 +22,9 @@ test), and the conformance suite proper runs etcd's default.
 Each expected set lists the requirements the bug can break first, not just the
 one it usually shows up as: a double vote, say, is an election-safety
 violation, but the two leaders' logs can diverge before the second leader is
-observed.
+observed. The derandomized examples depend on the machine's source (Hypothesis
+seeds them from its digest), so editing the machine changes which schedule
+finds a bug first.
 """
 
 from __future__ import annotations
