@@ -23,12 +23,13 @@ are crashed or paused cannot be called, as a client cannot reach them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from impl.raft.core import Accepted, HardState, NotLeader, RaftConfig, RaftNode, Ready, Stored
 from impl.sim import Context, NetworkConfig, Simulation
+from impl.sim.harness import SimulatedFaults
 from spec.raft import LogEntry, MemberStatus, ProposeOutcome
 
 MS = 1_000_000
@@ -138,8 +139,9 @@ class RaftProcess:
             decided(entry.term == term)
 
 
-class SimulatedRaftCluster:
-    """A Raft cluster in one ``Simulation``: the consensus contract plus faults."""
+class SimulatedRaftCluster(SimulatedFaults):
+    """A Raft cluster in one ``Simulation``: the consensus contract here; faults,
+    message chaos and the timeline from ``SimulatedFaults``."""
 
     def __init__(self, size: int, entropy: Any, provider: SimulatedRaftProvider) -> None:
         if size < 1:
@@ -211,9 +213,6 @@ class SimulatedRaftCluster:
     def close(self) -> None:
         self._processes.clear()
 
-    def timeline(self, last: int) -> str:
-        return self.simulation.trace.render(last=last)
-
     def _reachable(self, address: str) -> bool:
         return self.simulation.is_up(address) and not self.simulation.is_paused(address)
 
@@ -230,39 +229,6 @@ class SimulatedRaftCluster:
             return self._leader_hint
         reachable = [a for a in self._members if self._reachable(a)]
         return reachable[0] if reachable else None
-
-    # -- the faults contract ---------------------------------------------------
-
-    def members(self) -> tuple[str, ...]:
-        return self._members
-
-    def crash(self, member: str) -> None:
-        self.simulation.crash(member)
-
-    def restart(self, member: str) -> None:
-        self.simulation.restart(member)
-
-    def pause(self, member: str) -> None:
-        self.simulation.pause(member)
-
-    def resume(self, member: str) -> None:
-        self.simulation.resume(member)
-
-    def partition(self, groups: Sequence[Sequence[str]]) -> None:
-        self.simulation.partition(*groups)
-
-    def heal(self) -> None:
-        self.simulation.heal()
-
-    def set_message_faults(self, *, drop_rate: float, duplicate_rate: float, reorder_rate: float) -> None:
-        network = self.simulation.network
-        self.simulation.network = NetworkConfig(
-            min_latency_ns=network.min_latency_ns,
-            max_latency_ns=network.max_latency_ns,
-            drop_rate=drop_rate,
-            duplicate_rate=duplicate_rate,
-            reorder_rate=reorder_rate,
-        )
 
 
 @dataclass
