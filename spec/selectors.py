@@ -122,7 +122,7 @@ LABEL_VALUE_MAX_BYTES: Final = 63
 DNS1123_SUBDOMAIN_MAX_BYTES: Final = 253
 
 
-def _regex_error(message: str, regex: str, *examples: str) -> str:
+def regex_error(message: str, regex: str, *examples: str) -> str:
     # Upstream's RegexError, spacing included ("'a',  or 'b', regex ...").
     text = message + " (e.g. "
     for index, example in enumerate(examples):
@@ -132,7 +132,7 @@ def _regex_error(message: str, regex: str, *examples: str) -> str:
     return text + f"regex used for validation is '{regex}')"
 
 
-def _max_length_error(length: int) -> str:
+def max_length_error(length: int) -> str:
     return f"must be no more than {length} bytes"
 
 
@@ -144,9 +144,9 @@ def validate_dns1123_subdomain(value: str) -> list[str]:
     """Errors for a lowercase RFC 1123 subdomain (upstream IsDNS1123Subdomain); [] if valid."""
     errors = []
     if _byte_length(value) > DNS1123_SUBDOMAIN_MAX_BYTES:
-        errors.append(_max_length_error(DNS1123_SUBDOMAIN_MAX_BYTES))
+        errors.append(max_length_error(DNS1123_SUBDOMAIN_MAX_BYTES))
     if not _DNS1123_SUBDOMAIN.fullmatch(value):
-        errors.append(_regex_error(_DNS1123_SUBDOMAIN_MESSAGE, _DNS1123_SUBDOMAIN_FORMAT, "example.com"))
+        errors.append(regex_error(_DNS1123_SUBDOMAIN_MESSAGE, _DNS1123_SUBDOMAIN_FORMAT, "example.com"))
     return errors
 
 
@@ -165,17 +165,17 @@ def validate_label_key(key: str) -> list[str]:
     else:
         return [
             "a valid label key "
-            + _regex_error(_LABEL_KEY_NAME_MESSAGE, _LABEL_KEY_NAME_FORMAT, "MyName", "my.name", "123-abc")
+            + regex_error(_LABEL_KEY_NAME_MESSAGE, _LABEL_KEY_NAME_FORMAT, "MyName", "my.name", "123-abc")
             + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
         ]
     if name == "":
         errors.append("name part must be non-empty")
     elif _byte_length(name) > LABEL_NAME_MAX_BYTES:
-        errors.append("name part " + _max_length_error(LABEL_NAME_MAX_BYTES))
+        errors.append("name part " + max_length_error(LABEL_NAME_MAX_BYTES))
     if not _LABEL_KEY_NAME.fullmatch(name):
         errors.append(
             "name part "
-            + _regex_error(_LABEL_KEY_NAME_MESSAGE, _LABEL_KEY_NAME_FORMAT, "MyName", "my.name", "123-abc")
+            + regex_error(_LABEL_KEY_NAME_MESSAGE, _LABEL_KEY_NAME_FORMAT, "MyName", "my.name", "123-abc")
         )
     return errors
 
@@ -184,9 +184,9 @@ def validate_label_value(value: str) -> list[str]:
     """Errors for a label value, which may be empty (upstream IsValidLabelValue); [] if valid."""
     errors = []
     if _byte_length(value) > LABEL_VALUE_MAX_BYTES:
-        errors.append(_max_length_error(LABEL_VALUE_MAX_BYTES))
+        errors.append(max_length_error(LABEL_VALUE_MAX_BYTES))
     if not _LABEL_VALUE.fullmatch(value):
-        errors.append(_regex_error(_LABEL_VALUE_MESSAGE, _LABEL_VALUE_FORMAT, "MyValue", "my_value", "12345"))
+        errors.append(regex_error(_LABEL_VALUE_MESSAGE, _LABEL_VALUE_FORMAT, "MyValue", "my_value", "12345"))
     return errors
 
 
