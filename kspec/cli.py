@@ -29,6 +29,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     implementations.set_defaults(run=_implementations)
 
+    validate = commands.add_parser(
+        "validate",
+        help="check YAML manifests as the API server would (read, default, validate); exit 1 on any problem",
+    )
+    validate.add_argument("files", metavar="FILE", nargs="+", type=Path, help="a YAML file; '-' reads stdin")
+    validate.add_argument(
+        "--namespace",
+        default="default",
+        help="namespace of namespaced objects that name none (default: default)",
+    )
+    validate.set_defaults(run=_validate)
+
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -59,4 +71,25 @@ def _implementations(args: argparse.Namespace) -> int:
 
     for name, target in known_implementations().items():
         print(f"{name}\t{target}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from spec.objects import check_manifests
+
+    found = 0
+    for path in args.files:
+        name = "<stdin>" if str(path) == "-" else str(path)
+        try:
+            text = sys.stdin.read() if name == "<stdin>" else path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"{name}: cannot read: {error}", file=sys.stderr)
+            found += 1
+            continue
+        for problem in check_manifests(text, namespace=args.namespace):
+            print(f"{name}: {problem}")
+            found += 1
+    if found:
+        print(f"{found} problem(s) in {len(args.files)} file(s)", file=sys.stderr)
+        return 1
     return 0

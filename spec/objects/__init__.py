@@ -14,14 +14,22 @@ Entry points:
   resource name and scope of every kind.
 - ``default(obj)``: upstream's defaulting (``spec.objects.defaults``).
 - ``load_manifests(text)``: objects from a YAML stream
-  (``spec.objects.manifests``).
+  (``spec.objects.manifests``); ``check_manifests(text)``: every reading
+  and validation problem of one, by document, line and field.
+- ``spec.objects.validation.validate(obj)``: upstream's API validation,
+  every error with its field path.
 
 Requirement IDs: none.
 """
 
 from spec.objects.base import FrozenMap, MicroTime, Time
 from spec.objects.defaults import default
-from spec.objects.manifests import ManifestError, load_manifests
+from spec.objects.manifests import (
+    ManifestError,
+    ManifestProblem,
+    check_manifests,
+    load_manifests,
+)
 from spec.objects.meta import KindModel, LabelSelector, ObjectMeta, OwnerReference
 from spec.objects.registry import (
     KINDS,
@@ -44,11 +52,13 @@ __all__ = [
     "KindModel",
     "LabelSelector",
     "ManifestError",
+    "ManifestProblem",
     "MicroTime",
     "ObjectError",
     "ObjectMeta",
     "OwnerReference",
     "Time",
+    "check_manifests",
     "default",
     "from_dict",
     "from_json",

@@ -11,6 +11,8 @@ default ``--validate=strict``.
 Errors (``ManifestError``) name the document by its 0-based index in the
 stream, the line (1-based) where the problem is when it can be found, and
 the field path (``spec.template.spec.containers[0].image``).
+``check_manifests`` goes one step further and reports, in the same terms,
+what API validation would refuse in every document.
 
 This module takes text, never a file name: reading files is the caller's
 business (``spec`` does no I/O).
@@ -20,14 +22,16 @@ Requirement IDs: none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from spec.objects.defaults import default
 from spec.objects.meta import KindModel
-from spec.objects.registry import FieldProblem, ObjectError, from_dict
+from spec.objects.registry import FieldProblem, ObjectError, from_dict, info_of
+from spec.objects.validation import validate
 
 
 class _Loader(yaml.SafeLoader):
@@ -64,9 +68,12 @@ class ManifestError(ValueError):
         super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
-def load_manifests(text: str, *, strict: bool = True) -> list[KindModel]:
-    """The objects of a YAML stream, in order; raises ``ManifestError`` naming document, line and field."""
-    objects: list[KindModel] = []
+def _documents(text: str) -> Iterator[tuple[int, yaml.Node, Any]]:
+    """Each non-empty document of the stream: its index, its YAML node and its JSON value.
+
+    Invalid YAML ends the stream (the parser cannot resynchronise) with a
+    ``ManifestError`` naming the document and line.
+    """
     loader = _Loader(text)
     document = -1
     try:
@@ -74,31 +81,65 @@ def load_manifests(text: str, *, strict: bool = True) -> list[KindModel]:
             document += 1
             try:
                 if not loader.check_node():
-                    break
+                    return
                 node = loader.get_node()
                 if node is None:
-                    break
+                    return
                 data = _jsonify(loader.construct_document(node))
             except yaml.MarkedYAMLError as error:
                 mark = error.problem_mark or error.context_mark
                 line = mark.line + 1 if mark is not None else None
                 reason = " ".join(part for part in (error.context, error.problem) if part)
-                problem = ManifestProblem(document, line, "", f"invalid YAML: {reason}")
-                raise ManifestError([problem]) from None
-            except (yaml.YAMLError, ValueError) as error:  # ValueError: a key JSON cannot have
-                problem = ManifestProblem(document, None, "", f"invalid YAML: {error}")
-                raise ManifestError([problem]) from None
-            if data is None:
-                continue  # an empty document, as between two "---"
-            try:
-                objects.append(from_dict(data, strict=strict))
-            except ObjectError as error:
                 raise ManifestError(
-                    [_locate(document, node, problem) for problem in error.problems]
+                    [ManifestProblem(document, line, "", f"invalid YAML: {reason}")]
                 ) from None
+            except (yaml.YAMLError, ValueError) as error:  # ValueError: a key JSON cannot have
+                raise ManifestError([ManifestProblem(document, None, "", f"invalid YAML: {error}")]) from None
+            if data is not None:  # None: an empty document, as between two "---"
+                yield document, node, data
     finally:
         loader.dispose()
+
+
+def load_manifests(text: str, *, strict: bool = True) -> list[KindModel]:
+    """The objects of a YAML stream, in order; raises ``ManifestError`` naming document, line and field."""
+    objects: list[KindModel] = []
+    for document, node, data in _documents(text):
+        try:
+            objects.append(from_dict(data, strict=strict))
+        except ObjectError as error:
+            raise ManifestError([_locate(document, node, problem) for problem in error.problems]) from None
     return objects
+
+
+def check_manifests(text: str, *, namespace: str = "default", strict: bool = True) -> list[ManifestProblem]:
+    """Every problem of every document: reading errors, then what API validation would refuse.
+
+    What ``kubectl apply --dry-run=server -f`` would report, document by
+    document: each object is given ``namespace`` if it is namespaced and
+    names none (kubectl sends it to the current namespace), defaulted and
+    validated (``spec.objects.validation``). [] when every document would
+    be accepted.
+    """
+    problems: list[ManifestProblem] = []
+    try:
+        for document, node, data in _documents(text):
+            try:
+                obj = from_dict(data, strict=strict)
+            except ObjectError as error:
+                problems += [_locate(document, node, problem) for problem in error.problems]
+                continue
+            if info_of(obj).namespaced and not obj.metadata.namespace:
+                obj = obj.replace(metadata=obj.metadata.replace(namespace=namespace))
+            for field_error in validate(default(obj)):
+                problems.append(
+                    ManifestProblem(
+                        document, _line_of(node, field_error.field), field_error.field, field_error.body
+                    )
+                )
+    except ManifestError as error:
+        problems += error.problems
+    return problems
 
 
 def _jsonify(value: Any) -> Any:
