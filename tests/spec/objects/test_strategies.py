@@ -1,9 +1,9 @@
-"""The valid-object strategies keep the validity rules they promise (until spec validation checks them all).
+"""The valid-object strategies keep the validity rules they promise, checked here rule by rule.
 
 Each rule here is one of upstream's validation rules (k/k
 ``pkg/apis/core/validation/validation.go``, ``pkg/apis/apps/validation``,
 ``pkg/apis/batch/validation``), checked with the syntax helpers of
-``spec/selectors.py``.
+``spec/selectors.py``; test_validation.py checks them against the whole of ``spec.objects.validation``.
 """
 
 from __future__ import annotations
