@@ -10,8 +10,10 @@ per drawn object. ``strategy.example()`` is not used: it is meant for the
 REPL, warns in code, and skips the engine. The target for Pods is 1,000/s
 (issue 3, so that the machines are not starved).
 
-Also printed: every kind mixed (``objects()``), and reading/writing a Pod
-with ``from_dict``/``to_dict``. Nothing is asserted (DESIGN.md, "Running").
+Also printed: every kind mixed (``objects()``), reading/writing a Pod
+with ``from_dict``/``to_dict``, validating a defaulted Pod, and invalid
+Pods (``conformance/strategies/invalid.py``: a valid Pod, defaulted, one
+mutation, read back). Nothing is asserted (DESIGN.md, "Running").
 
     python benchmarks/objects_strategies.py --examples 3000
 """
@@ -30,8 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from conformance.strategies.invalid import invalid_objects_of
 from conformance.strategies.objects import objects, pods
-from spec.objects import from_dict, to_dict
+from spec.objects import default, from_dict, to_dict
+from spec.objects.core import Pod
+from spec.objects.validation import validate
 
 
 def generated_per_second(strategy: st.SearchStrategy[Any], examples: int) -> tuple[int, float]:
@@ -89,8 +94,17 @@ def main() -> int:
         for pod in parsed:
             to_dict(pod)
     write = rounds * len(parsed) / (time.perf_counter() - start)
+    defaulted = [default(pod) for pod in parsed]
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for pod in defaulted:
+            validate(pod)
+    checked = rounds * len(defaulted) / (time.perf_counter() - start)
     print(f"Pods read (from_dict):     {read:>10,.0f} /s")
     print(f"Pods written (to_dict):    {write:>10,.0f} /s")
+    print(f"Pods validated:            {checked:>10,.0f} /s")
+    count, rate = generated_per_second(invalid_objects_of(Pod), args.examples // 3)
+    print(f"invalid Pods generated:    {rate:>10,.0f} /s  ({count} examples)")
     return 0
 
 
