@@ -155,9 +155,12 @@ class MemberStatus:
     """What one running member reports about itself at one instant.
 
     ``applied`` holds the entries this incarnation applied, in order
-    (``last_applied`` is the index of the last). ``log`` is None when the
-    implementation does not expose its log; the log-based requirements are
-    then not applicable to it.
+    (``last_applied`` is the index of the last); entries restored from a
+    snapshot count as applied. ``log`` is None when the implementation does
+    not expose its log; the log-based requirements are then not applicable
+    to it. ``snapshot_index`` is how far the log was compacted: the log holds
+    the entries after it (section 7), and entries up to it are committed and
+    live only in the snapshot.
     """
 
     term: int
@@ -167,12 +170,20 @@ class MemberStatus:
     applied: tuple[LogEntry, ...] = ()
     voted_for: str | None = None
     log: tuple[LogEntry, ...] | None = None
+    snapshot_index: int = 0
+
+    @property
+    def last_index(self) -> int:
+        """The index of the last entry, compacted or not (0 for an empty log or one not exposed)."""
+        if self.log:
+            return self.log[-1].index
+        return self.snapshot_index
 
     def entry(self, index: int) -> LogEntry | None:
-        """The log entry at ``index``, or None if absent (or the log is not exposed)."""
-        if self.log is None or not self.log:
+        """The log entry at ``index``, or None if absent, compacted, or the log is not exposed."""
+        if self.log is None:
             return None
-        position = index - self.log[0].index  # a compacted log need not start at 1
+        position = index - self.snapshot_index - 1
         if 0 <= position < len(self.log):
             return self.log[position]
         return None
@@ -206,8 +217,13 @@ def quorum(size: int) -> int:
     return size // 2 + 1
 
 
-def is_prefix(shorter: Sequence[LogEntry], longer: Sequence[LogEntry]) -> bool:
-    return len(shorter) <= len(longer) and tuple(longer[: len(shorter)]) == tuple(shorter)
+def still_holds(before: Sequence[LogEntry], now: MemberStatus) -> bool:
+    """Whether ``now``'s log keeps every entry of ``before`` that it has not compacted into its snapshot.
+
+    With compaction a log shrinks at the front (section 7): entries at or
+    below ``now.snapshot_index`` are then in the snapshot, not the log.
+    """
+    return all(now.entry(e.index) == e for e in before if e.index > now.snapshot_index)
 
 
 @dataclass(frozen=True)
@@ -324,7 +340,7 @@ def leader_append_only(history: RaftHistory, observation: Observation) -> list[s
         if status.role != "leader" or status.log is None:
             continue
         before = history.leader_logs.get((member, status.term))
-        if before is not None and not is_prefix(before, status.log):
+        if before is not None and not still_holds(before, status):
             problems.append(
                 f"{member}, leader of term {status.term}, held {list(before)} and now holds "
                 f"{list(status.log)}: an entry was overwritten or removed"
@@ -364,9 +380,8 @@ def leader_completeness(history: RaftHistory, observation: Observation) -> list[
         for index, known in sorted(history.committed.items()):
             if known.by_term >= status.term:
                 continue
-            first = status.log[0].index if status.log else 1
-            if index < first:
-                continue  # compacted away into a snapshot: not a log question
+            if index <= status.snapshot_index:
+                continue  # compacted into the snapshot, which holds only committed entries
             held = status.entry(index)
             if held != known.entry:
                 problems.append(
@@ -406,15 +421,14 @@ def commit_monotonic(history: RaftHistory, observation: Observation) -> list[str
             )
         reported = history.reported_committed.get(member, {})
         applied = {e.index: e for e in status.applied}
-        log_start = status.log[0].index if status.log else 1
-        log_end = status.log[-1].index if status.log else 0
+        log_end = status.last_index
         for index, entry in sorted(reported.items()):
             if index in applied and applied[index] != entry:
                 problems.append(
                     f"{member} reported {entry!r} committed, and now applied {applied[index]!r} there"
                 )
                 break
-            if status.log is None or index < log_start:
+            if status.log is None or index <= status.snapshot_index:
                 continue
             if index > log_end or status.entry(index) != entry:
                 problems.append(
