@@ -43,9 +43,19 @@ Choices, and why:
   member not yet heard from); etcd waits for the next election instead. It
   makes elections survive message loss.
 - Commands are opaque values; None is reserved for the no-op.
+- Snapshots (section 7, etcd's raftLog with its snapshot offset). The driver
+  decides when to compact: it snapshots its state machine at an applied
+  index, persists the snapshot, and calls ``compact``; the node then forgets
+  the entries up to there. A follower that needs a compacted entry gets an
+  ``InstallSnapshot`` instead of entries; it installs the snapshot unless it
+  already holds (and commits) that prefix, and hands it to the driver in
+  ``Ready.snapshot`` to persist and to restore its state machine from.
+  As in etcd, an append whose ``prev_index`` is below the follower's commit
+  index is answered with the commit index, since everything up to it is
+  committed and so matches any current leader (Leader Completeness).
 
-What is not here (later slices): snapshots and log compaction, membership
-changes, ReadIndex, leadership transfer.
+What is not here (later slices): membership changes, ReadIndex, leadership
+transfer.
 """
 
 from __future__ import annotations
@@ -158,7 +168,35 @@ class AppendResponse:
         return f"AppResp(t{self.term} reject {self.index} hint={self.hint_index}/t{self.hint_term})"
 
 
-Message = VoteRequest | VoteResponse | AppendEntries | AppendResponse
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state machine as of ``index`` (whose entry had ``term``): it stands for every entry up to there.
+
+    ``data`` is the driver's: the node carries it and never looks inside.
+    """
+
+    index: int = 0
+    term: int = 0
+    data: object = None
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self.index}/t{self.term})"
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSnapshot:
+    """The leader's snapshot, sent instead of entries a follower needs and the leader has compacted."""
+
+    term: int
+    src: str
+    dst: str
+    snapshot: Snapshot
+
+    def __repr__(self) -> str:
+        return f"InstallSnap(t{self.term} {self.snapshot!r})"
+
+
+Message = VoteRequest | VoteResponse | AppendEntries | AppendResponse | InstallSnapshot
 
 
 # -- what goes in and out ------------------------------------------------------
@@ -175,21 +213,25 @@ class HardState:
 
 @dataclass(frozen=True)
 class Stored:
-    """What a restarting node reads back from its disk."""
+    """What a restarting node reads back from its disk: the entries follow the snapshot."""
 
     hard_state: HardState = HardState()
     entries: tuple[LogEntry, ...] = ()
+    snapshot: Snapshot = Snapshot()
 
 
 @dataclass(frozen=True)
 class Ready:
     """What the driver must do, in this order, then call ``advance(ready)``.
 
-    1. Persist ``hard_state`` (if not None) and, if ``entries_from`` is not
-       None, replace every stored entry with index >= ``entries_from`` by
-       ``entries`` (a conflict truncates the tail). Sync.
+    1. Persist ``snapshot`` (if not None: a snapshot received from the leader)
+       and drop every stored entry up to its index; persist ``hard_state``
+       (if not None) and, if ``entries_from`` is not None, replace every
+       stored entry with index >= ``entries_from`` by ``entries`` (a
+       conflict truncates the tail). Sync.
     2. Send ``messages`` (each to its ``dst``).
-    3. Apply ``committed_entries`` in order.
+    3. Restore the state machine from ``snapshot`` (if not None), then apply
+       ``committed_entries`` in order.
     """
 
     hard_state: HardState | None
@@ -197,10 +239,11 @@ class Ready:
     entries: tuple[LogEntry, ...]
     messages: tuple[Message, ...]
     committed_entries: tuple[LogEntry, ...]
+    snapshot: Snapshot | None = None
 
     @property
     def must_sync(self) -> bool:
-        return self.hard_state is not None or self.entries_from is not None
+        return self.hard_state is not None or self.entries_from is not None or self.snapshot is not None
 
 
 @dataclass(frozen=True)
@@ -242,7 +285,9 @@ class RaftNode:
     # Persistent state (figure 2).
     term: int = 0
     vote: str | None = None
+    #: The entries after ``snapshot.index``; the snapshot stands for those before.
     log: list[LogEntry] = field(default_factory=list)
+    snapshot: Snapshot = Snapshot()
     # Volatile state.
     commit: int = 0
     applied: int = 0
@@ -256,6 +301,7 @@ class RaftNode:
     # What the driver has not been given yet.
     _messages: list[Message] = field(default_factory=list)
     _unstable_from: int | None = None
+    _unstable_snapshot: Snapshot | None = None
     _persisted: HardState = HardState()
 
     @classmethod
@@ -271,16 +317,21 @@ class RaftNode:
     ) -> RaftNode:
         """A node as it comes up: from ``stored`` after a restart, empty the first time.
 
-        ``applied`` is how far the driver's state machine already is (0 when it
-        is rebuilt by re-applying, as the simulator's is).
+        ``applied`` is how far the driver's state machine already is: at least
+        the snapshot's index, since the driver restores it from the snapshot,
+        and no further when it rebuilds the rest by re-applying, as the
+        simulator does.
         """
         if id not in members:
             raise ValueError(f"{id!r} is not one of the members {tuple(members)}")
         stored = stored or Stored()
-        hs = stored.hard_state
-        for position, entry in enumerate(stored.entries, start=1):
+        hs, snapshot = stored.hard_state, stored.snapshot
+        for position, entry in enumerate(stored.entries, start=snapshot.index + 1):
             if entry.index != position:
-                raise ValueError(f"stored log is not contiguous from 1: {entry!r} at position {position}")
+                raise ValueError(
+                    f"stored log is not contiguous after the snapshot: {entry!r} at position {position}"
+                )
+        last_index = snapshot.index + len(stored.entries)
         node = cls(
             id=id,
             members=tuple(sorted(members)),
@@ -289,8 +340,9 @@ class RaftNode:
             term=hs.term,
             vote=hs.vote,
             log=list(stored.entries),
-            commit=min(hs.commit, len(stored.entries)),
-            applied=applied,
+            snapshot=snapshot,
+            commit=max(min(hs.commit, last_index), snapshot.index),
+            applied=max(applied, snapshot.index),
         )
         node._persisted = hs
         node._reset_election_timer()
@@ -300,24 +352,34 @@ class RaftNode:
 
     @property
     def last_index(self) -> int:
-        return len(self.log)
+        return self.snapshot.index + len(self.log)
 
-    def term_at(self, index: int) -> int:
-        """The term of the entry at ``index``; 0 for index 0 (before the first entry) or past the end."""
-        if 1 <= index <= len(self.log):
-            return self.log[index - 1].term
-        return 0
+    def term_at(self, index: int) -> int | None:
+        """The term of the entry at ``index``: 0 before the first entry or past the end, None if compacted."""
+        offset = index - self.snapshot.index
+        if offset == 0:
+            return self.snapshot.term
+        if 1 <= offset <= len(self.log):
+            return self.log[offset - 1].term
+        return None if index < self.snapshot.index else 0
+
+    def entries_between(self, first: int, last: int) -> tuple[LogEntry, ...]:
+        """The entries ``first..last`` (inclusive) still in the log (none that were compacted)."""
+        start = max(first, self.snapshot.index + 1) - self.snapshot.index - 1
+        return tuple(self.log[start : max(start, last - self.snapshot.index)])
 
     @property
     def last_term(self) -> int:
-        return self.term_at(self.last_index)
+        term = self.term_at(self.last_index)
+        assert term is not None  # the last index is never compacted away
+        return term
 
     def _append(self, entry: LogEntry) -> None:
         self.log.append(entry)
         self._mark_unstable(entry.index)
 
     def _truncate_from(self, index: int) -> None:
-        del self.log[index - 1 :]
+        del self.log[index - self.snapshot.index - 1 :]
         self._mark_unstable(index)
 
     def _mark_unstable(self, index: int) -> None:
@@ -359,7 +421,9 @@ class RaftNode:
             elif isinstance(m, VoteResponse) and m.pre_vote and m.granted:
                 pass  # a granted pre-vote carries the term the candidate will campaign in
             else:
-                self._on_higher_term(m.term, m.src if isinstance(m, AppendEntries) else None)
+                self._on_higher_term(
+                    m.term, m.src if isinstance(m, AppendEntries | InstallSnapshot) else None
+                )
         elif m.term < self.term:
             self._reject_stale(m)
             return
@@ -368,14 +432,17 @@ class RaftNode:
             self._handle_vote_request(m)
         elif isinstance(m, VoteResponse):
             self._handle_vote_response(m)
-        elif isinstance(m, AppendEntries):
+        elif isinstance(m, AppendEntries | InstallSnapshot):
             if self.role == "leader":
                 return  # another leader of our term cannot exist; ignore rather than obey it
             if self.role != "follower":
                 self._become_follower(self.term, m.src)
             self.leader = m.src
             self.election_elapsed = 0
-            self._handle_append(m)
+            if isinstance(m, AppendEntries):
+                self._handle_append(m)
+            else:
+                self._handle_snapshot(m)
         elif self.role == "leader":
             self._handle_append_response(m)
 
@@ -391,10 +458,29 @@ class RaftNode:
         self._maybe_commit()  # a one-member cluster commits at once
         return Accepted(entry.index, entry.term)
 
+    def compact(self, index: int, data: object) -> Snapshot:
+        """Forget the entries up to ``index``: ``data`` is the driver's state machine as of there.
+
+        ``index`` must be applied already. Returns the snapshot, which the
+        driver persists (dropping the stored entries it stands for) before
+        anything else happens; until then the disk still has the entries.
+        """
+        if not self.snapshot.index < index <= self.applied:
+            raise ValueError(
+                f"can compact only past the snapshot ({self.snapshot.index}) up to applied ({self.applied}), "
+                f"not to {index}"
+            )
+        term = self.term_at(index)
+        assert term is not None
+        del self.log[: index - self.snapshot.index]
+        self.snapshot = Snapshot(index, term, data)
+        return self.snapshot
+
     def has_ready(self) -> bool:
         return bool(
             self._messages
             or self._unstable_from is not None
+            or self._unstable_snapshot is not None
             or self.commit > self.applied
             or self._hard_state() != self._persisted
         )
@@ -403,12 +489,15 @@ class RaftNode:
         """What to persist, send and apply now (see ``Ready``); no state changes until ``advance``."""
         hs = self._hard_state()
         start = self._unstable_from
+        snapshot = self._unstable_snapshot
+        applied = snapshot.index if snapshot is not None else self.applied
         return Ready(
             hard_state=hs if hs != self._persisted else None,
             entries_from=start,
-            entries=tuple(self.log[start - 1 :]) if start is not None else (),
+            entries=self.entries_between(start, self.last_index) if start is not None else (),
             messages=tuple(self._messages),
-            committed_entries=tuple(self.log[self.applied : self.commit]),
+            committed_entries=self.entries_between(applied + 1, self.commit),
+            snapshot=snapshot,
         )
 
     def advance(self, ready: Ready) -> None:
@@ -417,6 +506,9 @@ class RaftNode:
             self._persisted = ready.hard_state
         if ready.entries_from is not None:
             self._unstable_from = None
+        if ready.snapshot is not None:
+            self._unstable_snapshot = None
+            self.applied = ready.snapshot.index
         del self._messages[: len(ready.messages)]
         if ready.committed_entries:
             self.applied = ready.committed_entries[-1].index
@@ -431,6 +523,7 @@ class RaftNode:
             applied=applied,
             voted_for=self.vote,
             log=tuple(self.log),
+            snapshot_index=self.snapshot.index,
         )
 
     def _hard_state(self) -> HardState:
@@ -586,13 +679,20 @@ class RaftNode:
     # -- replication, follower side ----------------------------------------------
 
     def _handle_append(self, m: AppendEntries) -> None:
+        if m.prev_index < self.commit:
+            # Everything up to our commit index is committed, so it matches any
+            # current leader's log: say how far we are (etcd's handleAppendEntries).
+            # This is also how an append reaching below our snapshot is answered.
+            self._send(AppendResponse(self.term, self.id, m.src, True, self.commit))
+            return
         if m.prev_index > self.last_index or self.term_at(m.prev_index) != m.prev_term:
             # Log Matching check failed. Hint the leader at our last entry that
             # can still match: the highest index <= prev_index whose term is
             # <= the leader's prev_term (etcd's findConflictByTerm), so it skips
             # a whole term of mismatches per round trip.
             hint = self._find_conflict_by_term(min(m.prev_index, self.last_index), m.prev_term)
-            reject = AppendResponse(self.term, self.id, m.src, False, m.prev_index, hint, self.term_at(hint))
+            hint_term = self.term_at(hint) or 0  # hint >= our snapshot's index: its term is known
+            reject = AppendResponse(self.term, self.id, m.src, False, m.prev_index, hint, hint_term)
             self._send(reject)
             return
         self._accept_entries(m.entries)
@@ -612,14 +712,37 @@ class RaftNode:
             self._append(entry)
 
     def _find_conflict_by_term(self, index: int, term: int) -> int:
-        while index > 0 and self.term_at(index) > term:
+        # Never below the snapshot: its term is the last one known there.
+        while index > self.snapshot.index and (self.term_at(index) or 0) > term:
             index -= 1
         return index
+
+    def _handle_snapshot(self, m: InstallSnapshot) -> None:
+        """Install the leader's snapshot unless we hold and commit what it stands for (etcd's restore)."""
+        snapshot = m.snapshot
+        if snapshot.index <= self.commit:
+            self._send(AppendResponse(self.term, self.id, m.src, True, self.commit))
+            return
+        if self.term_at(snapshot.index) == snapshot.term:
+            # Our log holds the entry the snapshot ends with, hence (Log Matching)
+            # everything before it: commit up to there and keep what follows.
+            self.commit = snapshot.index
+        else:
+            # Our log disagrees or is too short: it is replaced by the snapshot.
+            self.log.clear()
+            self.snapshot = snapshot
+            self._unstable_snapshot = snapshot
+            self._unstable_from = None
+            self._mark_unstable(snapshot.index + 1)  # every stored entry after it goes too
+            self.commit = snapshot.index
+        self._send(AppendResponse(self.term, self.id, m.src, True, snapshot.index))
 
     def _reject_stale(self, m: Message) -> None:
         """A message from an older term: answer requests with our term so the sender steps down."""
         if isinstance(m, AppendEntries):
             self._send(AppendResponse(self.term, self.id, m.src, False, m.prev_index, 0, 0))
+        elif isinstance(m, InstallSnapshot):
+            self._send(AppendResponse(self.term, self.id, m.src, False, m.snapshot.index, 0, 0))
         elif isinstance(m, VoteRequest):
             self._send(VoteResponse(self.term, self.id, m.src, False, m.pre_vote))
 
@@ -628,8 +751,15 @@ class RaftNode:
     def _send_append(self, peer: str) -> None:
         progress = self.progress[peer]
         prev = progress.next - 1
-        entries = tuple(self.log[prev : prev + self.config.max_entries_per_append])
-        self._send(AppendEntries(self.term, self.id, peer, prev, self.term_at(prev), entries, self.commit))
+        prev_term = self.term_at(prev)
+        if prev_term is None:
+            # The entries it needs are compacted: send the snapshot instead
+            # and assume, as with entries, that it arrives.
+            self._send(InstallSnapshot(self.term, self.id, peer, self.snapshot))
+            progress.next = self.snapshot.index + 1
+            return
+        entries = self.entries_between(prev + 1, prev + self.config.max_entries_per_append)
+        self._send(AppendEntries(self.term, self.id, peer, prev, prev_term, entries, self.commit))
         if entries:
             progress.next = entries[-1].index + 1  # optimistic: assume it arrives
 

@@ -8,8 +8,18 @@ and then carries out its ``Ready`` in the order the Ready contract demands --
 write the hard state and entries and ``sync``, then send, then apply -- so a
 crash can lose only what no other member has heard about.
 
-Disk layout: ``raft/hardstate`` holds the ``HardState``; ``raft/log/<index>``
-(zero-padded, so the disk's sorted keys are log order) holds each entry.
+Disk layout: ``raft/hardstate`` holds the ``HardState``; ``raft/snapshot``
+the latest ``Snapshot``; ``raft/log/<index>`` (zero-padded, so the disk's
+sorted keys are log order) each entry after the snapshot.
+
+The state machine is the list of entries applied, so a snapshot's data is
+that list up to its index: restoring it makes a member that installed a
+snapshot report the same applied entries as one that applied them one by
+one, and the suite's state machine safety check covers snapshots too. A
+member compacts every ``snapshot_every`` applied entries, keeping the last
+``snapshot_keep`` of them in its log for followers that lag a little
+(etcd's SnapshotCount and SnapshotCatchUpEntries, scaled down so that runs
+exercise InstallSnapshot).
 
 Clients. ``SimulatedRaftCluster.propose`` plays the client in-process: it
 calls ``RaftProcess.propose`` on the member it believes leads, rather than
@@ -25,9 +35,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
-from impl.raft.core import Accepted, HardState, NotLeader, RaftConfig, RaftNode, Ready, Stored
+from impl.raft.core import Accepted, HardState, NotLeader, RaftConfig, RaftNode, Ready, Snapshot, Stored
 from impl.sim import Context, NetworkConfig, Simulation
 from impl.sim.harness import SimulatedFaults
 from spec.raft import LogEntry, MemberStatus, ProposeOutcome
@@ -35,6 +45,7 @@ from spec.raft import LogEntry, MemberStatus, ProposeOutcome
 MS = 1_000_000
 TICK = "tick"
 HARD_STATE_KEY = "raft/hardstate"
+SNAPSHOT_KEY = "raft/snapshot"
 LOG_PREFIX = "raft/log/"
 
 #: Called once with the fate of an accepted proposal: True if its entry was
@@ -56,12 +67,16 @@ class RaftProcess:
         config: RaftConfig,
         tick_ns: int,
         node_class: type[RaftNode],
+        snapshot_every: int | None = None,
+        snapshot_keep: int = 0,
     ) -> None:
         self.address = address
         self.members = members
         self.config = config
         self.tick_ns = tick_ns
         self.node_class = node_class
+        self.snapshot_every = snapshot_every
+        self.snapshot_keep = snapshot_keep
         self.node: RaftNode | None = None
         self.ctx: Context | None = None
         #: The state machine: every entry applied by this incarnation, in order.
@@ -73,10 +88,17 @@ class RaftProcess:
     def on_start(self, ctx: Context) -> None:
         self.ctx = ctx
         hard_state = ctx.disk.read(HARD_STATE_KEY, HardState())
+        snapshot = ctx.disk.read(SNAPSHOT_KEY, Snapshot())
         entries = tuple(ctx.disk.read(key) for key in ctx.disk.keys(LOG_PREFIX))
-        self._stored_last = len(entries)
+        self._stored_last = snapshot.index + len(entries)
+        self._restore(snapshot)
         self.node = self.node_class.start(
-            self.address, self.members, self.config, ctx.entropy, Stored(hard_state, entries)
+            self.address,
+            self.members,
+            self.config,
+            ctx.entropy,
+            Stored(hard_state, entries, snapshot),
+            applied=snapshot.index,
         )
         self._carry_out(ctx)  # a restarted member re-applies its committed prefix at once
         ctx.set_timer(TICK, self.tick_ns)
@@ -113,14 +135,19 @@ class RaftProcess:
             self._persist(ctx, ready)
             for message in ready.messages:
                 ctx.send(message.dst, message)
+            if ready.snapshot is not None:
+                self._restore(ready.snapshot)
             for entry in ready.committed_entries:
                 self._apply(entry)
             node.advance(ready)
+            self._maybe_compact(ctx)
 
     def _persist(self, ctx: Context, ready: Ready) -> None:
         if not ready.must_sync:
             return
         disk = ctx.disk
+        if ready.snapshot is not None:
+            self._store_snapshot(ctx, ready.snapshot)
         if ready.hard_state is not None:
             disk.write(HARD_STATE_KEY, ready.hard_state)
         if ready.entries_from is not None:
@@ -133,10 +160,38 @@ class RaftProcess:
 
     def _apply(self, entry: LogEntry) -> None:
         self.applied.append(entry)
+        self._decide(entry)
+
+    def _decide(self, entry: LogEntry) -> None:
         waiting = self.pending.pop(entry.index, None)
         if waiting is not None:
             term, decided = waiting
             decided(entry.term == term)
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        """The state machine as of ``snapshot``: the entries it was taken after."""
+        data = cast(tuple[LogEntry, ...], snapshot.data or ())
+        self.applied = list(data)
+        for entry in data:
+            self._decide(entry)
+
+    def _store_snapshot(self, ctx: Context, snapshot: Snapshot) -> None:
+        """Write ``snapshot`` and drop the stored entries it stands for (the caller syncs)."""
+        first = ctx.disk.read(SNAPSHOT_KEY, Snapshot()).index + 1
+        ctx.disk.write(SNAPSHOT_KEY, snapshot)
+        for index in range(first, min(snapshot.index, self._stored_last) + 1):
+            ctx.disk.delete(log_key(index))
+        self._stored_last = max(self._stored_last, snapshot.index)
+
+    def _maybe_compact(self, ctx: Context) -> None:
+        node = self.node
+        assert node is not None
+        if self.snapshot_every is None or node.applied - node.snapshot.index < self.snapshot_every:
+            return
+        index = node.applied - self.snapshot_keep
+        snapshot = node.compact(index, tuple(self.applied[:index]))
+        self._store_snapshot(ctx, snapshot)
+        ctx.disk.sync()
 
 
 class SimulatedRaftCluster(SimulatedFaults):
@@ -161,7 +216,13 @@ class SimulatedRaftCluster(SimulatedFaults):
 
         def make() -> RaftProcess:
             process = RaftProcess(
-                address, self._members, provider.config, provider.tick_ns, provider.node_class
+                address,
+                self._members,
+                provider.config,
+                provider.tick_ns,
+                provider.node_class,
+                provider.snapshot_every,
+                provider.snapshot_keep,
             )
             self._processes[address] = process  # the newest incarnation
             return process
@@ -244,6 +305,9 @@ class SimulatedRaftProvider:
     client_timeout_ns: int = 600 * MS
     #: The node each member runs; the project's tests substitute broken ones.
     node_class: type[RaftNode] = RaftNode
+    #: Compact the log every this many applied entries (None: never), keeping the last ``snapshot_keep``.
+    snapshot_every: int | None = 8
+    snapshot_keep: int = 2
     #: Record the simulator's trace (the suite prints its end on failure), keeping the newest records.
     trace: bool = True
     trace_limit: int | None = 2_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from impl.raft.core import AppendEntries, AppendResponse, HardState, RaftNode, Ready
+from impl.raft.core import AppendEntries, AppendResponse, HardState, InstallSnapshot, RaftNode, Ready
 from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider
 from spec.raft import LogEntry, ProposeOutcome
 
@@ -80,7 +80,7 @@ class AppliesBeyondCommit(RaftNode):
             ready.entries_from,
             ready.entries,
             ready.messages,
-            tuple(self.log[self.applied :]),
+            self.entries_between(self.applied + 1, self.last_index),
         )
 
 
@@ -118,3 +118,19 @@ class ReportsTimeoutsAsRejected(SimulatedRaftCluster):
 class LyingProvider(SimulatedRaftProvider):
     def new_cluster(self, *, size: int, entropy: Any) -> SimulatedRaftCluster:
         return ReportsTimeoutsAsRejected(size, entropy, self)
+
+
+class InstallsStaleSnapshots(RaftNode):
+    """Installs every snapshot it is sent, even one older than what it already committed."""
+
+    def _handle_snapshot(self, m: InstallSnapshot) -> None:
+        if m.snapshot.index <= self.commit:
+            self.log.clear()
+            self.snapshot = m.snapshot
+            self._unstable_snapshot = m.snapshot
+            self._unstable_from = None
+            self._mark_unstable(m.snapshot.index + 1)
+            self.commit = m.snapshot.index
+            self._send(AppendResponse(self.term, self.id, m.src, True, m.snapshot.index))
+            return
+        super()._handle_snapshot(m)

@@ -23,6 +23,7 @@ from impl.raft.core import (
     RaftConfig,
     RaftNode,
     Ready,
+    Snapshot,
     Stored,
 )
 from spec.raft import LogEntry
@@ -40,23 +41,30 @@ class Lowest:
 
 @dataclass
 class Storage:
-    """What a node persisted: its hard state and log (a disk that always syncs)."""
+    """What a node persisted: its hard state, snapshot and the entries after it (a disk that always syncs)."""
 
     hard_state: HardState = field(default_factory=HardState)
     entries: list[LogEntry] = field(default_factory=list)
+    snapshot: Snapshot = field(default_factory=Snapshot)
     syncs: int = 0
 
     def save(self, ready: Ready) -> None:
+        if ready.snapshot is not None:
+            self.save_snapshot(ready.snapshot)
         if ready.hard_state is not None:
             self.hard_state = ready.hard_state
         if ready.entries_from is not None:
-            del self.entries[ready.entries_from - 1 :]
+            del self.entries[ready.entries_from - self.snapshot.index - 1 :]
             self.entries.extend(ready.entries)
         if ready.must_sync:
             self.syncs += 1
 
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        self.entries = [e for e in self.entries if e.index > snapshot.index]
+        self.snapshot = snapshot
+
     def stored(self) -> Stored:
-        return Stored(self.hard_state, tuple(self.entries))
+        return Stored(self.hard_state, tuple(self.entries), self.snapshot)
 
 
 class Network:
@@ -81,17 +89,26 @@ class Network:
         self.drop: Callable[[Message], bool] = lambda m: False
         for i in self.ids:
             initial = (stored or {}).get(i, Stored())
-            self.storage[i] = Storage(initial.hard_state, list(initial.entries))
+            self.storage[i] = Storage(initial.hard_state, list(initial.entries), initial.snapshot)
             self.start(i)
 
     # -- nodes ---------------------------------------------------------------
 
     def start(self, i: str) -> RaftNode:
-        node = self.node_class.start(i, self.ids, self.config, Lowest(), self.storage[i].stored())
+        stored = self.storage[i].stored()
+        node = self.node_class.start(
+            i, self.ids, self.config, Lowest(), stored, applied=stored.snapshot.index
+        )
         self.nodes[i] = node
-        self.applied[i] = []
+        self.applied[i] = list(stored.snapshot.data or ())
         self.flush(i)
         return node
+
+    def compact(self, i: str, index: int) -> Snapshot:
+        """``i`` snapshots its state machine (the entries it applied) at ``index`` and compacts its log."""
+        snapshot = self.nodes[i].compact(index, tuple(self.applied[i][:index]))
+        self.storage[i].save_snapshot(snapshot)
+        return snapshot
 
     def crash(self, i: str) -> None:
         """Lose the node's memory; messages to it are dropped until ``restart``."""
@@ -113,6 +130,8 @@ class Network:
             self.readies[i].append(ready)
             self.storage[i].save(ready)
             self.queue.extend(ready.messages)
+            if ready.snapshot is not None:
+                self.applied[i] = list(ready.snapshot.data or ())
             self.applied[i].extend(ready.committed_entries)
             node.advance(ready)
 
