@@ -106,3 +106,35 @@ def test_the_provider_states_its_timeouts_in_simulated_time() -> None:
     provider = SimulatedRaftProvider(config=RaftConfig(election_ticks=10), tick_ns=10 * MS)
     assert provider.election_timeout_ns == 190 * MS  # the longest draw: 19 ticks
     assert provider.convergence_time_ns >= provider.election_timeout_ns
+
+
+def test_a_member_back_from_a_long_crash_is_caught_up_by_snapshot() -> None:
+    # Members compact every 8 applied entries, keeping 2: after 20 commits the
+    # entries a member crashed since the start needs are gone from every log.
+    cluster = settled_cluster(trace_limit=None)
+    follower = next(m for m, s in cluster.status().items() if s.role == "follower")
+    cluster.crash(follower)
+    for command in range(20):
+        assert cluster.propose(command).status == "committed"
+    leader = agreed_leader(cluster.status())
+    assert leader is not None and cluster.status()[leader].snapshot_index > 2
+    cluster.restart(follower)
+    cluster.advance(SECOND)
+    installs = [
+        record
+        for record in cluster.simulation.trace.records()
+        if record.kind == "deliver"
+        and record.dst == follower
+        and type(record.payload).__name__ == "InstallSnapshot"
+    ]
+    assert installs, "the follower was never sent a snapshot"
+    status = cluster.status()
+    assert status[follower].applied == status[leader].applied
+    assert [e.command for e in status[follower].applied if e.command is not None] == list(range(20))
+
+
+def test_without_compaction_the_log_is_never_snapshotted() -> None:
+    cluster = settled_cluster(snapshot_every=None)
+    for command in range(20):
+        cluster.propose(command)
+    assert all(status.snapshot_index == 0 for status in cluster.status().values())

@@ -3,6 +3,8 @@ accept and ones it must reject, taken from the paper's figures where one fits.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from spec.raft import (
@@ -92,6 +94,34 @@ def test_leader_append_only_rejects_an_overwritten_entry() -> None:
     assert leader_append_only(history, {"a": member(2, "leader", entries=changed)})
 
 
+def compacted(status: MemberStatus, through: int) -> MemberStatus:
+    """``status`` after compacting its log through ``through`` (section 7): the entries move to a snapshot."""
+    assert status.log is not None
+    return replace(status, log=tuple(e for e in status.log if e.index > through), snapshot_index=through)
+
+
+def test_a_compacted_log_reports_entries_after_its_snapshot_only() -> None:
+    status = compacted(member(2, entries=log(1, 2, 2, 2)), 2)
+    assert (status.entry(2), status.entry(3), status.last_index) == (None, LogEntry(3, 2, "3/t2"), 4)
+    assert compacted(member(2, entries=log(1, 2)), 2).last_index == 2  # all of it in the snapshot
+
+
+def test_leader_append_only_accepts_a_leader_compacting_its_log() -> None:
+    history = recorded({"a": member(2, "leader", entries=log(1, 2, 2))})
+    now = compacted(member(2, "leader", entries=log(1, 2, 2, 2)), 2)
+    assert leader_append_only(history, {"a": now}) == []
+    everything = compacted(member(2, "leader", entries=log(1, 2, 2)), 3)
+    assert leader_append_only(history, {"a": everything}) == []
+
+
+def test_leader_append_only_rejects_a_changed_entry_after_the_snapshot() -> None:
+    history = recorded({"a": member(2, "leader", entries=log(1, 2, 2))})
+    now = compacted(member(2, "leader", entries=log(1, 2, 2, commands={3: "other"})), 1)
+    assert leader_append_only(history, {"a": now})
+    shorter = compacted(member(2, "leader", entries=log(1, 2)), 1)
+    assert leader_append_only(history, {"a": shorter})  # 3/t2 vanished without a snapshot to hold it
+
+
 def test_leader_append_only_does_not_compare_different_terms() -> None:
     # A member that leads term 4 after term 2 may have had its log repaired in between.
     history = recorded({"a": member(2, "leader", entries=log(1, 2, 2))})
@@ -136,6 +166,14 @@ def test_leader_completeness_requires_later_leaders_to_hold_committed_entries() 
     history = recorded({"b": member(2, entries=log(1, 2), commit=2)})
     assert leader_completeness(history, {"a": member(3, "leader", entries=log(1, 3))})
     assert leader_completeness(history, {"a": member(3, "leader", entries=log(1, 2, 3))}) == []
+
+
+def test_leader_completeness_takes_a_snapshot_for_the_committed_entries_it_covers() -> None:
+    history = recorded({"b": member(2, entries=log(1, 2, 2), commit=3)})
+    leader = compacted(member(3, "leader", entries=log(1, 2, 2, 3)), 2)
+    assert leader_completeness(history, {"a": leader}) == []
+    wrong_after_snapshot = compacted(member(3, "leader", entries=log(1, 2, 3)), 2)
+    assert leader_completeness(history, {"a": wrong_after_snapshot})
 
 
 def test_leader_completeness_asks_nothing_of_leaders_of_the_reporting_term() -> None:
@@ -192,6 +230,14 @@ def test_commit_monotonic_rejects_a_committed_entry_lost_across_a_restart() -> N
     history.restarted("a")
     assert commit_monotonic(history, {"a": member(2, entries=log(1), commit=0)})
     assert commit_monotonic(history, {"a": member(3, entries=log(1, 3), commit=0)})
+
+
+def test_commit_monotonic_accepts_committed_entries_moving_into_a_snapshot() -> None:
+    history = recorded({"a": member(2, entries=log(1, 2, 2), commit=3)})
+    assert commit_monotonic(history, {"a": compacted(member(2, entries=log(1, 2, 2), commit=3), 3)}) == []
+    history.restarted("a")
+    lost = compacted(member(2, entries=log(1, 2), commit=2), 2)
+    assert commit_monotonic(history, {"a": lost})  # 3/t2 neither in the snapshot nor the log
 
 
 def test_commit_monotonic_without_logs_still_compares_applied_entries() -> None:
