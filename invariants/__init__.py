@@ -1,5 +1,8 @@
 """Z3 encodings of the spec's invariants: proved for all inputs within stated
 bounds, and checked on the concrete states the state machines reach.
 
-Empty until the invariants issue lands; it imports only ``spec``.
+``framework`` (Invariant, ProofResult, the registry), ``encoding`` (how spec
+functions become Z3 terms, and back), one module per area of the spec
+(``quorum``), and ``report`` behind ``python -m invariants``. It imports
+only ``spec``. See ``docs/invariants.md``.
 """

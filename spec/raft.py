@@ -61,6 +61,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from spec.quorum import majority
 from spec.requirements import requirement
 
 _PAPER = "Ongaro & Ousterhout, In Search of an Understandable Consensus Algorithm"
@@ -213,8 +214,8 @@ class ProposeOutcome:
 
 
 def quorum(size: int) -> int:
-    """The smallest majority of ``size`` members: any two such sets intersect."""
-    return size // 2 + 1
+    """The smallest majority of ``size`` members: any two such sets intersect (``spec.quorum.majority``)."""
+    return majority(size)
 
 
 def still_holds(before: Sequence[LogEntry], now: MemberStatus) -> bool:

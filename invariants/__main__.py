@@ -1,0 +1,5 @@
+"""``python -m invariants``: see ``invariants.report``."""
+
+from invariants.report import main
+
+raise SystemExit(main())
