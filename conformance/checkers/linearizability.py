@@ -19,6 +19,10 @@ How it searches, after Porcupine (github.com/anishathalye/porcupine, Athalye
   far (a bitset held in a Python int) and the model state after them. Two
   paths reaching the same configuration have the same futures, so each
   configuration is explored once. This is what makes the search practical.
+  We add one sound pruning for unknown-outcome operations: a configuration
+  is skipped when one with the same state and the same known-outcome
+  operations, but a subset of the unknown-outcome ones, was visited (see
+  ``_search``).
 - P-compositionality (Horn & Kroening, 2015): when the model says a history
   splits into independent parts (for a key-value store: one part per key),
   the history is linearizable iff every part is, and the parts are checked
@@ -200,11 +204,13 @@ class Violation:
     """Why one partition is not linearizable.
 
     The search found no linearization. It reports the deepest point it
-    reached (most operations with a known outcome linearized, then most
-    operations at all): ``linearized``, a legal order of some operations
+    reached (most operations with a known outcome linearized, then fewest
+    with an unknown outcome): ``linearized``, a legal order of some operations
     respecting real time, leaving the model in ``state``; and ``blocked``,
-    every operation that real time allows to come next, each rejected by the
-    model in that state. ``deadline_op`` is the unplaced operation that
+    every operation that real time allows to come next: each one with a
+    known outcome is rejected by the model in that state (they come first),
+    and placing any one with an unknown outcome leads nowhere the search has
+    not already failed from. ``deadline_op`` is the unplaced operation that
     returned first: nothing called after its return may be linearized before
     it, so the search could not skip past it. Other prefixes of the same
     length may exist; this is one of them.
@@ -254,7 +260,7 @@ class PartitionResult:
     operations: tuple[int, ...]  # history indices of the partition's operations
     verdict: Verdict
     elapsed_s: float
-    configurations: int  # distinct (linearized set, state) pairs explored
+    configurations: int  # (linearized set, state) pairs explored; dominated ones are not counted
     linearization: tuple[int, ...] | None = None  # a witness order, when linearizable (known-outcome
     # operations and the unknown-outcome ones the witness needed)
     violation: Violation | None = None
@@ -353,7 +359,7 @@ class _Partition(Generic[StateT, InputT, OutputT]):
 class _Frame:
     """One configuration on the search path and the candidates not yet tried from it."""
 
-    __slots__ = ("done", "explored", "key", "op", "optional_left", "p", "required_left", "state")
+    __slots__ = ("done", "key", "op", "optional_left", "p", "required_left", "state")
 
     def __init__(
         self, done: int, state: object, key: Hashable, p: int, avail: int, required: int, op: int
@@ -367,7 +373,6 @@ class _Frame:
         self.required_left = avail & required
         self.optional_left = avail & ~required
         self.op = op  # the operation whose linearization led here (-1 at the root)
-        self.explored = False  # whether some candidate led to a configuration
 
 
 def _search(
@@ -386,19 +391,22 @@ def _search(
         return _Outcome(Verdict.LINEARIZABLE, 1, linearization=())
     key0 = key(state0)
     # Memoization with dominance. A configuration is (linearized set, state).
-    # Of two configurations with the same state and the same known-outcome
-    # operations linearized, the one that used fewer unknown-outcome
-    # operations can do everything the other can: the extra ones are never
-    # required and do not constrain what may come next. So a configuration
-    # is skipped when one it dominates was already visited; equality is the
-    # plain memoization of Lowe and Porcupine. Visited configurations are
-    # kept as, per (known-outcome set, state), the antichain of the
-    # unknown-outcome sets used.
+    # Say V dominates N when both have the same state and the same
+    # known-outcome operations linearized, and V used a subset of N's
+    # unknown-outcome ones. Then every operation that may come next from N
+    # may come next from V (what may come next depends only on the first
+    # unplaced known-outcome return, and unknown-outcome operations never
+    # have one) and leads to the same state, to a configuration that again
+    # dominates; and N is complete only if V is. So if N can be finished, V
+    # can, and N is skipped once some V was visited (even one still on the
+    # stack: its own search covers N's futures). Equality is the plain
+    # memoization of Lowe and Porcupine. Per (known-outcome set, state) the
+    # unknown-outcome sets visited are kept as an antichain.
     visited: dict[tuple[int, Hashable], list[int]] = {(0, key0): [0]}
     configurations = 1
     # An explicit stack instead of recursion: histories run to thousands of operations.
     stack = [_Frame(0, state0, key0, 0, part.candidates(0, 0), required, -1)]
-    best_score = (-1, -1)
+    best_score = (-1, 0)
     best: tuple[int, object, tuple[int, ...]] = (0, state0, ())
     iterations = 0
     while stack:
@@ -414,15 +422,17 @@ def _search(
         else:
             todo = frame.optional_left
             if not todo:
-                if not frame.explored:
-                    # A dead end. The deepest one is where the explanation
-                    # starts; paths are copied only here, so a search that
-                    # never backtracks never copies.
-                    done = frame.done
-                    score = ((done & required).bit_count(), done.bit_count())
-                    if score > best_score:
-                        best_score = score
-                        best = (done, frame.state, tuple(f.op for f in stack[1:]))
+                # Fully explored. The explanation starts from the deepest
+                # configuration: most known-outcome operations linearized,
+                # then fewest unknown-outcome ones (they explain nothing the
+                # reader needs). Frames are compared as they are popped, so a
+                # search that succeeds never pays for it, and a failing one
+                # pops its deepest frames first and copies few paths.
+                done = frame.done
+                score = ((done & required).bit_count(), -(done & ~required).bit_count())
+                if score > best_score:
+                    best_score = score
+                    best = (done, frame.state, tuple(f.op for f in stack[1:]))
                 stack.pop()
                 continue
             is_optional = True
@@ -432,7 +442,6 @@ def _search(
         ok, state = step(frame.state, inputs[j], outputs[j])  # type: ignore[arg-type]
         if not ok:
             continue
-        frame.explored = True
         k = key(state)
         done = frame.done | low
         unknown_used = done & ~required
@@ -459,12 +468,14 @@ def _explain_violation(
     index_of: Mapping[int, int],
     partition_index: int,
 ) -> Violation:
-    """Turn the deepest dead end into a ``Violation``: what was placed, and why nothing else fits."""
+    """Turn the deepest configuration into a ``Violation``: what was placed, and why nothing else fits."""
     hist = [index_of[id(op)] for op in part.ops]
     state: StateT = outcome.best_state  # type: ignore[assignment]
     done = outcome.best_done
     p = part.first_unplaced(done)
+    # The known-outcome operations are the ones that had to come next: they are listed first.
     blocked: list[Blocked] = []
+    blocked_unknown: list[Blocked] = []
     todo = part.candidates(done, p)
     state_key = model.key(state)
     while todo:
@@ -478,10 +489,13 @@ def _explain_violation(
         elif not op.outcome_known and model.key(after) == state_key:
             reason = "unknown outcome; placing it here changes nothing"
         else:
-            # Legal here, yet every continuation from it was already explored
-            # and failed (the search never returns to a configuration).
-            reason = f"legal here (state becomes {model.describe_state(after)}) but leads to no linearization"
-        blocked.append(Blocked(hist[j], reason))
+            # Only an unknown-outcome operation gets here: a known-outcome one
+            # the model accepts would make a deeper configuration. Placing it
+            # leads where the search has already been, without success.
+            reason = (
+                f"unknown outcome; placing it here (state {model.describe_state(after)}) leads nowhere new"
+            )
+        (blocked if op.outcome_known else blocked_unknown).append(Blocked(hist[j], reason))
     described = {
         hist[j]: DescribedOperation(
             hist[j],
@@ -497,7 +511,7 @@ def _explain_violation(
         partition=partition_index,
         linearized=tuple(hist[j] for j in outcome.best_path),
         state=model.describe_state(state),
-        blocked=tuple(blocked),
+        blocked=(*blocked, *blocked_unknown),
         deadline_op=hist[part.by_return[p]],
         operations=described,
     )
