@@ -447,6 +447,23 @@ def test_unknown_outcome_operations_are_never_required() -> None:
     assert not checked(PoisonModel(), bad).linearizable
 
 
+class SmallRegister(RegisterModel):
+    """A register that refuses to write values outside 0..9, whatever the output says."""
+
+    def step(self, state: int | None, input: RegisterInput, output: Any) -> tuple[bool, int | None]:
+        ok, after = super().step(state, input, output)
+        if input.kind == "write" and not 0 <= (input.value or 0) <= 9:
+            return False, after  # the state it would have been: a checker must not use it
+        return ok, after
+
+
+def test_unknown_outcome_operations_take_effect_only_as_the_model_allows() -> None:
+    history = [unknown(0, 0, RegisterInput("write", 42)), read(1, 1, 2, 42)]
+    violation = rejected(SmallRegister(), history)
+    assert [b.index for b in violation.blocked] == [1, 0]
+    assert checked(RegisterModel(), history).linearizable
+
+
 def test_empty_history_is_linearizable() -> None:
     assert checked(RegisterModel(), []).linearizable
 
