@@ -659,8 +659,10 @@ def _event_columns(ops: Sequence[DescribedOperation]) -> dict[tuple[float, int],
 def render_timeline(ops: Sequence[DescribedOperation], marks: Mapping[int, str] | None = None) -> str:
     """A text timeline: one line per client, each operation a bar ``[#index===]`` from call to return.
 
-    A bar ending in ``>`` never returned (unknown outcome). ``marks`` maps an
-    operation's index to a note for the legend below the bars.
+    A bar long enough also shows the operation's input and output; the legend
+    below the bars lists every operation in full. A bar ending in ``>`` never
+    returned (unknown outcome). ``marks`` maps an operation's index to a note
+    for the legend.
     """
     if not ops:
         return "(no operations)"
@@ -684,6 +686,8 @@ def render_timeline(ops: Sequence[DescribedOperation], marks: Mapping[int, str] 
             bar[0] = "["
             bar[-1] = "]" if op.outcome_known else ">"
             tag = f"#{op.index}"
+            if len(tag) + len(op.description) + 1 <= len(bar) - 2:  # the whole description, or none
+                tag = f"{tag} {op.description}"
             bar[1 : 1 + len(tag)] = tag
             row[start : stop + 1] = bar
         out.append(f"{name:<{label_width}}" + "".join(row).rstrip())
