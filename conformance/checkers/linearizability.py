@@ -288,8 +288,9 @@ class LinearizabilityResult:
         counts = {str(v): sum(p.searched and p.verdict is v for p in self.partitions) for v in Verdict}
         counts["not searched"] = sum(not p.searched for p in self.partitions)
         parts = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        n_parts = f"{len(self.partitions)} partition" + ("" if len(self.partitions) == 1 else "s")
         return (
-            f"{self.verdict}: {len(self.history)} operations in {len(self.partitions)} partitions "
+            f"{self.verdict}: {len(self.history)} operations in {n_parts} "
             f"({parts or 'none'}), checked in {self.elapsed_s:.3f} s"
             + (f" (budget {self.timeout_s} s)" if self.timeout_s is not None else "")
         )
