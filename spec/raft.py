@@ -43,6 +43,11 @@ Requirements defined here:
   committed at index i is the command every member applies at i; a proposal
   reported rejected is never applied (section 8: a client must be able to
   tell whether its command took effect).
+- RAFT-CLIENT-LINEARIZABLE (section 8): clients that write and read a
+  register through the log (``RegisterWrite``, ``RegisterRead``,
+  ``apply_register``) see a linearizable register, judged by
+  ``conformance/checkers/linearizability.py`` over the history of their
+  calls and answers.
 - RAFT-LIVENESS (section 5.2 and 5.6, "timing and availability"): once faults
   stop and a majority is up and connected, a leader exists within a bounded
   number of election timeouts, a proposal submitted then commits, and every
@@ -135,6 +140,15 @@ RAFT_LIVENESS = requirement(
     source=f"{_PAPER}, sections 5.2 and 5.6 (timing and availability); TigerBeetle VOPR liveness mode",
 )
 
+RAFT_CLIENT_LINEARIZABLE = requirement(
+    "RAFT-CLIENT-LINEARIZABLE",
+    "What concurrent clients observe of a register replicated through the log (writes, and reads "
+    "answered when applied) MUST be linearizable; an operation whose outcome a client never learned may "
+    "have taken effect or not.",
+    component="consensus",
+    source=f"{_PAPER}, section 8 (client interaction: linearizable semantics); Herlihy & Wing 1990",
+)
+
 Role = Literal["follower", "pre-candidate", "candidate", "leader"]
 ROLES: tuple[Role, ...] = ("follower", "pre-candidate", "candidate", "leader")
 
@@ -207,10 +221,43 @@ class ProposeOutcome:
 
     status: ProposeStatus
     index: int | None = None
+    #: What the state machine answered when it applied the command (``apply_register``).
+    result: object = None
 
     def __post_init__(self) -> None:
         if (self.status == "committed") != (self.index is not None):
             raise ValueError(f"a committed outcome has an index and no other does: {self!r}")
+
+
+# -- the replicated state machine clients observe ---------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterWrite:
+    """Set the replicated register to ``value``; ``id`` makes every command unique (section 8)."""
+
+    id: int
+    value: int
+
+
+@dataclass(frozen=True)
+class RegisterRead:
+    """Answer the register's value at this point of the log (a read through the log is linearizable)."""
+
+    id: int
+
+
+def apply_register(value: int | None, command: object) -> tuple[int | None, object]:
+    """The state machine a consensus implementation runs for RAFT-CLIENT-LINEARIZABLE: (new value, answer).
+
+    A write sets the value and answers None; a read answers the value (None
+    before any write); any other command leaves the value and answers None.
+    """
+    if isinstance(command, RegisterWrite):
+        return command.value, None
+    if isinstance(command, RegisterRead):
+        return value, value
+    return value, None
 
 
 def quorum(size: int) -> int:

@@ -5,7 +5,9 @@ each running member's status (``spec.raft.MemberStatus``: term, role, commit
 index, what it applied and, if the implementation exposes it, its log), from
 which the suite checks the Raft requirements in ``spec/raft.py`` after every
 step. A cluster that also satisfies ``faults.Faults`` (and
-``faults.MessageFaults``) gets fault rules in the state machine.
+``faults.MessageFaults``) gets fault rules in the state machine; one that
+also satisfies ``ConcurrentClients`` is checked for linearizability of what
+concurrent clients observe.
 
 Value types (``MemberStatus``, ``ProposeOutcome``, ``LogEntry``) live in
 ``spec.raft`` so that implementations need not import the suite.
@@ -19,7 +21,7 @@ shrinks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from spec.raft import MemberStatus, ProposeOutcome
 
@@ -45,6 +47,28 @@ class ConsensusCluster(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ConcurrentClients(Protocol):
+    """Optional: many clients at once, for RAFT-CLIENT-LINEARIZABLE.
+
+    The implementation's state machine is the register of
+    ``spec.raft.apply_register``: a committed ``RegisterRead`` answers, in
+    ``ProposeOutcome.result``, the value the register had where the read sits
+    in the log. ``submit`` returns at once; the suite lets time pass with
+    ``advance`` and asks ``outcome`` until it is not None. Each submission
+    ends in one outcome, as ``propose``'s would (committed, rejected, or
+    unknown once its client timeout has passed).
+    """
+
+    def submit(self, command: object) -> int:
+        """Start proposing ``command``; returns a ticket for ``outcome``."""
+        ...
+
+    def outcome(self, ticket: int) -> ProposeOutcome | None:
+        """The submission's outcome, or None while it is still undecided."""
+        ...
 
 
 class ConsensusProvider(Protocol):
