@@ -40,7 +40,7 @@ from typing import Any, cast
 from impl.raft.core import Accepted, HardState, NotLeader, RaftConfig, RaftNode, Ready, Snapshot, Stored
 from impl.sim import Context, NetworkConfig, Simulation
 from impl.sim.harness import SimulatedFaults
-from spec.raft import LogEntry, MemberStatus, ProposeOutcome
+from spec.raft import LogEntry, MemberStatus, ProposeOutcome, apply_register
 
 MS = 1_000_000
 TICK = "tick"
@@ -48,9 +48,10 @@ HARD_STATE_KEY = "raft/hardstate"
 SNAPSHOT_KEY = "raft/snapshot"
 LOG_PREFIX = "raft/log/"
 
-#: Called once with the fate of an accepted proposal: True if its entry was
-#: applied, False if a different entry was applied at its index.
-Decided = Callable[[bool], None]
+#: Called once with the fate of an accepted proposal: True and the state
+#: machine's answer if its entry was applied, False if a different entry was
+#: applied at its index.
+Decided = Callable[[bool, object], None]
 
 
 def log_key(index: int) -> str:
@@ -79,8 +80,10 @@ class RaftProcess:
         self.snapshot_keep = snapshot_keep
         self.node: RaftNode | None = None
         self.ctx: Context | None = None
-        #: The state machine: every entry applied by this incarnation, in order.
+        #: The state machine: every entry applied by this incarnation, in order,
+        #: and the register those entries' commands make (``spec.raft.apply_register``).
         self.applied: list[LogEntry] = []
+        self.register: int | None = None
         #: index -> (term, callback) for proposals accepted by this incarnation.
         self.pending: dict[int, tuple[int, Decided]] = {}
         self._stored_last = 0
@@ -160,20 +163,22 @@ class RaftProcess:
 
     def _apply(self, entry: LogEntry) -> None:
         self.applied.append(entry)
-        self._decide(entry)
+        self.register, answer = apply_register(self.register, entry.command)
+        self._decide(entry, answer)
 
-    def _decide(self, entry: LogEntry) -> None:
+    def _decide(self, entry: LogEntry, answer: object) -> None:
         waiting = self.pending.pop(entry.index, None)
         if waiting is not None:
             term, decided = waiting
-            decided(entry.term == term)
+            decided(entry.term == term, answer)
 
     def _restore(self, snapshot: Snapshot) -> None:
         """The state machine as of ``snapshot``: the entries it was taken after."""
         data = cast(tuple[LogEntry, ...], snapshot.data or ())
-        self.applied = list(data)
+        self.applied = []
+        self.register = None
         for entry in data:
-            self._decide(entry)
+            self._apply(entry)
 
     def _store_snapshot(self, ctx: Context, snapshot: Snapshot) -> None:
         """Write ``snapshot`` and drop the stored entries it stands for (the caller syncs)."""
@@ -194,6 +199,23 @@ class RaftProcess:
         ctx.disk.sync()
 
 
+def _record_fate(fate: list[tuple[bool, object]], applied: bool, result: object) -> None:
+    fate.append((applied, result))
+
+
+@dataclass
+class _Submission:
+    """One client's proposal under ``submit``: retried until a member appends it, then awaited."""
+
+    command: object
+    deadline: int
+    retry_at: int = 0
+    #: The index its accepted copy sits at, while that copy's fate is undecided.
+    index: int | None = None
+    appended_once: bool = False
+    outcome: ProposeOutcome | None = None
+
+
 class SimulatedRaftCluster(SimulatedFaults):
     """A Raft cluster in one ``Simulation``: the consensus contract here; faults,
     message chaos and the timeline from ``SimulatedFaults``."""
@@ -208,6 +230,7 @@ class SimulatedRaftCluster(SimulatedFaults):
         self._members = tuple(f"n{i}" for i in range(1, size + 1))
         self._processes: dict[str, RaftProcess] = {}
         self._leader_hint: str | None = None
+        self._submissions: list[_Submission] = []
         for address in self._members:
             self.simulation.add_process(address, self._factory(address))
 
@@ -240,8 +263,9 @@ class SimulatedRaftCluster(SimulatedFaults):
             if target is None:
                 sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
                 continue
-            fate: list[bool] = []
-            answer = self._processes[target].propose(command, fate.append)
+            fate: list[tuple[bool, object]] = []
+            # Bound to this attempt's list: an earlier attempt's late answer stays with its own.
+            answer = self._processes[target].propose(command, functools.partial(_record_fate, fate))
             if isinstance(answer, NotLeader):
                 # Definitely not appended: ask whom it follows, after a moment
                 # (an election may be under way).
@@ -252,8 +276,8 @@ class SimulatedRaftCluster(SimulatedFaults):
             sim.run_until(functools.partial(bool, fate), timeout_ns=deadline - sim.now)
             if not fate:
                 return ProposeOutcome("unknown")  # appended, fate undecided (or its member crashed)
-            if fate[0]:
-                return ProposeOutcome("committed", answer.index)
+            if fate[0][0]:
+                return ProposeOutcome("committed", answer.index, fate[0][1])
             # Another entry was applied at its index: this copy can never commit
             # (Leader Completeness), so trying again cannot apply it twice.
         return ProposeOutcome("rejected")
@@ -269,7 +293,72 @@ class SimulatedRaftCluster(SimulatedFaults):
         return statuses
 
     def advance(self, duration_ns: int) -> None:
-        self.simulation.run_for(duration_ns)
+        if not self._undecided():
+            self.simulation.run_for(duration_ns)
+            return
+        # Clients retry and time out between events: move on one tick at a time.
+        end = self.simulation.now + duration_ns
+        while self.simulation.now < end:
+            self.simulation.run_for(min(self.provider.tick_ns, end - self.simulation.now))
+            self._pump()
+
+    # -- concurrent clients (ConcurrentClients) --------------------------------
+
+    def submit(self, command: object) -> int:
+        """Start proposing ``command`` as ``propose`` would, without waiting for its outcome."""
+        now = self.simulation.now
+        self._submissions.append(_Submission(command, deadline=now + self.provider.client_timeout_ns))
+        self._pump()
+        return len(self._submissions) - 1
+
+    def outcome(self, ticket: int) -> ProposeOutcome | None:
+        self._pump()
+        return self._submissions[ticket].outcome
+
+    def _undecided(self) -> list[_Submission]:
+        return [s for s in self._submissions if s.outcome is None]
+
+    def _pump(self) -> None:
+        """Move every undecided submission on: time out, or (re)propose when it is due."""
+        now = self.simulation.now
+        for submission in self._undecided():
+            if now >= submission.deadline:
+                # Appended somewhere and undecided: it may yet commit. Never appended: it never will.
+                submission.outcome = ProposeOutcome("unknown" if submission.appended_once else "rejected")
+            elif submission.index is None and now >= submission.retry_at:
+                self._try(submission)
+
+    def _try(self, submission: _Submission) -> None:
+        target = self._choose_member()
+        if target is None:
+            submission.retry_at = self.simulation.now + self.provider.tick_ns
+            return
+
+        early: list[tuple[bool, object]] = []
+
+        def decided(applied: bool, result: object) -> None:
+            if submission.index is None:
+                early.append((applied, result))  # a lone member commits inside ``propose``
+            else:
+                self._settle(submission, applied, result)
+
+        answer = self._processes[target].propose(submission.command, decided)
+        if isinstance(answer, NotLeader):
+            self._leader_hint = answer.leader
+            submission.retry_at = self.simulation.now + self.provider.tick_ns
+            return
+        submission.index = answer.index
+        submission.appended_once = True
+        self._leader_hint = target
+        if early:
+            self._settle(submission, *early[0])
+
+    @staticmethod
+    def _settle(submission: _Submission, applied: bool, result: object) -> None:
+        index, submission.index = submission.index, None
+        if applied and index is not None:
+            submission.outcome = ProposeOutcome("committed", index, result)
+        # Otherwise another entry took its index: that copy can never commit; ``_pump`` retries.
 
     def close(self) -> None:
         self._processes.clear()
