@@ -1,19 +1,28 @@
 """The consensus suite: the stateful machine against ``--impl``'s consensus component.
 
-Two tests, one per family of requirements, so the report says exactly what
-was checked: the first needs only what every member reports (term, role,
-commit index, applied entries) and ends with the liveness phase; the second
-needs the members' logs and is not applicable to an implementation that does
-not expose them. Both run clusters of 1, 3 and 5 members.
+Two machine tests, one per family of requirements, so the report says
+exactly what was checked: the first needs only what every member reports
+(term, role, commit index, applied entries) and ends with the liveness
+phase; the second needs the members' logs and is not applicable to an
+implementation that does not expose them. Both run clusters of 1, 3 and 5
+members. A third test runs concurrent clients on a register replicated
+through the log, under faults, and checks what they saw for
+linearizability (``conformance/consensus/clients.py``).
 """
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Implementation
-from conformance.consensus.machine import machine_for
+from conformance.adapters.consensus import ConcurrentClients
+from conformance.consensus.clients import Step, check_client_history, schedules
+from conformance.consensus.machine import CLUSTER_SIZES, machine_for
+from conformance.strategies.entropy import entropies
+from spec.entropy import Entropy, SeededEntropy
 
 pytestmark = pytest.mark.component("consensus")
 
@@ -39,3 +48,22 @@ def test_consensus_logs_under_faults(kspec_implementation: Implementation) -> No
             f"not applicable: implementation {kspec_implementation.name!r} does not expose its members' logs"
         )
     run_state_machine_as_test(machine_for(provider, families=frozenset({"log"})))
+
+
+@pytest.mark.requirement("RAFT-CLIENT-LINEARIZABLE")
+def test_concurrent_clients_see_a_linearizable_register(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    # Whether clusters take concurrent clients is a property of the cluster type: ask one.
+    probe = provider.new_cluster(size=1, entropy=SeededEntropy(0))
+    takes_clients = isinstance(probe, ConcurrentClients)
+    probe.close()
+    if not takes_clients:
+        pytest.skip(
+            f"not applicable: implementation {kspec_implementation.name!r} does not take concurrent clients"
+        )
+
+    @given(size=st.sampled_from(CLUSTER_SIZES), entropy=entropies(), schedule=schedules())
+    def clients_on_a_register(size: int, entropy: Entropy, schedule: list[Step]) -> None:
+        check_client_history(provider, size, entropy, schedule)
+
+    clients_on_a_register()
