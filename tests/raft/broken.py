@@ -1,16 +1,16 @@
 """Broken Raft nodes: each has one classic bug, enabled by subclassing the
-reference node here in tests/ (never in impl/), plus one broken adapter. The
+reference node here in tests/ (never in impl/), plus two broken adapters. The
 suite must catch every one of them (tests/raft/test_suite_catches_bugs.py),
 and tests/raft/test_core.py shows several failing the scenario they break."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from impl.raft.core import AppendEntries, AppendResponse, HardState, InstallSnapshot, RaftNode, Ready
-from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider
-from spec.raft import LogEntry, ProposeOutcome
+from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider, _Submission
+from spec.raft import LogEntry, ProposeOutcome, RegisterRead
 
 
 class CommitsOlderTermByCounting(RaftNode):
@@ -75,13 +75,7 @@ class AppliesBeyondCommit(RaftNode):
 
     def ready(self) -> Ready:
         ready = super().ready()
-        return Ready(
-            ready.hard_state,
-            ready.entries_from,
-            ready.entries,
-            ready.messages,
-            self.entries_between(self.applied + 1, self.last_index),
-        )
+        return replace(ready, committed_entries=self.entries_between(self.applied + 1, self.last_index))
 
 
 class AcknowledgesWithoutPersisting(RaftNode):
@@ -89,7 +83,7 @@ class AcknowledgesWithoutPersisting(RaftNode):
 
     def ready(self) -> Ready:
         ready = super().ready()
-        return Ready(ready.hard_state, None, (), ready.messages, ready.committed_entries)
+        return replace(ready, entries_from=None, entries=())
 
     def advance(self, ready: Ready) -> None:
         super().advance(ready)
@@ -134,3 +128,28 @@ class InstallsStaleSnapshots(RaftNode):
             self._send(AppendResponse(self.term, self.id, m.src, True, m.snapshot.index))
             return
         super()._handle_snapshot(m)
+
+
+class AnswersReadsLocally(SimulatedRaftCluster):
+    """An adapter bug: answers a read at once from the first member it reaches, bypassing the log.
+
+    That member may be a follower that has not applied the latest writes, or
+    a deposed leader: the read is stale (RAFT-CLIENT-LINEARIZABLE).
+    """
+
+    def submit(self, command: object) -> int:
+        if not isinstance(command, RegisterRead):
+            return super().submit(command)
+        member = next((m for m in self.members() if self._reachable(m)), None)
+        if member is None:
+            return super().submit(command)
+        process = self._processes[member]
+        answer = ProposeOutcome("committed", len(process.applied), process.register)
+        self._submissions.append(_Submission(command, deadline=self.simulation.now, outcome=answer))
+        return len(self._submissions) - 1
+
+
+@dataclass
+class LocalReadsProvider(SimulatedRaftProvider):
+    def new_cluster(self, *, size: int, entropy: Any) -> SimulatedRaftCluster:
+        return AnswersReadsLocally(size, entropy, self)

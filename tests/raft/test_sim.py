@@ -7,7 +7,7 @@ import pytest
 
 from impl.raft.core import RaftConfig, RaftNode
 from impl.raft.sim import MS, SimulatedRaftCluster, SimulatedRaftProvider
-from spec.raft import agreed_leader, leader_of
+from spec.raft import RegisterRead, RegisterWrite, agreed_leader, leader_of
 from tests.raft.broken import ForgetsVote
 
 SECOND = 1_000 * MS
@@ -138,3 +138,34 @@ def test_without_compaction_the_log_is_never_snapshotted() -> None:
     for command in range(20):
         cluster.propose(command)
     assert all(status.snapshot_index == 0 for status in cluster.status().values())
+
+
+def test_concurrent_submissions_commit_in_order_and_reads_answer_from_the_log() -> None:
+    for size in (1, 3):
+        cluster = settled_cluster(size=size)
+        tickets = [cluster.submit(RegisterWrite(1, 10)), cluster.submit(RegisterWrite(2, 20))]
+        read = cluster.submit(RegisterRead(3))
+        assert cluster.outcome(read) is None or size == 1  # a lone member commits at once
+        cluster.advance(100 * MS)
+        writes = [cluster.outcome(t) for t in tickets]
+        answer = cluster.outcome(read)
+        assert all(w is not None and w.status == "committed" for w in writes)
+        assert answer is not None and answer.status == "committed"
+        indexes = [w.index for w in writes if w is not None]
+        assert indexes == sorted(indexes) and answer.index is not None and answer.index > max(indexes)
+        assert answer.result == 20  # the register as of the read's place in the log
+
+
+def test_a_submission_without_a_majority_ends_unknown_or_rejected_at_its_deadline() -> None:
+    cluster = settled_cluster(size=3)
+    leader = agreed_leader(cluster.status())
+    assert leader is not None
+    for member in cluster.members():
+        if member != leader:
+            cluster.crash(member)
+    ticket = cluster.submit(RegisterWrite(1, 1))
+    cluster.advance(cluster.provider.client_timeout_ns - MS)
+    assert cluster.outcome(ticket) is None
+    cluster.advance(2 * MS)
+    outcome = cluster.outcome(ticket)
+    assert outcome is not None and outcome.status == "unknown"  # appended by the leader: it may yet commit

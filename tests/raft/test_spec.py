@@ -13,9 +13,12 @@ from spec.raft import (
     Observation,
     ProposeOutcome,
     RaftHistory,
+    RegisterRead,
+    RegisterWrite,
     Role,
     agreed_leader,
     apply_committed,
+    apply_register,
     commit_monotonic,
     committed_entries,
     election_safety,
@@ -327,3 +330,12 @@ def test_committed_entries_combines_the_committed_log_prefix_and_what_was_applie
 def test_quorum_is_the_smallest_majority(size: int, majority: int) -> None:
     assert quorum(size) == majority
     assert 2 * majority > size  # any two majorities intersect
+
+
+def test_the_register_state_machine_answers_reads_with_the_last_write() -> None:
+    value, answer = apply_register(None, RegisterRead(1))
+    assert (value, answer) == (None, None)
+    value, answer = apply_register(value, RegisterWrite(2, 7))
+    assert (value, answer) == (7, None)
+    assert apply_register(value, RegisterRead(3)) == (7, 7)
+    assert apply_register(value, "anything else") == (7, None)  # other commands leave it alone

@@ -30,13 +30,17 @@ finds a bug first.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance.consensus.machine import machine_for
+from conformance.consensus.clients import Step, check_client_history, schedules
+from conformance.consensus.machine import CLUSTER_SIZES, machine_for
+from conformance.strategies.entropy import entropies
 from conformance.violation import violated_requirements
 from impl.raft.core import RaftConfig, RaftNode
 from impl.raft.sim import SimulatedRaftProvider
+from spec.entropy import Entropy
 from tests.raft.broken import (
     AcknowledgesWithoutPersisting,
     AppliesBeyondCommit,
@@ -44,6 +48,7 @@ from tests.raft.broken import (
     ForgetsVote,
     GrantsVotesToStaleLogs,
     KeepsConflictingEntries,
+    LocalReadsProvider,
     LyingProvider,
     NeverRepairsLogs,
     SkipsLogMatchingCheck,
@@ -120,3 +125,35 @@ def test_the_machine_catches_an_adapter_that_reports_timeouts_as_rejections() ->
 @pytest.mark.parametrize("config", [PAPER_MODE, RaftConfig()], ids=["paper mode", "etcd mode"])
 def test_the_reference_node_passes_the_same_hunt(config: RaftConfig) -> None:
     hunt(SimulatedRaftProvider(config=config))
+
+
+# -- RAFT-CLIENT-LINEARIZABLE: what concurrent clients see -------------------------------------
+
+
+def hunt_clients(provider: SimulatedRaftProvider) -> None:
+    @HUNT
+    @given(size=st.sampled_from(CLUSTER_SIZES), entropy=entropies(), schedule=schedules())
+    def clients_on_a_register(size: int, entropy: Entropy, schedule: list[Step]) -> None:
+        check_client_history(provider, size, entropy, schedule)
+
+    clients_on_a_register()
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        # Acknowledged writes a crash loses: a later read does not see them.
+        SimulatedRaftProvider(config=PAPER_MODE, node_class=AcknowledgesWithoutPersisting),
+        # Reads answered from whichever member the adapter reaches, not through the log: stale.
+        LocalReadsProvider(),
+    ],
+    ids=["AcknowledgesWithoutPersisting", "AnswersReadsLocally"],
+)
+def test_the_client_history_catches_what_clients_would_notice(provider: SimulatedRaftProvider) -> None:
+    with pytest.raises((AssertionError, ExceptionGroup)) as caught:
+        hunt_clients(provider)
+    assert set(violated_requirements(caught.value)) == {"RAFT-CLIENT-LINEARIZABLE"}
+
+
+def test_the_reference_passes_the_client_history_hunt() -> None:
+    hunt_clients(SimulatedRaftProvider())
