@@ -166,13 +166,17 @@ requests: st.SearchStrategy[Request] = st.one_of(
     lease_requests,
 )
 
-#: Writes only: a history for watches to watch.
+#: Writes, mostly ones that succeed: a history for watches to watch.
+plain_puts = st.builds(PutRequest, keys, values)
 writes: st.SearchStrategy[Request] = st.one_of(
-    put_requests(),
+    plain_puts,
+    plain_puts,
+    plain_puts,
+    st.builds(PutRequest, keys, values, lease=st.sampled_from([1, 2])),
     put_requests(),
     delete_requests(),
     txn_requests(),
-    lease_grants,
+    st.builds(LeaseGrantRequest, st.just(60), st.sampled_from([1, 2])),
     st.builds(LeaseRevokeRequest, lease_ids),
 )
 
@@ -184,6 +188,6 @@ def watch_requests(draw: st.DrawFn) -> WatchCreateRequest:
         key,
         range_end,
         start_revision=draw(st.integers(1, 6)),
-        filters=tuple(draw(st.lists(st.sampled_from(WatchFilter), max_size=1))),
+        filters=(draw(st.sampled_from(WatchFilter)),) if draw(rarely) else (),
         prev_kv=draw(st.booleans()),
     )
