@@ -101,7 +101,7 @@ Decisions etcd's documentation does not state, and what settled them:
   revision not older than what the client saw before.
 
 Requirements defined here (component ``kv``): KV-REV-MONOTONIC,
-KV-REV-ONE-PER-WRITE, KV-READ-LATEST, KV-READ-REVISION, KV-RANGE-SEMANTICS,
+KV-REV-ONE-PER-TXN, KV-READ-LATEST, KV-READ-REVISION, KV-RANGE-SEMANTICS,
 KV-VERSION-COUNTS, KV-PUT-OPTIONS, KV-REQUEST-ERRORS, KV-TXN-ATOMIC,
 KV-TXN-COMPARE, KV-TXN-DUPLICATE-KEY, KV-TXN-MAX-OPS, KV-COMPACT-ERRORS,
 KV-LEASE-GRANT, KV-LEASE-ATTACH, KV-LEASE-REVOKE-ATOMIC, KV-LEASE-EXPIRY,
@@ -127,8 +127,8 @@ KV_REV_MONOTONIC = requirement(
     component="kv",
     source=f"{_ETCD} api_guarantees.md (Revision); mvcc/kvstore.go NewStore",
 )
-KV_REV_ONE_PER_WRITE = requirement(
-    "KV-REV-ONE-PER-WRITE",
+KV_REV_ONE_PER_TXN = requirement(
+    "KV-REV-ONE-PER-TXN",
     "A request that changes the store MUST advance the revision by exactly one however many keys it "
     "changes (a txn, a delete of a range, a lease revoke); a request that changes nothing (a read, a "
     "read-only txn, a delete of no key, a revoke of a lease without keys, a failed request) MUST NOT "

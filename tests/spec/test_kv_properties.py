@@ -78,7 +78,7 @@ def test_step_is_pure_and_deterministic(sequence: list[Request]) -> None:
 
 @given(histories)
 def test_revision_never_decreases_and_advances_by_one_per_write(sequence: list[Request]) -> None:
-    """KV-REV-MONOTONIC, KV-REV-ONE-PER-WRITE, KV-REQUEST-ERRORS (an error changes nothing)."""
+    """KV-REV-MONOTONIC, KV-REV-ONE-PER-TXN, KV-REQUEST-ERRORS (an error changes nothing)."""
     for before, request, after, response in run(sequence):
         if isinstance(response, EtcdError):
             assert after is before
