@@ -912,6 +912,31 @@ def _range(state: KVState, request: RangeRequest) -> RangeResponse | EtcdError:
     )
 
 
+def range_response_matches(state: KVState, request: RangeRequest, actual: RangeResponse) -> bool:
+    """Is ``actual`` an answer etcd may give to ``request`` at ``state`` (KV-RANGE-SEMANTICS)?
+
+    The model's answer, except that keys whose sort field ties may come in any
+    order and, at a ``limit``, any of the tied keys may be the ones kept (etcd
+    sorts with the unstable ``sort.Sort``). Keys are unique, so sorting by KEY
+    has no ties and must match exactly.
+    """
+    expected = _range(state, request)
+    if not isinstance(expected, RangeResponse):
+        return False
+    if (actual.header, actual.more, actual.count) != (expected.header, expected.more, expected.count):
+        return False
+    if request.sort_target == SortTarget.KEY or request.count_only:
+        return actual.kvs == expected.kvs
+    everything = _range(state, replace(request, limit=0))
+    assert isinstance(everything, RangeResponse)
+    field_of = _SORT_FIELD[request.sort_target]
+    return (
+        [field_of(kv) for kv in actual.kvs] == [field_of(kv) for kv in expected.kvs]
+        and len(set(actual.kvs)) == len(actual.kvs)
+        and set(actual.kvs) <= set(everything.kvs)
+    )
+
+
 # -- put and delete --------------------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ v3_lease_test.go. Tables taken from etcd's tests keep etcd's data.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from spec.kv import (
@@ -65,6 +67,7 @@ from spec.kv import (
     in_range,
     lease_expired_too_early,
     prefix_end,
+    range_response_matches,
     step,
 )
 
@@ -266,6 +269,27 @@ def test_sort_ties_keep_key_order_in_both_directions() -> None:
     for order in (SortOrder.ASCEND, SortOrder.DESCEND):
         request = RangeRequest(b"a", b"z", sort_order=order, sort_target=SortTarget.VERSION)
         assert keys(store.apply(request)) == [b"a", b"b", b"c"]
+
+
+def test_range_response_matches_allows_any_order_among_ties() -> None:
+    """etcd sorts with Go's unstable sort.Sort: tied keys may come in any order, and any of them be cut."""
+    store = store_with("c", "a", "b")  # all version 1
+    store.put(b"d", b"again")
+    store.put(b"d", b"again")  # d is version 2
+    state = store.state
+    request = RangeRequest(b"a", b"z", limit=2, sort_target=SortTarget.VERSION, sort_order=SortOrder.DESCEND)
+    model = ok_range(step(state, request)[1])
+    assert keys(model) == [b"d", b"a"]
+    d, a, b, c = (state.get(k) for k in (b"d", b"a", b"b", b"c"))
+    assert d and a and b and c
+    assert range_response_matches(state, request, replace(model, kvs=(d, c)))
+    assert not range_response_matches(state, request, replace(model, kvs=(c, d)))  # order of versions
+    assert not range_response_matches(state, request, replace(model, kvs=(d, d)))
+    assert not range_response_matches(state, request, replace(model, kvs=(d, c), count=3))
+    by_key = RangeRequest(b"a", b"z")
+    assert not range_response_matches(
+        state, by_key, replace(ok_range(step(state, by_key)[1]), kvs=(b, a, c, d))
+    )
 
 
 def test_keys_only_clears_values_and_keeps_the_rest() -> None:

@@ -8,6 +8,7 @@ check the wrong thing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,13 +32,15 @@ from spec.kv import (
     Request,
     RequestOp,
     Response,
+    SortTarget,
     TxnRequest,
     TxnResponse,
     events_between,
     in_range,
+    range_response_matches,
     step,
 )
-from tests.spec.kv_strategies import requests, txn_requests, writes
+from tests.spec.kv_strategies import range_requests, requests, txn_requests, writes
 
 # Leases 1 and 2 exist from the start so that leased puts and revokes with keys are common.
 histories = st.lists(requests, min_size=8, max_size=40).map(
@@ -206,3 +209,19 @@ def test_revoke_deletes_exactly_the_attached_keys_at_one_revision(sequence: list
         assert all(c.kv is None for c in new_changes(before, after))
         assert after.revision == before.revision + (1 if attached else 0)
         assert [kv for kv in after.live() if kv.lease == request.id] == []
+
+
+@given(histories, range_requests())
+def test_the_model_answer_matches_itself_modulo_ties(sequence: list[Request], request: RangeRequest) -> None:
+    """range_response_matches accepts the model's own answer; sorted by key (no ties), two or more keys
+    in reverse are rejected."""
+    state = KVState()
+    for write in sequence:
+        state = step(state, write)[0]
+    response = step(state, request)[1]
+    if not isinstance(response, RangeResponse):
+        return
+    assert range_response_matches(state, request, response)
+    reversed_kvs = replace(response, kvs=response.kvs[::-1])
+    if len({kv.key for kv in response.kvs}) > 1 and request.sort_target == SortTarget.KEY:
+        assert not range_response_matches(state, request, reversed_kvs)
