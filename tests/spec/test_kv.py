@@ -695,6 +695,7 @@ def test_watch_start_revisions() -> None:
     store.compact(3)
     canceled = store.watch(WatchCreateRequest(b"a", b"z", start_revision=2))
     assert (canceled.canceled, canceled.compact_revision, canceled.events) == (True, 3, ())
+    assert canceled.header.revision == 0  # etcd sends this response without a revision
     assert len(store.watch(WatchCreateRequest(b"a", b"z", start_revision=3)).events) == 2
     negative = store.watch(WatchCreateRequest(b"a", start_revision=-1))
     assert negative.canceled and negative.cancel_reason == ERR_COMPACTED.message
