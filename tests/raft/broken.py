@@ -153,3 +153,11 @@ class AnswersReadsLocally(SimulatedRaftCluster):
 class LocalReadsProvider(SimulatedRaftProvider):
     def new_cluster(self, *, size: int, entropy: Any) -> SimulatedRaftCluster:
         return AnswersReadsLocally(size, entropy, self)
+
+
+class CountsHalfAsMajority(RaftNode):
+    """Takes half the members, rounded down, for a majority: two such "majorities" of 4 need not meet."""
+
+    @property
+    def quorum(self) -> int:
+        return max(1, len(self.members) // 2)

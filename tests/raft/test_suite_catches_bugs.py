@@ -36,6 +36,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.consensus.clients import Step, check_client_history, schedules
 from conformance.consensus.machine import CLUSTER_SIZES, machine_for
+from conformance.consensus.test_quorum import check_fault_tolerance
 from conformance.strategies.entropy import entropies
 from conformance.violation import violated_requirements
 from impl.raft.core import RaftConfig, RaftNode
@@ -45,6 +46,7 @@ from tests.raft.broken import (
     AcknowledgesWithoutPersisting,
     AppliesBeyondCommit,
     CommitsOlderTermByCounting,
+    CountsHalfAsMajority,
     ForgetsVote,
     GrantsVotesToStaleLogs,
     KeepsConflictingEntries,
@@ -157,3 +159,21 @@ def test_the_client_history_catches_what_clients_would_notice(provider: Simulate
 
 def test_the_reference_passes_the_client_history_hunt() -> None:
     hunt_clients(SimulatedRaftProvider())
+
+
+# -- QUORUM-FAULT-TOLERANCE --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("node_class", "counts_right"), [(RaftNode, True), (CountsHalfAsMajority, False)])
+def test_the_fault_tolerance_check_catches_a_wrong_majority(
+    node_class: type[RaftNode], counts_right: bool
+) -> None:
+    provider = SimulatedRaftProvider(node_class=node_class)
+    try:
+        for size, order in ((3, ["n2", "n1", "n3"]), (5, ["n1", "n3", "n5", "n2", "n4"])):
+            check_fault_tolerance(provider, size, seed=7, positions=order)
+    except AssertionError as error:
+        assert not counts_right, error
+        assert violated_requirements(error) == ("QUORUM-FAULT-TOLERANCE",)
+    else:
+        assert counts_right, "a cluster that commits without a majority passed"
