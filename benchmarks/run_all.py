@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 #: Soaks run for as long as they are told (20 minutes by default): ``tox -e deep`` runs them.
 SOAKS = frozenset({"consensus_soak.py"})
 
