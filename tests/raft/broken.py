@@ -161,3 +161,14 @@ class CountsHalfAsMajority(RaftNode):
     @property
     def quorum(self) -> int:
         return max(1, len(self.members) // 2)
+
+
+class LeaderTruncatesToFollower(RaftNode):
+    """Repairs in the wrong direction: on a rejected append, a leader cuts its own uncommitted tail
+    back to where the follower's log ends, as if the follower's log were the one to keep."""
+
+    def _handle_append_response(self, m: AppendResponse) -> None:
+        if not m.success and self.commit <= m.hint_index < self.last_index:
+            self._truncate_from(m.hint_index + 1)
+            self.progress[m.src].next = min(self.progress[m.src].next, self.last_index + 1)
+        super()._handle_append_response(m)

@@ -21,12 +21,13 @@ from impl.raft.core import (
     VoteRequest,
     VoteResponse,
 )
-from spec.raft import LogEntry, RaftHistory, leader_completeness
+from spec.raft import LogEntry, RaftHistory, leader_append_only, leader_completeness
 from tests.raft.broken import (
     CommitsOlderTermByCounting,
     ForgetsVote,
     GrantsVotesToStaleLogs,
     KeepsConflictingEntries,
+    LeaderTruncatesToFollower,
     StaysLeaderOnHigherTerm,
 )
 from tests.raft.network import PAPER, Network, entries, stored
@@ -382,3 +383,26 @@ def test_the_config_rejects_impossible_timing() -> None:
         RaftConfig(election_ticks=2, heartbeat_ticks=2)
     with pytest.raises(ValueError, match="max_entries_per_append"):
         RaftConfig(max_entries_per_append=0)
+
+
+@pytest.mark.parametrize(
+    ("node_class", "append_only"), [(RaftNode, True), (LeaderTruncatesToFollower, False)]
+)
+def test_a_leader_never_cuts_its_own_log(node_class: type[RaftNode], append_only: bool) -> None:
+    # n3 comes back from a long absence with an empty log; its rejection must move
+    # the leader's next index for it, never the leader's own log (Leader Append-Only).
+    net = Network(members(3), PAPER, node_class=node_class)
+    elect(net, "n1")
+    net.isolate("n3")
+    net.isolate("n2")
+    for command in ("a", "b"):
+        net.propose("n1", command)  # appended, not committed: n1 is cut off ...
+    net.queue.clear()  # ... and its appends are lost
+    history = RaftHistory()
+    history.record({i: n.status() for i, n in net.nodes.items()})
+    net.recover()
+    net.cut("n1", "n2")
+    net.tick("n1", net.config.heartbeat_ticks)
+    net.deliver()
+    problems = leader_append_only(history, {"n1": net["n1"].status()})
+    assert (not problems) is append_only

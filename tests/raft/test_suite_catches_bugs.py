@@ -50,6 +50,7 @@ from tests.raft.broken import (
     ForgetsVote,
     GrantsVotesToStaleLogs,
     KeepsConflictingEntries,
+    LeaderTruncatesToFollower,
     LocalReadsProvider,
     LyingProvider,
     NeverRepairsLogs,
@@ -104,6 +105,8 @@ def hunt(provider: SimulatedRaftProvider) -> None:
         (AppliesBeyondCommit, {"RAFT-APPLY-COMMITTED", "RAFT-STATE-MACHINE-SAFETY"}),
         (AcknowledgesWithoutPersisting, LOST_COMMIT),
         (NeverRepairsLogs, {"RAFT-LIVENESS"}),
+        # Cutting its own log: caught as such, or as the lost commits and divergence it causes.
+        (LeaderTruncatesToFollower, {"RAFT-LEADER-APPEND-ONLY", "RAFT-LIVENESS"} | DIVERGED),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else None,
 )
