@@ -33,10 +33,26 @@ from spec.objects import (
 from spec.objects import storage as storage_group
 from spec.objects.meta import KindModel
 from spec.objects.registry import info_of
-from spec.objects.validation import corev1, other, workloads
+from spec.objects.validation import corev1, meta, other, workloads
 from spec.objects.validation.errors import ErrorType, FieldError, Path
 from spec.objects.validation.errors import invalid_status as _invalid_status
+from spec.objects.validation.meta import NameCheck
 
+#: How each kind's name is checked (``ValidateObjectMetaAccessor``'s ``nameFn``); unlisted: DNS subdomain.
+_NAME_CHECKS: Final[dict[type[KindModel], NameCheck]] = {
+    core.Namespace: meta.name_is_dns_label,
+    core.Service: meta.name_is_dns1035_label,
+    # Current upstream (ValidateStatefulSetName): a DNS label, as its pods' hostnames derive from it.
+    apps.StatefulSet: meta.name_is_dns_label,
+    core.PersistentVolume: meta.name_is_path_segment,
+    core.PersistentVolumeClaim: meta.name_is_path_segment,
+    rbac.Role: meta.name_is_path_segment,
+    rbac.ClusterRole: meta.name_is_path_segment,
+    rbac.RoleBinding: meta.name_is_path_segment,
+    rbac.ClusterRoleBinding: meta.name_is_path_segment,
+}
+
+#: Each kind's own rules, after those of its metadata.
 _VALIDATORS: Final[dict[type[KindModel], Callable[[Any], list[FieldError]]]] = {
     core.Pod: corev1.validate_pod,
     core.Namespace: corev1.validate_namespace,
@@ -44,7 +60,7 @@ _VALIDATORS: Final[dict[type[KindModel], Callable[[Any], list[FieldError]]]] = {
     core.Service: corev1.validate_service,
     core.ConfigMap: corev1.validate_config_map,
     core.Secret: corev1.validate_secret,
-    core.ServiceAccount: corev1.validate_service_account,
+    core.ServiceAccount: lambda account: [],  # nothing beyond its metadata
     core.PersistentVolume: corev1.validate_persistent_volume,
     core.PersistentVolumeClaim: corev1.validate_persistent_volume_claim,
     core.Event: corev1.validate_core_event,
@@ -69,8 +85,20 @@ _VALIDATORS: Final[dict[type[KindModel], Callable[[Any], list[FieldError]]]] = {
 
 
 def validate(obj: KindModel) -> list[FieldError]:
-    """Every reason the API server would refuse to create ``obj``; [] if it would accept it."""
-    return _VALIDATORS[type(obj)](obj)
+    """Every reason the API server would refuse to create ``obj``; [] if it would accept it.
+
+    The metadata first (name, namespace as the kind's scope demands, labels,
+    annotations, owners, finalizers), then the kind's own rules. A Binding
+    is not stored, and upstream validates only its target.
+    """
+    errors: list[FieldError] = []
+    kind = type(obj)
+    if kind is not core.Binding:
+        name_check = _NAME_CHECKS.get(kind, meta.name_is_dns_subdomain)
+        errors += meta.object_meta(
+            obj.metadata, namespaced=info_of(obj).namespaced, name_check=name_check, path=Path("metadata")
+        )
+    return errors + _VALIDATORS[kind](obj)
 
 
 def invalid_status(obj: KindModel, errors: list[FieldError]) -> dict[str, Any]:

@@ -556,9 +556,7 @@ def pod_template(
 
 
 def validate_pod(pod: core.Pod) -> list[FieldError]:
-    errors = m.object_meta(
-        pod.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     return errors + pod_spec(pod.spec, Path("spec"))
 
 
@@ -566,9 +564,7 @@ def validate_pod(pod: core.Pod) -> list[FieldError]:
 
 
 def validate_namespace(namespace: core.Namespace) -> list[FieldError]:
-    errors = m.object_meta(
-        namespace.metadata, namespaced=False, name_check=m.name_is_dns_label, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     for position, name in enumerate(namespace.spec.finalizers):
         at = Path("spec").child("finalizers").index(position)
         errors += [invalid(at, name, message) for message in m.qualified_name(name)]
@@ -576,9 +572,7 @@ def validate_namespace(namespace: core.Namespace) -> list[FieldError]:
 
 
 def validate_node(node: core.Node) -> list[FieldError]:
-    errors = m.object_meta(
-        node.metadata, namespaced=False, name_check=m.name_is_dns_subdomain, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     seen: set[tuple[str, str]] = set()
     for position, taint in enumerate(node.spec.taints):
         at = Path("spec").child("taints").index(position)
@@ -627,9 +621,7 @@ def validate_node(node: core.Node) -> list[FieldError]:
 
 def validate_service(service: core.Service) -> list[FieldError]:
     """``ValidateService`` for a create."""
-    errors = m.object_meta(
-        service.metadata, namespaced=True, name_check=m.name_is_dns1035_label, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     spec, at = service.spec, Path("spec")
     errors += m.one_of(spec.type, SERVICE_TYPES, at.child("type"))
     headless = spec.cluster_ip == "None"
@@ -713,9 +705,7 @@ def _data_keys(keys: Sequence[str], path: Path) -> list[FieldError]:
 
 
 def validate_config_map(config_map: core.ConfigMap) -> list[FieldError]:
-    errors = m.object_meta(
-        config_map.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     errors += _data_keys(list(config_map.data), Path("data"))
     errors += _data_keys(list(config_map.binary_data), Path("binaryData"))
     for key in config_map.binary_data:
@@ -740,9 +730,7 @@ _SECRET_REQUIRED_KEYS: Final[Mapping[str, tuple[str, ...]]] = FrozenMap(
 
 
 def validate_secret(secret: core.Secret) -> list[FieldError]:
-    errors = m.object_meta(
-        secret.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     errors += _data_keys(list(secret.data), Path("data"))
     errors += _data_keys(list(secret.string_data), Path("stringData"))
     keys = set(secret.data) | set(secret.string_data)
@@ -765,12 +753,6 @@ def validate_secret(secret: core.Secret) -> list[FieldError]:
     return errors
 
 
-def validate_service_account(account: core.ServiceAccount) -> list[FieldError]:
-    return m.object_meta(
-        account.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=Path("metadata")
-    )
-
-
 def _access_modes(modes: Sequence[str], path: Path) -> list[FieldError]:
     if not modes:
         return [required(path, "at least 1 access mode is required")]
@@ -781,9 +763,7 @@ def _access_modes(modes: Sequence[str], path: Path) -> list[FieldError]:
 
 
 def validate_persistent_volume(volume: core.PersistentVolume) -> list[FieldError]:
-    errors = m.object_meta(
-        volume.metadata, namespaced=False, name_check=m.name_is_path_segment, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     spec, at = volume.spec, Path("spec")
     errors += _access_modes(spec.access_modes, at.child("accessModes"))
     if "storage" not in spec.capacity:
@@ -822,16 +802,12 @@ def persistent_volume_claim_spec(spec: core.PersistentVolumeClaimSpec, path: Pat
 
 
 def validate_persistent_volume_claim(claim: core.PersistentVolumeClaim) -> list[FieldError]:
-    errors = m.object_meta(
-        claim.metadata, namespaced=True, name_check=m.name_is_path_segment, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     return errors + persistent_volume_claim_spec(claim.spec, Path("spec"))
 
 
 def validate_core_event(event: core.Event) -> list[FieldError]:
-    errors = m.object_meta(
-        event.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=Path("metadata")
-    )
+    errors: list[FieldError] = []
     involved = event.involved_object
     if involved.namespace and involved.namespace != event.metadata.namespace:
         errors.append(

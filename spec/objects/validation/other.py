@@ -54,14 +54,14 @@ MAX_ADDRESSES: Final = 100
 
 
 def validate_lease(lease: coordination.Lease) -> list[FieldError]:
-    errors = m.object_meta(lease.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     errors += m.positive(lease.spec.lease_duration_seconds, _SPEC.child("leaseDurationSeconds"))
     errors += m.nonnegative(lease.spec.lease_transitions, _SPEC.child("leaseTransitions"))
     return errors
 
 
 def validate_endpoint_slice(slice_: discovery.EndpointSlice) -> list[FieldError]:
-    errors = m.object_meta(slice_.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     errors += m.one_of(slice_.address_type, ADDRESS_TYPES, Path("addressType"))
     if len(slice_.endpoints) > MAX_ENDPOINTS:
         errors.append(too_many(Path("endpoints"), len(slice_.endpoints), MAX_ENDPOINTS))
@@ -166,7 +166,7 @@ def _policy_ports(ports: tuple[networking.NetworkPolicyPort, ...], path: Path) -
 
 
 def validate_network_policy(policy: networking.NetworkPolicy) -> list[FieldError]:
-    errors = m.object_meta(policy.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     spec = policy.spec
     errors += m.label_selector(spec.pod_selector, _SPEC.child("podSelector"))
     for position, ingress in enumerate(spec.ingress):
@@ -186,9 +186,7 @@ def validate_network_policy(policy: networking.NetworkPolicy) -> list[FieldError
 
 
 def validate_storage_class(storage_class: storage_group.StorageClass) -> list[FieldError]:
-    errors = m.object_meta(
-        storage_class.metadata, namespaced=False, name_check=m.name_is_dns_subdomain, path=_META
-    )
+    errors: list[FieldError] = []
     if not storage_class.provisioner:
         errors.append(required(Path("provisioner"), ""))
     else:
@@ -234,14 +232,14 @@ def _policy_rule(rule: rbac.PolicyRule, path: Path, *, namespaced: bool) -> list
 
 
 def validate_role(role: rbac.Role) -> list[FieldError]:
-    errors = m.object_meta(role.metadata, namespaced=True, name_check=m.name_is_path_segment, path=_META)
+    errors: list[FieldError] = []
     for position, rule in enumerate(role.rules):
         errors += _policy_rule(rule, Path("rules").index(position), namespaced=True)
     return errors
 
 
 def validate_cluster_role(role: rbac.ClusterRole) -> list[FieldError]:
-    errors = m.object_meta(role.metadata, namespaced=False, name_check=m.name_is_path_segment, path=_META)
+    errors: list[FieldError] = []
     for position, rule in enumerate(role.rules):
         errors += _policy_rule(rule, Path("rules").index(position), namespaced=False)
     if role.aggregation_rule is not None:
@@ -294,18 +292,18 @@ def _binding(
 
 
 def validate_role_binding(binding: rbac.RoleBinding) -> list[FieldError]:
-    errors = m.object_meta(binding.metadata, namespaced=True, name_check=m.name_is_path_segment, path=_META)
+    errors: list[FieldError] = []
     return errors + _binding(binding.subjects, binding.role_ref, namespaced=True)
 
 
 def validate_cluster_role_binding(binding: rbac.ClusterRoleBinding) -> list[FieldError]:
-    errors = m.object_meta(binding.metadata, namespaced=False, name_check=m.name_is_path_segment, path=_META)
+    errors: list[FieldError] = []
     return errors + _binding(binding.subjects, binding.role_ref, namespaced=False)
 
 
 def validate_custom_resource_definition(crd: apiextensions.CustomResourceDefinition) -> list[FieldError]:
     """``ValidateCustomResourceDefinition``: names, group, scope, and exactly one storage version."""
-    errors = m.object_meta(crd.metadata, namespaced=False, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     spec = crd.spec
     expected = f"{spec.names.plural}.{spec.group}"
     if crd.metadata.name != expected:
@@ -361,7 +359,7 @@ def validate_custom_resource_definition(crd: apiextensions.CustomResourceDefinit
 
 def validate_structured_event(event: events.Event) -> list[FieldError]:
     """events.k8s.io/v1 ``ValidateEventCreate``: reporting controller and instance, action, reason, type."""
-    errors = m.object_meta(event.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     if event.event_time is None:
         errors.append(required(Path("eventTime"), ""))
     errors += m.one_of(event.type, EVENT_TYPES, Path("type"))

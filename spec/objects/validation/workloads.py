@@ -80,9 +80,7 @@ def _no_active_deadline(template: core.PodTemplateSpec, path: Path, kind: str) -
 
 def validate_replica_set(replica_set: apps.ReplicaSet) -> list[FieldError]:
     spec = replica_set.spec
-    errors = m.object_meta(
-        replica_set.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META
-    )
+    errors: list[FieldError] = []
     errors += m.nonnegative(spec.replicas, _SPEC.child("replicas"))
     errors += m.nonnegative(spec.min_ready_seconds, _SPEC.child("minReadySeconds"))
     template = _SPEC.child("template")
@@ -109,9 +107,7 @@ def rolling_update_bounds(
 
 def validate_deployment(deployment: apps.Deployment) -> list[FieldError]:
     spec = deployment.spec
-    errors = m.object_meta(
-        deployment.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META
-    )
+    errors: list[FieldError] = []
     errors += m.nonnegative(spec.replicas, _SPEC.child("replicas"))
     template = _SPEC.child("template")
     errors += _template_for_controller(spec.template, spec.selector, template)
@@ -147,8 +143,7 @@ def validate_deployment(deployment: apps.Deployment) -> list[FieldError]:
 
 def validate_stateful_set(stateful_set: apps.StatefulSet) -> list[FieldError]:
     spec = stateful_set.spec
-    # Current upstream: a StatefulSet's name is a DNS label, since its pods' hostnames derive from it.
-    errors = m.object_meta(stateful_set.metadata, namespaced=True, name_check=m.name_is_dns_label, path=_META)
+    errors: list[FieldError] = []
     errors += m.one_of(
         spec.pod_management_policy, POD_MANAGEMENT_POLICIES, _SPEC.child("podManagementPolicy")
     )
@@ -207,9 +202,7 @@ def validate_stateful_set(stateful_set: apps.StatefulSet) -> list[FieldError]:
 
 def validate_daemon_set(daemon_set: apps.DaemonSet) -> list[FieldError]:
     spec = daemon_set.spec
-    errors = m.object_meta(
-        daemon_set.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META
-    )
+    errors: list[FieldError] = []
     template = _SPEC.child("template")
     errors += _template_for_controller(spec.template, spec.selector, template)
     errors += _no_active_deadline(spec.template, template, "DaemonSet")
@@ -260,13 +253,13 @@ def job_spec(spec: batch.JobSpec, path: Path) -> list[FieldError]:
 
 
 def validate_job(job: batch.Job) -> list[FieldError]:
-    errors = m.object_meta(job.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     return errors + job_spec(job.spec, _SPEC)
 
 
 def validate_cron_job(cron_job: batch.CronJob) -> list[FieldError]:
     """``ValidateCronJobCreate``: a CronJob's name leaves room for the 11-character suffix of its Jobs."""
-    errors = m.object_meta(cron_job.metadata, namespaced=True, name_check=m.name_is_dns_subdomain, path=_META)
+    errors: list[FieldError] = []
     if len(cron_job.metadata.name) > 52:
         errors.append(
             invalid(_META.child("name"), cron_job.metadata.name, "must be no more than 52 characters")
