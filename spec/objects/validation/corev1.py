@@ -556,8 +556,7 @@ def pod_template(
 
 
 def validate_pod(pod: core.Pod) -> list[FieldError]:
-    errors: list[FieldError] = []
-    return errors + pod_spec(pod.spec, Path("spec"))
+    return pod_spec(pod.spec, Path("spec"))
 
 
 # -- cluster objects -----------------------------------------------------------------------------------------
@@ -705,8 +704,7 @@ def _data_keys(keys: Sequence[str], path: Path) -> list[FieldError]:
 
 
 def validate_config_map(config_map: core.ConfigMap) -> list[FieldError]:
-    errors: list[FieldError] = []
-    errors += _data_keys(list(config_map.data), Path("data"))
+    errors = _data_keys(list(config_map.data), Path("data"))
     errors += _data_keys(list(config_map.binary_data), Path("binaryData"))
     for key in config_map.binary_data:
         if key in config_map.data:
@@ -730,8 +728,7 @@ _SECRET_REQUIRED_KEYS: Final[Mapping[str, tuple[str, ...]]] = FrozenMap(
 
 
 def validate_secret(secret: core.Secret) -> list[FieldError]:
-    errors: list[FieldError] = []
-    errors += _data_keys(list(secret.data), Path("data"))
+    errors = _data_keys(list(secret.data), Path("data"))
     errors += _data_keys(list(secret.string_data), Path("stringData"))
     keys = set(secret.data) | set(secret.string_data)
     for key in _SECRET_REQUIRED_KEYS.get(secret.type, ()):
@@ -802,8 +799,7 @@ def persistent_volume_claim_spec(spec: core.PersistentVolumeClaimSpec, path: Pat
 
 
 def validate_persistent_volume_claim(claim: core.PersistentVolumeClaim) -> list[FieldError]:
-    errors: list[FieldError] = []
-    return errors + persistent_volume_claim_spec(claim.spec, Path("spec"))
+    return persistent_volume_claim_spec(claim.spec, Path("spec"))
 
 
 def validate_core_event(event: core.Event) -> list[FieldError]:

@@ -54,15 +54,13 @@ MAX_ADDRESSES: Final = 100
 
 
 def validate_lease(lease: coordination.Lease) -> list[FieldError]:
-    errors: list[FieldError] = []
-    errors += m.positive(lease.spec.lease_duration_seconds, _SPEC.child("leaseDurationSeconds"))
+    errors = m.positive(lease.spec.lease_duration_seconds, _SPEC.child("leaseDurationSeconds"))
     errors += m.nonnegative(lease.spec.lease_transitions, _SPEC.child("leaseTransitions"))
     return errors
 
 
 def validate_endpoint_slice(slice_: discovery.EndpointSlice) -> list[FieldError]:
-    errors: list[FieldError] = []
-    errors += m.one_of(slice_.address_type, ADDRESS_TYPES, Path("addressType"))
+    errors = m.one_of(slice_.address_type, ADDRESS_TYPES, Path("addressType"))
     if len(slice_.endpoints) > MAX_ENDPOINTS:
         errors.append(too_many(Path("endpoints"), len(slice_.endpoints), MAX_ENDPOINTS))
     for position, endpoint in enumerate(slice_.endpoints):
@@ -292,13 +290,11 @@ def _binding(
 
 
 def validate_role_binding(binding: rbac.RoleBinding) -> list[FieldError]:
-    errors: list[FieldError] = []
-    return errors + _binding(binding.subjects, binding.role_ref, namespaced=True)
+    return _binding(binding.subjects, binding.role_ref, namespaced=True)
 
 
 def validate_cluster_role_binding(binding: rbac.ClusterRoleBinding) -> list[FieldError]:
-    errors: list[FieldError] = []
-    return errors + _binding(binding.subjects, binding.role_ref, namespaced=False)
+    return _binding(binding.subjects, binding.role_ref, namespaced=False)
 
 
 def validate_custom_resource_definition(crd: apiextensions.CustomResourceDefinition) -> list[FieldError]:

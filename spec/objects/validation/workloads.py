@@ -80,8 +80,7 @@ def _no_active_deadline(template: core.PodTemplateSpec, path: Path, kind: str) -
 
 def validate_replica_set(replica_set: apps.ReplicaSet) -> list[FieldError]:
     spec = replica_set.spec
-    errors: list[FieldError] = []
-    errors += m.nonnegative(spec.replicas, _SPEC.child("replicas"))
+    errors = m.nonnegative(spec.replicas, _SPEC.child("replicas"))
     errors += m.nonnegative(spec.min_ready_seconds, _SPEC.child("minReadySeconds"))
     template = _SPEC.child("template")
     errors += _template_for_controller(spec.template, spec.selector, template)
@@ -107,8 +106,7 @@ def rolling_update_bounds(
 
 def validate_deployment(deployment: apps.Deployment) -> list[FieldError]:
     spec = deployment.spec
-    errors: list[FieldError] = []
-    errors += m.nonnegative(spec.replicas, _SPEC.child("replicas"))
+    errors = m.nonnegative(spec.replicas, _SPEC.child("replicas"))
     template = _SPEC.child("template")
     errors += _template_for_controller(spec.template, spec.selector, template)
     errors += _no_active_deadline(spec.template, template, "Deployment")
@@ -143,8 +141,7 @@ def validate_deployment(deployment: apps.Deployment) -> list[FieldError]:
 
 def validate_stateful_set(stateful_set: apps.StatefulSet) -> list[FieldError]:
     spec = stateful_set.spec
-    errors: list[FieldError] = []
-    errors += m.one_of(
+    errors = m.one_of(
         spec.pod_management_policy, POD_MANAGEMENT_POLICIES, _SPEC.child("podManagementPolicy")
     )
     strategy, strategy_path = spec.update_strategy, _SPEC.child("updateStrategy")
@@ -253,8 +250,7 @@ def job_spec(spec: batch.JobSpec, path: Path) -> list[FieldError]:
 
 
 def validate_job(job: batch.Job) -> list[FieldError]:
-    errors: list[FieldError] = []
-    return errors + job_spec(job.spec, _SPEC)
+    return job_spec(job.spec, _SPEC)
 
 
 def validate_cron_job(cron_job: batch.CronJob) -> list[FieldError]:
