@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from impl.raft.core import AppendEntries, AppendResponse, HardState, InstallSnapshot, RaftNode, Ready
+from impl.raft.core import (
+    AppendEntries,
+    AppendResponse,
+    HardState,
+    InstallSnapshot,
+    PendingRead,
+    RaftNode,
+    Ready,
+)
 from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider
 from spec.raft import LogEntry, ProposeOutcome
 
@@ -134,3 +142,36 @@ class InstallsStaleSnapshots(RaftNode):
             self._send(AppendResponse(self.term, self.id, m.src, True, m.snapshot.index))
             return
         super()._handle_snapshot(m)
+
+
+# -- membership changes, reads, leadership transfer ------------------------------------
+
+
+class AcceptsChangeWhilePending(RaftNode):
+    """Accepts a configuration change while the previous one is still uncommitted (two at once)."""
+
+    def _config_change_pending(self) -> bool:
+        return False
+
+
+class ChangesBeforeCommittingInTerm(RaftNode):
+    """The bug of Ongaro's 2015 raft-dev post: a new leader changes the configuration before it has
+    committed an entry of its own term."""
+
+    def _may_change_in_term(self) -> bool:
+        return True
+
+
+class KeepsLeadingWhenRemoved(RaftNode):
+    """A leader that stays leader after the entry removing it commits."""
+
+    def _after_commit(self) -> None:
+        pass
+
+
+class ReadsWithoutHeartbeat(RaftNode):
+    """Serves a ReadIndex at its local commit index at once, without a heartbeat round to confirm
+    that it still leads: a leader cut off from the others answers stale reads."""
+
+    def _read_confirmed(self, read: PendingRead) -> bool:
+        return True
