@@ -76,13 +76,19 @@ Choices, and why:
   committed an entry of its own term: with configurations in force from
   append, a leader elected without the latest uncommitted configuration
   could otherwise append a change whose majority misses one of a competing
-  configuration. A member not in its configuration (removed, or started
-  empty to join) never campaigns; it still votes, since servers answer
-  requests without consulting their configuration (dissertation 4.1). The
-  leader keeps replicating to a member it removes, without counting it,
-  until the removal commits: the member then holds the entry that removes
-  it and stays quiet, rather than timing out and disturbing the others
-  (PreVote and the lease would only contain that, section 4.2.3).
+  configuration. A member that knows it was removed (the entry that removes
+  it is committed), or that was started empty to join, never campaigns; it
+  still votes, since servers answer requests without consulting their
+  configuration (dissertation 4.1). A member removed by an entry not yet
+  committed does campaign, without counting its own vote (dissertation
+  4.2.2): it may be the only one holding that entry, and the others cannot
+  elect a leader without its vote, since its log is longer -- the suite's
+  liveness phase found exactly that deadlock when removed members stayed
+  quiet. The leader keeps replicating to a member it removes, without
+  counting it, until the removal commits, and then sends it the commit
+  index once more: it then knows it is out and stays quiet, rather than
+  timing out and disturbing the others (PreVote and the lease would only
+  contain that, section 4.2.3).
   There are no non-voting learners (dissertation 4.2.1's catch-up rounds):
   a new member counts towards the majority at once, so adding one to a
   cluster that has lost members can stall commits until it catches up, as
@@ -535,8 +541,15 @@ class RaftNode:
 
     @property
     def is_member(self) -> bool:
-        """Whether this member belongs to its own configuration (only members campaign and count)."""
+        """Whether this member belongs to its own configuration (only members count towards majorities)."""
         return self.id in self.membership
+
+    @property
+    def may_campaign(self) -> bool:
+        """Members campaign; so does one removed by an entry it does not know committed (dissertation
+        4.2.2: it may be the only one holding that entry, and needed to commit it), though it does
+        not count its own vote. A member that joins knows no configuration and waits."""
+        return self.is_member or (bool(self.membership) and self._config_change_pending())
 
     def _is_quorum(self, voters: Iterable[str]) -> bool:
         """A majority of the configuration in force (``spec.quorum``); non-members do not count."""
@@ -676,7 +689,7 @@ class RaftNode:
             return Refused(f"{member} is the last member", transient=False)
         if self.lead_transferee is not None:
             return Refused(f"leadership transfer to {self.lead_transferee} under way", transient=True)
-        if self._config_change_pending():
+        if not self._previous_change_committed():
             return Refused(
                 f"the configuration entry at {self.membership_index} is not committed yet", transient=True
             )
@@ -684,6 +697,10 @@ class RaftNode:
             self._ensure_term_entry()
             return Refused(f"no entry of term {self.term} committed yet", transient=True)
         return None
+
+    def _previous_change_committed(self) -> bool:
+        """One change at a time (dissertation 4.1): the configuration in force is committed."""
+        return not self._config_change_pending()
 
     def _may_change_in_term(self) -> bool:
         """Ongaro's 2015 correction: a leader changes the configuration only after it committed an
@@ -895,11 +912,11 @@ class RaftNode:
         self.election_elapsed += 1
         self.heartbeat_elapsed += 1
         if self.election_elapsed >= self.randomized_timeout:
-            if self.is_member:
+            if self.may_campaign:
                 self._campaign(pre_vote=self.config.pre_vote)
             else:
-                # Removed, or joining and not yet told of a configuration that
-                # has it: campaigning could only disrupt the members.
+                # Removed for good, or joining and not yet told of a
+                # configuration that has it: it could only disrupt the members.
                 self._become_follower(self.term, self.leader)
             return
         campaigning = self.role in ("candidate", "pre-candidate")
@@ -1152,6 +1169,7 @@ class RaftNode:
         if self.membership_index > self.commit:
             return
         for gone in [peer for peer in self.progress if peer not in self.membership]:
+            self._send_append(gone)  # a last one, with the commit index: it knows it is out, stays quiet
             del self.progress[gone]
         if not self.is_member:
             self._broadcast_append()

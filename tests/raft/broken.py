@@ -150,8 +150,8 @@ class InstallsStaleSnapshots(RaftNode):
 class AcceptsChangeWhilePending(RaftNode):
     """Accepts a configuration change while the previous one is still uncommitted (two at once)."""
 
-    def _config_change_pending(self) -> bool:
-        return False
+    def _previous_change_committed(self) -> bool:
+        return True
 
 
 class ChangesBeforeCommittingInTerm(RaftNode):

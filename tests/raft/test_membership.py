@@ -280,6 +280,26 @@ def test_a_removed_leader_steps_down_once_its_removal_commits(
         assert net["n2"].membership == {"n2", "n3"}
 
 
+def test_a_member_removed_by_an_uncommitted_entry_still_campaigns_to_commit_it() -> None:
+    # Found by the suite's liveness phase: n1 leads {n1, n2}, appends its own
+    # removal and loses leadership before n2 has the entry. n2 cannot win
+    # without n1's vote (n1's log is longer); had n1 stayed quiet, as a
+    # removed member, nobody would ever lead. Dissertation 4.2.2: it still
+    # campaigns, without counting its own vote, wins with n2's, commits the
+    # removal, and only then steps down for good.
+    net = cluster(2)
+    net.isolate("n2")
+    assert isinstance(net.change("n1", "remove", "n1"), Accepted)
+    net.tick("n1", 2 * net.config.election_ticks)  # CheckQuorum: n2 is the whole configuration
+    net.deliver()  # to no one: n2 is cut off
+    assert net["n1"].role == "follower" and net["n1"].may_campaign
+    assert net.log("n2") == [(1, None)]
+    net.recover()
+    run_rounds(net, 6 * net.config.election_ticks)
+    assert net.leaders() == ["n2"] and net["n2"].membership == {"n2"}
+    assert net["n1"].commit >= net["n1"].membership_index and not net["n1"].may_campaign
+
+
 def test_a_removed_follower_learns_of_its_removal_and_stops_campaigning() -> None:
     net = cluster(3)
     term = net["n1"].term
