@@ -32,7 +32,7 @@ not applicable otherwise (a provider without the attribute has none):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from spec.raft import ChangeOutcome, MemberStatus, ProposeOutcome, ReadOutcome, TransferOutcome
 
@@ -62,6 +62,7 @@ class ConsensusCluster(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class MembershipCluster(Protocol):
     """Single-server membership changes, one member added or removed at a time (capability
     ``"membership"``). Outcomes as for ``propose``: ``committed`` at the index of the configuration
@@ -82,6 +83,7 @@ class MembershipCluster(Protocol):
         ...
 
 
+@runtime_checkable
 class TransferCluster(Protocol):
     """Leadership transfer (capability ``"transfer"``, dissertation 3.10)."""
 
@@ -91,6 +93,7 @@ class TransferCluster(Protocol):
         ...
 
 
+@runtime_checkable
 class ReadCluster(Protocol):
     """Linearizable reads (capability ``"read"``), e.g. etcd's ReadIndex (dissertation 6.4)."""
 
@@ -128,5 +131,5 @@ class ConsensusProvider(Protocol):
 
 def capabilities(provider: object) -> frozenset[str]:
     """The optional capabilities ``provider`` declares (none if it does not say), known ones only."""
-    declared = getattr(provider, "capabilities", frozenset())
+    declared: frozenset[str] = getattr(provider, "capabilities", frozenset())
     return frozenset(declared) & CAPABILITIES

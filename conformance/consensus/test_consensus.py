@@ -1,10 +1,14 @@
 """The consensus suite: the stateful machine against ``--impl``'s consensus component.
 
-Two tests, one per family of requirements, so the report says exactly what
-was checked: the first needs only what every member reports (term, role,
-commit index, applied entries) and ends with the liveness phase; the second
-needs the members' logs and is not applicable to an implementation that does
-not expose them. Both run clusters of 1, 3 and 5 members.
+One test per family of requirements, so the report says exactly what was
+checked: the first needs only what every member reports (term, role, commit
+index, applied entries) and ends with the liveness phase; the second needs
+the members' logs and is not applicable to an implementation that does not
+expose them. The last two need optional capabilities of the contract
+(membership changes and leadership transfer; linearizable reads): they are
+not applicable to an implementation that does not offer them, and they too
+end with the liveness phase, which must then hold for the configuration the
+changes left. All run clusters of 1, 3 and 5 members.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Implementation
+from conformance.adapters.consensus import capabilities
 from conformance.consensus.machine import machine_for
 
 pytestmark = pytest.mark.component("consensus")
@@ -39,3 +44,24 @@ def test_consensus_logs_under_faults(kspec_implementation: Implementation) -> No
             f"not applicable: implementation {kspec_implementation.name!r} does not expose its members' logs"
         )
     run_state_machine_as_test(machine_for(provider, families=frozenset({"log"})))
+
+
+@pytest.mark.requirement("RAFT-CONFIG-SAFETY", "RAFT-CONFIG-REMOVED-LEADER")
+def test_consensus_membership_changes_under_faults(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    if "membership" not in capabilities(provider) or not getattr(provider, "exposes_logs", False):
+        pytest.skip(
+            f"not applicable: implementation {kspec_implementation.name!r} does not offer membership changes "
+            "with its members' logs exposed"
+        )
+    families = {"status", "log", "membership", "liveness"} | (capabilities(provider) & {"transfer"})
+    run_state_machine_as_test(machine_for(provider, families=frozenset(families)))
+
+
+@pytest.mark.requirement("RAFT-READ-LINEARIZABLE")
+def test_consensus_linearizable_reads_under_faults(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    if "read" not in capabilities(provider):
+        pytest.skip(f"not applicable: implementation {kspec_implementation.name!r} does not offer reads")
+    families = {"status", "read", "liveness"} | (capabilities(provider) & {"membership", "transfer"})
+    run_state_machine_as_test(machine_for(provider, families=frozenset(families)))
