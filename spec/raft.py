@@ -663,14 +663,12 @@ def _leader_change_problems(member: str, status: MemberStatus, changes: list[Log
     last = changes[-1]
     uses_uncommitted = last.index > status.commit_index and status.config == configuration_of(last)
     if last.term == status.term and uses_uncommitted:
-        # An entry of this term committed before ``last``? Terms never decrease
-        # along a log, so if the entry right before ``last`` is of an earlier
-        # term, no entry of this term precedes it at all.
-        own = [e for e in status.log or () if e.term == status.term and e.index < last.index]
-        previous = status.entry(last.index - 1)
-        if (own and all(e.index > status.commit_index for e in own)) or (
-            not own and previous is not None and previous.term < status.term
-        ):
+        # Terms never decrease along a log, so the leader has committed an
+        # entry of its term exactly when the entry at its commit index is of
+        # its term. Compacted into the snapshot, that term is not shown.
+        at_commit = status.entry(status.commit_index)
+        unknown = at_commit is None and status.commit_index > 0
+        if not unknown and (at_commit is None or at_commit.term != status.term):
             problems.append(
                 f"{member}, leader of term {status.term} with commit index {status.commit_index}, uses "
                 f"{last!r} but had committed no entry of its term when it appended it"

@@ -436,3 +436,15 @@ def test_liveness_helpers_count_only_the_members_of_the_leaders_configuration() 
     assert agreed_leader(observation) == "a"
     assert missing_applied(observation, [2], current_config(observation)) == {}
     assert missing_applied(observation, [2]) == {"c": [2]}
+
+
+def test_config_safety_accepts_a_leader_whose_committed_entry_of_its_term_was_compacted() -> None:
+    # The no-op (index 5, term 2) is in the snapshot; entries 6 and 7 of term 2
+    # are not committed yet, but the entry at the commit index, 5, was.
+    entries = (LogEntry(6, 2, "x"), LogEntry(7, 2, "y"), change(8, 2, "add", "d", "abcd"))
+    leader = MemberStatus(2, "leader", 5, 5, log=entries, snapshot_index=5, config=frozenset("abcd"))
+    assert config_safety(RaftHistory(), {"a": leader}) == []
+    committed_earlier = replace(leader, log=(LogEntry(6, 2, "x"), *entries[1:]), commit_index=6)
+    assert config_safety(RaftHistory(), {"a": committed_earlier}) == []
+    older_term_at_commit = replace(leader, log=(LogEntry(6, 1, "x"), *entries[1:]), commit_index=6)
+    assert config_safety(RaftHistory(), {"a": older_term_at_commit})
