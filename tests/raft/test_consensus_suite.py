@@ -53,19 +53,20 @@ def test_log_requirements_are_reported_only_when_logs_were_checked(
 CAPABILITY_REQUIREMENTS = ("RAFT-CONFIG-SAFETY", "RAFT-CONFIG-REMOVED-LEADER", "RAFT-READ-LINEARIZABLE")
 
 
-@pytest.mark.parametrize(
-    ("factory", "verdict"), [("with_logs", "pass"), ("without_capabilities", "not applicable")]
-)
-def test_capability_requirements_are_reported_only_when_the_capabilities_were_offered(
-    pytester: pytest.Pytester, factory: str, verdict: str
+def test_capability_requirements_are_not_applicable_without_the_capabilities(
+    pytester: pytest.Pytester,
 ) -> None:
+    # (That they pass with them is what the suite itself reports in tox's conformance job; running
+    # both machines here again would cost the project's tests a few seconds for nothing new.)
     pytester.makepyfile(raftimpl=IMPLEMENTATIONS)
     reports = pytester.path / "reports"
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--impl", f"raftimpl:{factory}", "--kspec-profile", "dev",
+        "-p", "no:cacheprovider", "--impl", "raftimpl:without_capabilities", "--kspec-profile", "dev",
         "--kspec-report-dir", str(reports), "-k", "membership or reads", str(SUITE),
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     report = json.loads((reports / "conformance.json").read_text())
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
-    assert [verdicts[rid] for rid in CAPABILITY_REQUIREMENTS] == [verdict] * len(CAPABILITY_REQUIREMENTS)
+    assert [verdicts[rid] for rid in CAPABILITY_REQUIREMENTS] == ["not applicable"] * len(
+        CAPABILITY_REQUIREMENTS
+    )
