@@ -51,7 +51,27 @@ Requirements defined here:
 - RAFT-LIVENESS (section 5.2 and 5.6, "timing and availability"): once faults
   stop and a majority is up and connected, a leader exists within a bounded
   number of election timeouts, a proposal submitted then commits, and every
-  member applies every committed entry.
+  member applies every committed entry. With membership changes, "majority"
+  and "every member" mean those of the current configuration, the one the
+  leader reports.
+- RAFT-CONFIG-SAFETY (dissertation section 4.1; Ongaro, raft-dev, "bug in
+  single-server membership changes", 2015; etcd-io/raft's pendingConfIndex):
+  membership changes one server at a time. Every configuration entry adds or
+  removes exactly one member of the configuration before it in the log; a
+  leader never appends a configuration entry while an earlier one in its log
+  is uncommitted; and a leader that already uses a configuration it has not
+  committed (one that takes effect when appended, as the dissertation's
+  does) has committed an entry of its own term before appending it. Without
+  these, two configurations whose majorities do not overlap can both decide.
+- RAFT-CONFIG-REMOVED-LEADER (dissertation section 4.2.2): a leader removed
+  from the configuration steps down once the entry that removes it commits.
+- RAFT-READ-LINEARIZABLE (dissertation section 6.4, ReadIndex; etcd's
+  ReadOnlySafe): a read reflects every command acknowledged committed before
+  the read began, and none a client was told was rejected.
+
+Configuration entries carry a ``ConfigChange`` as their command, so that the
+suite can tell them from client commands; ``MemberStatus.config`` is the
+configuration a member uses now.
 
 What is deliberately NOT checked: anything about message contents or timers
 (the suite sees only what a member reports), and the no-op entry a leader may
@@ -62,6 +82,7 @@ propose None).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -148,6 +169,32 @@ RAFT_CLIENT_LINEARIZABLE = requirement(
     component="consensus",
     source=f"{_PAPER}, section 8 (client interaction: linearizable semantics); Herlihy & Wing 1990",
 )
+_DISSERTATION = "Ongaro, Consensus: Bridging Theory and Practice (dissertation, 2014)"
+_SINGLE_SERVER_BUG = 'Ongaro, raft-dev 2015, "bug in single-server membership changes"'
+
+RAFT_CONFIG_SAFETY = requirement(
+    "RAFT-CONFIG-SAFETY",
+    "Membership MUST change one server at a time: every configuration entry MUST add or remove exactly "
+    "one member of the configuration before it, a leader MUST NOT append a configuration entry while an "
+    "earlier one in its log is uncommitted, and a leader that uses a configuration as soon as it is "
+    "appended MUST have committed an entry of its own term before appending it.",
+    component="consensus",
+    source=f"{_DISSERTATION}, section 4.1; {_SINGLE_SERVER_BUG}; etcd raft pendingConfIndex",
+)
+RAFT_CONFIG_REMOVED_LEADER = requirement(
+    "RAFT-CONFIG-REMOVED-LEADER",
+    "A leader removed from the configuration MUST step down once the configuration entry that removes "
+    "it is committed.",
+    component="consensus",
+    source=f"{_DISSERTATION}, section 4.2.2; etcd raft Config.StepDownOnRemoval",
+)
+RAFT_READ_LINEARIZABLE = requirement(
+    "RAFT-READ-LINEARIZABLE",
+    "A read served after ReadIndex MUST reflect every command acknowledged committed before the read "
+    "began, and MUST NOT reflect a command whose client was told it was rejected.",
+    component="consensus",
+    source=f"{_DISSERTATION}, section 6.4 (ReadIndex); etcd raft ReadOnlySafe",
+)
 
 Role = Literal["follower", "pre-candidate", "candidate", "leader"]
 ROLES: tuple[Role, ...] = ("follower", "pre-candidate", "candidate", "leader")
@@ -165,6 +212,37 @@ class LogEntry:
         return f"{self.index}/t{self.term}:{self.command!r}"
 
 
+ConfigAction = Literal["add", "remove"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigChange:
+    """The command of a configuration entry: one member added or removed (dissertation 4.1).
+
+    ``members`` is the whole configuration the entry sets, so a log alone
+    tells which configuration is in force after any of its entries.
+    """
+
+    action: ConfigAction
+    member: str
+    members: frozenset[str]
+
+    def __repr__(self) -> str:
+        sign = "+" if self.action == "add" else "-"
+        return f"Config({sign}{self.member})"
+
+
+def configuration_of(entry: LogEntry) -> frozenset[str] | None:
+    """The configuration ``entry`` sets, if it is a configuration entry."""
+    command = entry.command
+    return command.members if isinstance(command, ConfigChange) else None
+
+
+def is_client_command(command: object) -> bool:
+    """Not the leader's no-op (None) and not a configuration change."""
+    return command is not None and not isinstance(command, ConfigChange)
+
+
 @dataclass(frozen=True)
 class MemberStatus:
     """What one running member reports about itself at one instant.
@@ -175,7 +253,9 @@ class MemberStatus:
     not expose its log; the log-based requirements are then not applicable
     to it. ``snapshot_index`` is how far the log was compacted: the log holds
     the entries after it (section 7), and entries up to it are committed and
-    live only in the snapshot.
+    live only in the snapshot. ``config`` is the configuration the member
+    uses now (empty for a member that joins and has not heard of one yet),
+    or None if the implementation does not report it.
     """
 
     term: int
@@ -186,6 +266,7 @@ class MemberStatus:
     voted_for: str | None = None
     log: tuple[LogEntry, ...] | None = None
     snapshot_index: int = 0
+    config: frozenset[str] | None = None
 
     @property
     def last_index(self) -> int:
@@ -260,6 +341,35 @@ def apply_register(value: int | None, command: object) -> tuple[int | None, obje
     return value, None
 
 
+@dataclass(frozen=True)
+class ChangeOutcome:
+    """What a client learns of a membership change of ``member``; statuses as for ``ProposeOutcome``."""
+
+    status: ProposeStatus
+    member: str
+    index: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.status == "committed") != (self.index is not None):
+            raise ValueError(f"a committed outcome has an index and no other does: {self!r}")
+
+
+ReadStatus = Literal["ok", "failed"]
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """What a linearizable read returns: ``commands``, the client commands the state machine had
+    applied, in order, when the read was served. ``failed``: no answer (a read changes nothing, so
+    a failed read needs no further thought)."""
+
+    status: ReadStatus
+    commands: tuple[object, ...] = ()
+
+
+TransferOutcome = Literal["transferred", "failed"]
+
+
 def quorum(size: int) -> int:
     """The smallest majority of ``size`` members: any two such sets intersect (``spec.quorum.majority``)."""
     return majority(size)
@@ -316,6 +426,8 @@ class RaftHistory:
     acknowledged: dict[object, int] = field(default_factory=dict)
     #: commands a client was told were rejected.
     rejected: set[object] = field(default_factory=set)
+    #: index -> (action, member) of membership changes a client was told committed there.
+    changes: dict[int, tuple[ConfigAction, str]] = field(default_factory=dict)
     observations: int = 0
 
     def restarted(self, member: str) -> None:
@@ -327,6 +439,11 @@ class RaftHistory:
             self.acknowledged[command] = outcome.index
         elif outcome.status == "rejected":
             self.rejected.add(command)
+
+    def change_completed(self, action: ConfigAction, outcome: ChangeOutcome) -> None:
+        if outcome.status == "committed":
+            assert outcome.index is not None
+            self.changes[outcome.index] = (action, outcome.member)
 
     def record(self, observation: Observation) -> None:
         """Fold ``observation`` into the history (after it has been checked)."""
@@ -509,7 +626,7 @@ def apply_committed(observation: Observation) -> list[str]:
 def proposal_outcomes(history: RaftHistory, observation: Observation) -> list[str]:
     """RAFT-PROPOSAL-OUTCOME: acknowledged commands sit where the client was told; rejected never apply."""
     problems: list[str] = []
-    if not history.acknowledged and not history.rejected:
+    if not history.acknowledged and not history.rejected and not history.changes:
         return problems
     for member, status in sorted(observation.items()):
         for entry in committed_entries(status):
@@ -530,6 +647,125 @@ def proposal_outcomes(history: RaftHistory, observation: Observation) -> list[st
                     f"{member} committed {held!r} at index {index}; a client was told {command!r} "
                     "committed there"
                 )
+        for index, (action, changed) in sorted(history.changes.items()):
+            held = by_index.get(index)
+            if held is None:
+                continue
+            change = held.command
+            if not isinstance(change, ConfigChange) or (change.action, change.member) != (action, changed):
+                problems.append(
+                    f"{member} committed {held!r} at index {index}; a client was told the change "
+                    f"{action} {changed} committed there"
+                )
+    return problems
+
+
+# -- membership changes --------------------------------------------------------
+
+
+def config_entries(status: MemberStatus) -> list[LogEntry]:
+    """The configuration entries in ``status``'s log (not those compacted into its snapshot)."""
+    return [e for e in status.log or () if isinstance(e.command, ConfigChange)]
+
+
+def config_safety(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-CONFIG-SAFETY: one server at a time, one change at a time, and the new-leader rule."""
+    problems: list[str] = []
+    for member, status in sorted(observation.items()):
+        changes = config_entries(status)
+        for before, after in itertools.pairwise(changes):
+            problems += _single_server_problems(member, before, after)
+        if status.role == "leader":
+            problems += _leader_change_problems(member, status, changes)
+    return problems
+
+
+def _single_server_problems(member: str, before: LogEntry, after: LogEntry) -> list[str]:
+    old, change = configuration_of(before), after.command
+    assert old is not None and isinstance(change, ConfigChange)
+    expected = old | {change.member} if change.action == "add" else old - {change.member}
+    if change.members == expected and expected != old:
+        return []
+    return [
+        f"{member} holds {after!r} setting {sorted(change.members)} after {before!r} set {sorted(old)}: "
+        "not one server added or removed"
+    ]
+
+
+def _leader_change_problems(member: str, status: MemberStatus, changes: list[LogEntry]) -> list[str]:
+    """A leader's own configuration entries: none while an earlier one was uncommitted, and, if it
+    uses one before committing it, only after an entry of its term committed."""
+    problems: list[str] = []
+    for position, change in enumerate(changes):
+        if change.term != status.term:
+            continue
+        if position > 0 and changes[position - 1].index > status.commit_index:
+            problems.append(
+                f"{member}, leader of term {status.term} with commit index {status.commit_index}, appended "
+                f"{change!r} while {changes[position - 1]!r} was uncommitted"
+            )
+    if not changes:
+        return problems
+    last = changes[-1]
+    uses_uncommitted = last.index > status.commit_index and status.config == configuration_of(last)
+    if last.term == status.term and uses_uncommitted:
+        # Terms never decrease along a log, so the leader has committed an
+        # entry of its term exactly when the entry at its commit index is of
+        # its term. Compacted into the snapshot, that term is not shown.
+        at_commit = status.entry(status.commit_index)
+        unknown = at_commit is None and status.commit_index > 0
+        if not unknown and (at_commit is None or at_commit.term != status.term):
+            problems.append(
+                f"{member}, leader of term {status.term} with commit index {status.commit_index}, uses "
+                f"{last!r} but had committed no entry of its term when it appended it"
+            )
+    return problems
+
+
+def removed_leader(history: RaftHistory, observation: Observation) -> list[str]:
+    """RAFT-CONFIG-REMOVED-LEADER: no leader whose committed configuration leaves it out."""
+    problems: list[str] = []
+    for member, status in sorted(observation.items()):
+        if status.role != "leader" or status.config is None or member in status.config:
+            continue
+        setting = [e for e in config_entries(status) if configuration_of(e) == status.config]
+        # No entry in the log sets it: it came from the snapshot, hence committed.
+        index = setting[-1].index if setting else status.snapshot_index
+        if index <= status.commit_index:
+            problems.append(
+                f"{member} leads term {status.term} though the configuration {sorted(status.config)} it "
+                f"committed (index {index} <= commit index {status.commit_index}) leaves it out"
+            )
+    return problems
+
+
+# -- reads ------------------------------------------------------------------------
+
+
+def read_linearizable(
+    acknowledged_before: Mapping[object, int], rejected: Iterable[object], outcome: ReadOutcome
+) -> list[str]:
+    """RAFT-READ-LINEARIZABLE: a served read holds every command acknowledged before it began.
+
+    ``acknowledged_before`` maps each command a client was told committed,
+    before the read was issued, to its index.
+    """
+    if outcome.status != "ok":
+        return []
+    seen = set(outcome.commands)
+    problems: list[str] = []
+    missing = sorted(
+        (index, command) for command, index in acknowledged_before.items() if command not in seen
+    )
+    if missing:
+        shown = ", ".join(f"{command!r} (index {index})" for index, command in missing[:5])
+        problems.append(
+            f"a read returned {list(outcome.commands)}, missing {len(missing)} command(s) acknowledged "
+            f"committed before it began: {shown}"
+        )
+    wrongly = sorted(repr(c) for c in set(rejected) & seen)
+    if wrongly:
+        problems.append(f"a read returned command(s) {', '.join(wrongly)} whose clients were told rejected")
     return problems
 
 
@@ -545,8 +781,18 @@ def leader_of(observation: Observation) -> str | None:
     return leaders[0] if leaders else None
 
 
+def current_config(observation: Observation) -> frozenset[str] | None:
+    """The configuration the leader of the highest term reports, if there is one and it reports it."""
+    leader = leader_of(observation)
+    return None if leader is None else observation[leader].config
+
+
 def agreed_leader(observation: Observation) -> str | None:
-    """For RAFT-LIVENESS: the leader every running member follows, if there is one.
+    """For RAFT-LIVENESS: the leader every running member of its configuration follows, if any.
+
+    Members outside the configuration the leader reports (removed, or added
+    by a change that never committed) do not count: nobody sends them
+    anything, so they may well lag in term.
 
     A leader alone is not enough: a member still campaigning (say, one that
     was cut off until a moment ago) may depose it at once, and a proposal the
@@ -560,17 +806,26 @@ def agreed_leader(observation: Observation) -> str | None:
     if leader is None:
         return None
     term = observation[leader].term
+    config = observation[leader].config
     for member, status in observation.items():
+        if config is not None and member not in config:
+            continue
         if member != leader and (status.role != "follower" or status.term != term):
             return None
     return leader
 
 
-def missing_applied(observation: Observation, indexes: Iterable[int]) -> dict[str, list[int]]:
-    """For RAFT-LIVENESS: per member, which of ``indexes`` it has not applied yet (if any)."""
+def missing_applied(
+    observation: Observation, indexes: Iterable[int], members: Iterable[str] | None = None
+) -> dict[str, list[int]]:
+    """For RAFT-LIVENESS: per member (of ``members``, if given), which of ``indexes`` it has not
+    applied yet (if any)."""
     wanted = sorted(set(indexes))
+    among = None if members is None else set(members)
     missing = {}
     for member, status in sorted(observation.items()):
+        if among is not None and member not in among:
+            continue
         lacking = [i for i in wanted if i > status.last_applied]
         if lacking:
             missing[member] = lacking

@@ -16,6 +16,19 @@ Deterministic providers run in a simulator and take an ``entropy`` object
 (``spec.entropy.Entropy``) that the suite drives from Hypothesis, so every
 message delay, drop and election timeout is a choice that replays and
 shrinks.
+
+Optional capabilities. A provider lists in ``capabilities`` what its
+clusters offer beyond proposals and status; the state machine applies the
+matching rules only then, and the suite reports the matching requirements
+not applicable otherwise (a provider without the attribute has none):
+
+- ``"membership"``: ``MembershipCluster`` -- add a new member, remove one
+  (RAFT-CONFIG-SAFETY, RAFT-CONFIG-REMOVED-LEADER; ``MemberStatus.config``
+  should then be reported, and configuration entries carry
+  ``spec.raft.ConfigChange`` so that the log shows them);
+- ``"transfer"``: ``TransferCluster`` -- hand leadership to a member;
+- ``"read"``: ``ReadCluster`` -- a linearizable read of the replicated state
+  machine (RAFT-READ-LINEARIZABLE).
 """
 
 from __future__ import annotations
@@ -23,7 +36,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from spec.raft import MemberStatus, ProposeOutcome
+from spec.raft import ChangeOutcome, MemberStatus, ProposeOutcome, ReadOutcome, TransferOutcome
+
+CAPABILITIES = frozenset({"membership", "transfer", "read"})
 
 
 class ConsensusCluster(Protocol):
@@ -71,6 +86,52 @@ class ConcurrentClients(Protocol):
         ...
 
 
+@runtime_checkable
+class MembershipCluster(Protocol):
+    """Single-server membership changes, one member added or removed at a time (capability
+    ``"membership"``). Outcomes as for ``propose``: ``committed`` at the index of the configuration
+    entry, ``rejected`` if it was never appended (including a change the leader refuses for good,
+    such as removing the last member), ``unknown`` otherwise."""
+
+    def add_member(self) -> ChangeOutcome:
+        """Start a new member under a name never used before, and add it to the configuration.
+
+        The new member appears in ``status`` and, if the cluster has faults,
+        in ``members()``; if the change is rejected it is shut down again.
+        """
+        ...
+
+    def remove_member(self, member: str) -> ChangeOutcome:
+        """Remove ``member`` from the configuration; once that commits, the adapter shuts it down
+        and it leaves ``members()`` (etcd stops a removed member)."""
+        ...
+
+
+@runtime_checkable
+class TransferCluster(Protocol):
+    """Leadership transfer (capability ``"transfer"``, dissertation 3.10)."""
+
+    def transfer_leadership(self, target: str) -> TransferOutcome:
+        """Ask the leader to hand over to ``target``: ``transferred`` once ``target`` leads, within a
+        bounded wait; ``failed`` otherwise (no leader, target unreachable, transfer abandoned)."""
+        ...
+
+
+@runtime_checkable
+class ReadCluster(Protocol):
+    """Linearizable reads (capability ``"read"``), e.g. etcd's ReadIndex (dissertation 6.4)."""
+
+    def read(self, member: str | None = None) -> ReadOutcome:
+        """Read the replicated state machine: the client commands applied, in order.
+
+        ``member``, if given, is asked first (a client connected to one
+        member); the adapter may then go to the leader, within the client
+        timeout. ``ok`` only for a read the implementation calls
+        linearizable; ``failed`` when there was no answer.
+        """
+        ...
+
+
 class ConsensusProvider(Protocol):
     #: True if clusters run in a simulator and replay exactly from ``entropy``.
     deterministic: bool
@@ -90,3 +151,9 @@ class ConsensusProvider(Protocol):
         ...
 
     def new_cluster(self, *, size: int, entropy: Any) -> ConsensusCluster: ...
+
+
+def capabilities(provider: object) -> frozenset[str]:
+    """The optional capabilities ``provider`` declares (none if it does not say), known ones only."""
+    declared: frozenset[str] = getattr(provider, "capabilities", frozenset())
+    return frozenset(declared) & CAPABILITIES

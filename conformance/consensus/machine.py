@@ -21,9 +21,18 @@ covers exactly what it checked:
   RAFT-PROPOSAL-OUTCOME);
 - ``log``: what needs the members' logs (RAFT-LEADER-APPEND-ONLY,
   RAFT-LOG-MATCHING, RAFT-LEADER-COMPLETENESS);
+- ``membership``: rules that add and remove members, and RAFT-CONFIG-SAFETY
+  and RAFT-CONFIG-REMOVED-LEADER on the members' logs;
+- ``transfer``: a rule that hands leadership over (no requirement of its
+  own: it is there for the other families to check what follows);
+- ``read``: a rule that reads through the adapter and checks
+  RAFT-READ-LINEARIZABLE: every command acknowledged committed before the
+  read was issued is in what it returns;
 - ``liveness``: RAFT-LIVENESS in teardown. Faults stop: the network heals,
-  paused members resume and crashed ones restart until a majority is up (the
-  rest stay down, so a bare majority must suffice); within
+  paused members resume and crashed ones restart until a majority of the
+  current configuration is up (the rest stay down, so a bare majority must
+  suffice; if a membership change ended with an unknown outcome, the
+  configuration is not known and every crashed member restarts); within
   ``LIVENESS_ELECTION_TIMEOUTS`` election timeouts a leader must be followed
   by every running member and stay so for one more, and a proposal then
   must commit. Then the rest restart and every member must apply every
@@ -33,6 +42,13 @@ covers exactly what it checked:
   5.2), and an adversary that picks every timeout and latency (Hypothesis
   shrinks them all to the same value) splits every vote forever, as FLP says
   some schedule must. FoundationDB's and VOPR's liveness modes are random too.
+
+The ``membership``, ``transfer`` and ``read`` rules live in
+``CapabilityMachine`` and apply only when the provider declares the
+capability (``conformance.adapters.consensus``) and the family is enabled;
+``machine_for`` uses the plain ``ConsensusMachine`` when none is, so an
+adapter without them runs exactly the rules, and the derandomized
+schedules, it ran before they existed.
 
 Kept apart from the test module so the project's own tests can aim it at
 deliberately broken nodes and show that it catches them.
@@ -46,28 +62,43 @@ from typing import Any, ClassVar, TypeVar
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from conformance.adapters.consensus import ConsensusCluster, ConsensusProvider
+from conformance.adapters.consensus import (
+    ConsensusCluster,
+    ConsensusProvider,
+    MembershipCluster,
+    ReadCluster,
+    TransferCluster,
+    capabilities,
+)
 from conformance.adapters.faults import Faults, MessageFaults
 from conformance.strategies.entropy import entropies
 from conformance.violation import RequirementViolation, require
 from spec.entropy import Entropy, SeededEntropy
+from spec.quorum import is_quorum
 from spec.raft import (
     LIVENESS_ELECTION_TIMEOUTS,
     RAFT_APPLY_COMMITTED,
     RAFT_COMMIT_MONOTONIC,
+    RAFT_CONFIG_REMOVED_LEADER,
+    RAFT_CONFIG_SAFETY,
     RAFT_ELECTION_SAFETY,
     RAFT_LEADER_APPEND_ONLY,
     RAFT_LEADER_COMPLETENESS,
     RAFT_LIVENESS,
     RAFT_LOG_MATCHING,
     RAFT_PROPOSAL_OUTCOME,
+    RAFT_READ_LINEARIZABLE,
     RAFT_STATE_MACHINE_SAFETY,
+    ChangeOutcome,
+    ConfigAction,
     MemberStatus,
     Observation,
     RaftHistory,
     agreed_leader,
     apply_committed,
     commit_monotonic,
+    config_safety,
+    current_config,
     election_safety,
     leader_append_only,
     leader_completeness,
@@ -75,13 +106,17 @@ from spec.raft import (
     log_matching,
     missing_applied,
     proposal_outcomes,
-    quorum,
+    read_linearizable,
+    removed_leader,
     state_machine_safety,
 )
 from spec.requirements import Requirement
 
 CLUSTER_SIZES = (1, 3, 5)
-FAMILIES = frozenset({"status", "log", "liveness"})
+FAMILIES = frozenset({"status", "log", "liveness", "membership", "transfer", "read"})
+#: Bounds on how far ``membership_add`` grows a cluster (configuration members; processes started).
+MAX_CONFIG_SIZE = 6
+MAX_PROCESSES = 7
 TIMELINE_EVENTS = 60
 
 Check = Callable[[RaftHistory, Observation], list[str]]
@@ -97,6 +132,11 @@ LOG_CHECKS: tuple[tuple[Requirement, Check], ...] = (
     (RAFT_LEADER_APPEND_ONLY, leader_append_only),
     (RAFT_LOG_MATCHING, lambda history, observation: log_matching(observation)),
     (RAFT_LEADER_COMPLETENESS, leader_completeness),
+)
+#: The membership family's checks; they read the logs, so they need them exposed.
+CONFIG_CHECKS: tuple[tuple[Requirement, Check], ...] = (
+    (RAFT_CONFIG_SAFETY, config_safety),
+    (RAFT_CONFIG_REMOVED_LEADER, removed_leader),
 )
 
 RATES = (0.0, 0.05, 0.3)
@@ -165,6 +205,9 @@ class ConsensusMachine(RuleBasedStateMachine):
         self.crashed: set[str] = set()
         self.paused: set[str] = set()
         self.partitioned = False
+        #: The configuration as clients were told it (start, then every committed change), or None
+        #: once a change ended with an unknown outcome.
+        self.configuration: frozenset[str] | None = None
 
     # -- set-up -----------------------------------------------------------
 
@@ -175,6 +218,7 @@ class ConsensusMachine(RuleBasedStateMachine):
         seed = data.draw(st.integers(min_value=0, max_value=2**64 - 1), label="liveness seed")
         self.entropy = FairLater(driven, SeededEntropy(seed))
         self.cluster = self.provider.new_cluster(size=self.size, entropy=self.entropy)
+        self.configuration = frozenset(self.members())
 
     @property
     def faults(self) -> Faults | None:
@@ -305,6 +349,10 @@ class ConsensusMachine(RuleBasedStateMachine):
         assert isinstance(self.cluster, MessageFaults)
         self.cluster.set_message_faults(drop_rate=drop, duplicate_rate=duplicate, reorder_rate=reorder)
 
+    def can(self, capability: str) -> bool:
+        """Whether ``capability`` is both enabled (as a family) and offered by the provider."""
+        return capability in self.families and capability in capabilities(self.provider)
+
     # -- safety after every step -------------------------------------------
 
     @invariant()
@@ -319,8 +367,11 @@ class ConsensusMachine(RuleBasedStateMachine):
         checks: list[tuple[Requirement, Check]] = []
         if "status" in self.families:
             checks += STATUS_CHECKS
-        if "log" in self.families and any(s.log is not None for s in observation.values()):
+        exposes_logs = any(s.log is not None for s in observation.values())
+        if "log" in self.families and exposes_logs:
             checks += LOG_CHECKS
+        if self.can("membership") and exposes_logs:
+            checks += CONFIG_CHECKS
         for requirement, check in checks:
             problems = check(self.history, observation)
             if problems:
@@ -353,9 +404,11 @@ class ConsensusMachine(RuleBasedStateMachine):
             for member in sorted(self.paused):
                 self.faults.resume(member)
             self.paused.clear()
-            # Restart only until a majority is up: a bare majority must suffice.
-            for member in sorted(self.crashed):
-                if self.size - len(self.crashed) >= quorum(self.size):
+            # Restart only until a majority of the configuration is up: a bare
+            # majority must suffice. Not knowing the configuration, restart all.
+            config = self.configuration
+            for member in sorted(self.crashed, key=lambda m: (config is not None and m not in config, m)):
+                if config and is_quorum(config - self.crashed, config):
                     break
                 self._restart(member)
         timeout = self.provider.election_timeout_ns
@@ -398,15 +451,20 @@ class ConsensusMachine(RuleBasedStateMachine):
         if self.faults is not None:
             for member in sorted(self.crashed):
                 self._restart(member)
-        wanted = [*self.history.acknowledged.values()]
+        wanted = [*self.history.acknowledged.values(), *self.history.changes]
         bound = self.provider.convergence_time_ns
-        converged = self._poll(lambda obs, waited: not missing_applied(obs, wanted), bound)
+
+        def lagging(observation: Observation) -> dict[str, list[int]]:
+            # Members of the configuration the leader reports: a removed one gets nothing more.
+            return missing_applied(observation, wanted, current_config(observation))
+
+        converged = self._poll(lambda obs, waited: not lagging(obs), bound)
         require(
             RAFT_LIVENESS,
             converged is not None,
             lambda: self._explain(
                 f"{bound / 1e9:g} s after every member was back, some had not "
-                f"applied every committed entry: {missing_applied(self.last, wanted)}",
+                f"applied every committed entry: {lagging(self.last)}",
                 self.last,
             ),
         )
@@ -442,13 +500,124 @@ class ConsensusMachine(RuleBasedStateMachine):
         return text
 
 
+class CapabilityMachine(ConsensusMachine):
+    """The machine with rules for the contract's optional capabilities: membership changes,
+    leadership transfer, reads.
+
+    A subclass, not more rules on ``ConsensusMachine``: Hypothesis draws
+    among every rule a machine defines, enabled or not, so rules an adapter
+    cannot use would still change which schedules a run tries. An adapter
+    without the capabilities (or a run without their families) gets exactly
+    the machine it had before they existed, and the same derandomized runs.
+    """
+
+    # Only where the provider declares the capability and the family is
+    # enabled. No-argument rules are named to sort after
+    # ``cut_off_leader_mid_proposal``, which stays Hypothesis' first choice.
+
+    def config_now(self) -> list[str]:
+        """The members of the configuration: as clients were told, else as the leader reports it,
+        else every member observed."""
+        if self.configuration:
+            return sorted(self.configuration)
+        return sorted(current_config(self.last) or self.last)
+
+    @precondition(
+        lambda self: (
+            self.can("membership")
+            and len(self.config_now()) < MAX_CONFIG_SIZE
+            and len(self.members()) < MAX_PROCESSES
+        )
+    )
+    @rule()
+    def membership_add(self) -> None:
+        """Start a new member and add it: the configuration grows by one."""
+        assert isinstance(self.cluster, MembershipCluster)
+        self._changed("add", self.cluster.add_member())
+
+    @precondition(lambda self: self.can("membership") and len(self.config_now()) > 1)
+    @rule(data=st.data())
+    def membership_remove(self, data: st.DataObject) -> None:
+        """Remove a member of the configuration, the leader about half the time (dissertation 4.2.2)."""
+        member = self.draw_target(data, self.config_now(), "remove")
+        assert isinstance(self.cluster, MembershipCluster)
+        self._changed("remove", self.cluster.remove_member(member))
+
+    def _changed(self, action: ConfigAction, outcome: ChangeOutcome) -> None:
+        self.history.change_completed(action, outcome)
+        if outcome.status == "unknown":
+            self.configuration = None  # it may commit yet, or never
+        elif outcome.status == "committed" and self.configuration is not None:
+            if action == "add":
+                self.configuration |= {outcome.member}
+            else:
+                self.configuration -= {outcome.member}
+        if action == "remove" and outcome.status == "committed":
+            self.crashed.discard(outcome.member)  # the adapter shut it down for good
+            self.paused.discard(outcome.member)
+
+    @precondition(lambda self: self.can("transfer") and len(self.config_now()) > 1)
+    @rule(data=st.data())
+    def transfer_leadership(self, data: st.DataObject) -> None:
+        """Ask the leader to hand over to another member of the configuration."""
+        leader = leader_of(self.last)
+        target = data.draw(
+            st.sampled_from([m for m in self.config_now() if m != leader]), label="transfer to"
+        )
+        assert isinstance(self.cluster, TransferCluster)
+        self.cluster.transfer_leadership(target)
+
+    @precondition(lambda self: self.can("read"))
+    @rule(data=st.data())
+    def read(self, data: st.DataObject) -> None:
+        """A linearizable read through a member: the one claiming to lead the oldest term as last
+        observed about half the time (a client still connected to a deposed leader), else any."""
+        running = [m for m in self.members() if m not in self.crashed]
+        claimed = sorted((s.term, m) for m, s in self.last.items() if s.role == "leader" and m in running)
+        first = claimed[0][1] if claimed else None
+        ordered = sorted(running, key=lambda m: (m != first, m))
+        asked = None
+        if ordered:
+            asked = data.draw(st.one_of(st.just(ordered[0]), st.sampled_from(ordered)), label="read via")
+        self._read_through(asked)
+
+    @precondition(lambda self: self.can("read") and self.faults is not None and len(self.members()) > 1)
+    @rule()
+    def read_through_deposed_leader(self) -> None:
+        """The leader freezes (SIGSTOP, a long GC pause); the others elect a leader and a proposal
+        commits; the old leader wakes up still believing it leads, and a client connected to it
+        reads at once. Jepsen's stale read: a leader that answers reads from its own state without
+        confirming that it still leads returns one here."""
+        leader = leader_of(self.last)
+        if leader is None or leader in self.paused:
+            return
+        assert self.faults is not None and self.cluster is not None
+        self.faults.pause(leader)
+        self.cluster.advance(2 * self.provider.election_timeout_ns)
+        self.propose()
+        self.faults.resume(leader)
+        self._read_through(leader)
+
+    def _read_through(self, asked: str | None) -> None:
+        """Read (asking ``asked`` first) and check RAFT-READ-LINEARIZABLE against what clients were
+        told before the read was issued."""
+        acknowledged = dict(self.history.acknowledged)
+        assert isinstance(self.cluster, ReadCluster)
+        outcome = self.cluster.read(asked)
+        problems = read_linearizable(acknowledged, self.history.rejected, outcome)
+        if problems:
+            detail = f"a read through {asked or 'the leader'}: " + "\n".join(problems)
+            raise RequirementViolation(RAFT_READ_LINEARIZABLE, self._explain(detail, self.last))
+
+
 def describe(observation: Mapping[str, MemberStatus]) -> str:
     lines = []
     for member, s in sorted(observation.items()):
         log = "" if s.log is None else f" log={list(s.log)}"
+        config = "" if s.config is None else f" config={sorted(s.config)}"
         lines.append(
             f"  {member}: term {s.term} {s.role} vote={s.voted_for} commit={s.commit_index} "
-            f"applied={s.last_applied}{log}"
+            f"applied={s.last_applied}{config}{log}"
         )
     return "\n".join(lines) or "  (no member up)"
 
@@ -464,7 +633,8 @@ def machine_for(
     if unknown:
         raise ValueError(f"unknown requirement families {sorted(unknown)}; known: {sorted(FAMILIES)}")
     attributes: dict[str, Any] = {"provider": provider, "families": families, "sizes": sizes}
-    return type("ConsensusMachine", (ConsensusMachine,), attributes)
+    base = CapabilityMachine if families & capabilities(provider) else ConsensusMachine
+    return type("ConsensusMachine", (base,), attributes)
 
 
-__all__ = ["CLUSTER_SIZES", "FAMILIES", "ConsensusMachine", "describe", "machine_for"]
+__all__ = ["CLUSTER_SIZES", "FAMILIES", "CapabilityMachine", "ConsensusMachine", "describe", "machine_for"]

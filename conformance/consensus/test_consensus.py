@@ -1,13 +1,17 @@
 """The consensus suite: the stateful machine against ``--impl``'s consensus component.
 
-Two machine tests, one per family of requirements, so the report says
-exactly what was checked: the first needs only what every member reports
-(term, role, commit index, applied entries) and ends with the liveness
-phase; the second needs the members' logs and is not applicable to an
-implementation that does not expose them. Both run clusters of 1, 3 and 5
-members. A third test runs concurrent clients on a register replicated
-through the log, under faults, and checks what they saw for
-linearizability (``conformance/consensus/clients.py``).
+One test per family of requirements, so the report says exactly what was
+checked: the first needs only what every member reports (term, role, commit
+index, applied entries) and ends with the liveness phase; the second needs
+the members' logs and is not applicable to an implementation that does not
+expose them. The next two need optional capabilities of the contract
+(membership changes and leadership transfer; linearizable reads): they are
+not applicable to an implementation that does not offer them, and they too
+end with the liveness phase, which must then hold for the configuration the
+changes left. All run clusters of 1, 3 and 5 members. The last runs
+concurrent clients on a register replicated through the log, under faults,
+and checks what they saw for linearizability
+(``conformance/consensus/clients.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Implementation
-from conformance.adapters.consensus import ConcurrentClients
+from conformance.adapters.consensus import ConcurrentClients, capabilities
 from conformance.consensus.clients import Step, check_client_history, schedules
 from conformance.consensus.machine import CLUSTER_SIZES, machine_for
 from conformance.strategies.entropy import entropies
@@ -48,6 +52,27 @@ def test_consensus_logs_under_faults(kspec_implementation: Implementation) -> No
             f"not applicable: implementation {kspec_implementation.name!r} does not expose its members' logs"
         )
     run_state_machine_as_test(machine_for(provider, families=frozenset({"log"})))
+
+
+@pytest.mark.requirement("RAFT-CONFIG-SAFETY", "RAFT-CONFIG-REMOVED-LEADER")
+def test_consensus_membership_changes_under_faults(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    if "membership" not in capabilities(provider) or not getattr(provider, "exposes_logs", False):
+        pytest.skip(
+            f"not applicable: implementation {kspec_implementation.name!r} does not offer membership changes "
+            "with its members' logs exposed"
+        )
+    families = {"status", "log", "membership", "liveness"} | (capabilities(provider) & {"transfer"})
+    run_state_machine_as_test(machine_for(provider, families=frozenset(families)))
+
+
+@pytest.mark.requirement("RAFT-READ-LINEARIZABLE")
+def test_consensus_linearizable_reads_under_faults(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("consensus")
+    if "read" not in capabilities(provider):
+        pytest.skip(f"not applicable: implementation {kspec_implementation.name!r} does not offer reads")
+    families = {"status", "read", "liveness"} | (capabilities(provider) & {"membership", "transfer"})
+    run_state_machine_as_test(machine_for(provider, families=frozenset(families)))
 
 
 @pytest.mark.requirement("RAFT-CLIENT-LINEARIZABLE")

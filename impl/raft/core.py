@@ -54,17 +54,75 @@ Choices, and why:
   index is answered with the commit index, since everything up to it is
   committed and so matches any current leader (Leader Completeness).
 
-What is not here (later slices): membership changes, ReadIndex, leadership
-transfer.
+- Membership changes are single-server changes (dissertation 4.1), not joint
+  consensus (paper section 6): one member is added or removed per
+  configuration entry, and any majority of the configuration before shares a
+  member with any majority of the one after, so no joint phase is needed.
+  The suite's contract adds or removes one member at a time, so the joint
+  machinery (two entries per change, two majorities per decision) would buy
+  nothing here; etcd-io/raft offers both and uses the simple one for
+  one-member changes. The entry carries ``spec.raft.ConfigChange`` with the
+  whole new configuration. A configuration takes effect when its entry is
+  APPENDED to a log, committed or not (dissertation 4.1; etcd instead applies
+  it once committed), so a member's configuration is always the last
+  configuration entry in its log, else its snapshot's, else the bootstrap
+  ``members`` it was started with; truncating the entry reverts it. Every
+  majority (votes, commit index, CheckQuorum, ReadIndex) is counted over
+  that configuration with ``spec.quorum.is_quorum``, a leader being removed
+  does not count itself (dissertation 4.2.2), and steps down once the entry
+  that removes it commits. A leader accepts a change only when the previous
+  configuration entry in its log is committed and, per Ongaro's 2015 raft-dev
+  correction ("bug in single-server membership changes"), once it has
+  committed an entry of its own term: with configurations in force from
+  append, a leader elected without the latest uncommitted configuration
+  could otherwise append a change whose majority misses one of a competing
+  configuration. A member that knows it was removed (the entry that removes
+  it is committed), or that was started empty to join, never campaigns; it
+  still votes, since servers answer requests without consulting their
+  configuration (dissertation 4.1). A member removed by an entry not yet
+  committed does campaign, without counting its own vote (dissertation
+  4.2.2): it may be the only one holding that entry, and the others cannot
+  elect a leader without its vote, since its log is longer -- the suite's
+  liveness phase found exactly that deadlock when removed members stayed
+  quiet. The leader keeps replicating to a member it removes, without
+  counting it, until the removal commits, and then sends it the commit
+  index once more: it then knows it is out and stays quiet, rather than
+  timing out and disturbing the others (PreVote and the lease would only
+  contain that, section 4.2.3).
+  There are no non-voting learners (dissertation 4.2.1's catch-up rounds):
+  a new member counts towards the majority at once, so adding one to a
+  cluster that has lost members can stall commits until it catches up, as
+  the dissertation warns. When ``noop_on_election`` is off (paper mode), a
+  leader asked for a change or a read before it has an entry of its own
+  term appends a no-op then, and refuses until it commits.
+- ReadIndex (dissertation 6.4, etcd's ReadOnlySafe): ``read_index`` at the
+  leader, once it has committed an entry of its term, records its commit
+  index and starts a heartbeat round; every AppendEntries carries the
+  leader's latest read sequence number and every answer echoes it, so an
+  answer confirms the reads started before that append was sent. When a
+  majority of the configuration (the leader included, if a member) has
+  confirmed, ``Ready.read_states`` hands the read index to the driver, which
+  serves the read once it has applied that far. Followers refuse reads
+  (``NotLeader`` with their leader as a hint); the client asks the leader,
+  as it does for proposals. Reads pending when the leader steps down are
+  dropped: the driver sees the member is no longer leader and fails them.
+- Leadership transfer (dissertation 3.10, etcd's MsgTransferLeader and
+  MsgTimeoutNow): the leader stops accepting proposals and changes, brings
+  the target's log up to date, and sends ``TimeoutNow``; the target
+  campaigns at once in a new term, without PreVote, with vote requests
+  marked as a transfer so that voters do not ignore them for CheckQuorum's
+  lease (etcd's campaignTransfer). A transfer not done within an election
+  timeout is abandoned and proposals are accepted again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from spec.raft import LogEntry, MemberStatus, Role, quorum
+from spec.quorum import is_quorum
+from spec.raft import ConfigAction, ConfigChange, LogEntry, MemberStatus, Role, configuration_of
 
 
 class Randomness(Protocol):
@@ -112,10 +170,13 @@ class VoteRequest:
     last_index: int
     last_term: int
     pre_vote: bool = False
+    #: Sent by a leadership transfer's target: voters answer it even within CheckQuorum's lease.
+    transfer: bool = False
 
     def __repr__(self) -> str:
         kind = "PreVote" if self.pre_vote else "Vote"
-        return f"{kind}(t{self.term} last={self.last_index}/t{self.last_term})"
+        forced = " transfer" if self.transfer else ""
+        return f"{kind}(t{self.term} last={self.last_index}/t{self.last_term}{forced})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +201,14 @@ class AppendEntries:
     prev_term: int
     entries: tuple[LogEntry, ...]
     commit: int
+    #: The leader's latest ReadIndex sequence number when it sent this (0: none yet).
+    read_seq: int = 0
 
     def __repr__(self) -> str:
+        read = f" read={self.read_seq}" if self.read_seq else ""
         return (
             f"App(t{self.term} prev={self.prev_index}/t{self.prev_term} "
-            f"{list(self.entries)} commit={self.commit})"
+            f"{list(self.entries)} commit={self.commit}{read})"
         )
 
 
@@ -161,11 +225,14 @@ class AppendResponse:
     index: int
     hint_index: int = 0
     hint_term: int = 0
+    #: The ``read_seq`` of the append this answers.
+    read_seq: int = 0
 
     def __repr__(self) -> str:
+        read = f" read={self.read_seq}" if self.read_seq else ""
         if self.success:
-            return f"AppResp(t{self.term} ok match={self.index})"
-        return f"AppResp(t{self.term} reject {self.index} hint={self.hint_index}/t{self.hint_term})"
+            return f"AppResp(t{self.term} ok match={self.index}{read})"
+        return f"AppResp(t{self.term} reject {self.index} hint={self.hint_index}/t{self.hint_term}{read})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +245,8 @@ class Snapshot:
     index: int = 0
     term: int = 0
     data: object = None
+    #: The configuration in force as of ``index`` (None: the bootstrap members, no change before it).
+    membership: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"Snapshot({self.index}/t{self.term})"
@@ -196,7 +265,19 @@ class InstallSnapshot:
         return f"InstallSnap(t{self.term} {self.snapshot!r})"
 
 
-Message = VoteRequest | VoteResponse | AppendEntries | AppendResponse | InstallSnapshot
+@dataclass(frozen=True, slots=True)
+class TimeoutNow:
+    """A leader hands over: the target campaigns at once (leadership transfer, dissertation 3.10)."""
+
+    term: int
+    src: str
+    dst: str
+
+    def __repr__(self) -> str:
+        return f"TimeoutNow(t{self.term})"
+
+
+Message = VoteRequest | VoteResponse | AppendEntries | AppendResponse | InstallSnapshot | TimeoutNow
 
 
 # -- what goes in and out ------------------------------------------------------
@@ -240,6 +321,8 @@ class Ready:
     messages: tuple[Message, ...]
     committed_entries: tuple[LogEntry, ...]
     snapshot: Snapshot | None = None
+    #: Confirmed ReadIndex requests: serve each once the state machine has applied its index.
+    read_states: tuple[ReadState, ...] = ()
 
     @property
     def must_sync(self) -> bool:
@@ -261,6 +344,47 @@ class NotLeader:
     leader: str | None
 
 
+@dataclass(frozen=True)
+class Refused:
+    """The leader refused a request. ``transient``: it may accept the same request a moment later
+    (a change pending, no entry of its term committed yet, a transfer under way)."""
+
+    reason: str
+    transient: bool
+
+
+@dataclass(frozen=True)
+class ReadStarted:
+    """``read_index`` accepted: the read index is ``index``, confirmed later through ``Ready.read_states``."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class TransferStarted:
+    """``transfer_leadership`` accepted: the leader brings ``target`` up to date, then tells it to run."""
+
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """A confirmed ReadIndex request: ``context`` as the driver passed it, and the read index."""
+
+    context: object
+    index: int
+
+
+@dataclass
+class PendingRead:
+    """A ReadIndex request waiting for a majority to confirm this leader (etcd's readIndexStatus)."""
+
+    context: object
+    index: int
+    seq: int
+    acks: set[str]
+
+
 @dataclass
 class Progress:
     """The leader's view of one follower (figure 2's nextIndex and matchIndex)."""
@@ -279,6 +403,8 @@ class RaftNode:
     """One member. Build it with ``RaftNode.start``; drive it with step/tick/ready/advance."""
 
     id: str
+    #: The bootstrap configuration: in force until a configuration entry or a snapshot says otherwise
+    #: (empty for a member started to join a cluster, which learns its configuration from the leader).
     members: tuple[str, ...]
     config: RaftConfig
     randomness: Randomness
@@ -298,8 +424,20 @@ class RaftNode:
     randomized_timeout: int = 0
     votes: dict[str, bool] = field(default_factory=dict)
     progress: dict[str, Progress] = field(default_factory=dict)
+    #: The configuration in force: the last configuration entry's, else the snapshot's, else ``members``.
+    membership: frozenset[str] = frozenset()
+    #: The index of the entry that set ``membership`` (the snapshot's index, or 0, if none in the log).
+    membership_index: int = 0
+    #: Leadership transfer under way: its target, and ticks since it started.
+    lead_transferee: str | None = None
+    transfer_elapsed: int = 0
+    pending_reads: list[PendingRead] = field(default_factory=list)
+    read_seq: int = 0
+    #: This campaign follows a TimeoutNow: its vote requests say so.
+    _transfer_campaign: bool = False
     # What the driver has not been given yet.
     _messages: list[Message] = field(default_factory=list)
+    _read_states: list[ReadState] = field(default_factory=list)
     _unstable_from: int | None = None
     _unstable_snapshot: Snapshot | None = None
     _persisted: HardState = HardState()
@@ -322,7 +460,7 @@ class RaftNode:
         and no further when it rebuilds the rest by re-applying, as the
         simulator does.
         """
-        if id not in members:
+        if members and id not in members:
             raise ValueError(f"{id!r} is not one of the members {tuple(members)}")
         stored = stored or Stored()
         hs, snapshot = stored.hard_state, stored.snapshot
@@ -345,6 +483,7 @@ class RaftNode:
             applied=max(applied, snapshot.index),
         )
         node._persisted = hs
+        node._recompute_membership()
         node._reset_election_timer()
         return node
 
@@ -377,10 +516,15 @@ class RaftNode:
     def _append(self, entry: LogEntry) -> None:
         self.log.append(entry)
         self._mark_unstable(entry.index)
+        members = configuration_of(entry)
+        if members is not None:
+            self._set_membership(members, entry.index)  # in force from now on, committed or not
 
     def _truncate_from(self, index: int) -> None:
         del self.log[index - self.snapshot.index - 1 :]
         self._mark_unstable(index)
+        if self.membership_index >= index:
+            self._recompute_membership()  # the entry that set it is gone: back to the one before
 
     def _mark_unstable(self, index: int) -> None:
         if self._unstable_from is None or index < self._unstable_from:
@@ -392,11 +536,70 @@ class RaftNode:
 
     @property
     def peers(self) -> tuple[str, ...]:
-        return tuple(m for m in self.members if m != self.id)
+        """The other members of the configuration in force."""
+        return tuple(sorted(self.membership - {self.id}))
 
     @property
-    def quorum(self) -> int:
-        return quorum(len(self.members))
+    def is_member(self) -> bool:
+        """Whether this member belongs to its own configuration (only members count towards majorities)."""
+        return self.id in self.membership
+
+    @property
+    def may_campaign(self) -> bool:
+        """Members campaign; so does one removed by an entry it does not know committed (dissertation
+        4.2.2: it may be the only one holding that entry, and needed to commit it), though it does
+        not count its own vote. A member that joins knows no configuration and waits."""
+        return self.is_member or (bool(self.membership) and self._config_change_pending())
+
+    def _is_quorum(self, voters: Iterable[str]) -> bool:
+        """A majority of the configuration in force (``spec.quorum``); non-members do not count."""
+        return bool(self.membership) and is_quorum(frozenset(voters), self.membership)
+
+    # -- the configuration (single-server changes, dissertation 4.1) ----------
+
+    def _membership_at(self, index: int) -> tuple[frozenset[str], int]:
+        """The configuration in force after entry ``index`` (>= the snapshot's) and the index that set it."""
+        for entry in reversed(self.entries_between(self.snapshot.index + 1, index)):
+            members = configuration_of(entry)
+            if members is not None:
+                return members, entry.index
+        if self.snapshot.membership is not None:
+            return self.snapshot.membership, self.snapshot.index
+        return frozenset(self.members), 0
+
+    def _recompute_membership(self) -> None:
+        self._set_membership(*self._membership_at(self.last_index))
+
+    def _set_membership(self, members: frozenset[str], index: int) -> None:
+        self.membership, self.membership_index = members, index
+        if self.role != "leader":
+            return
+        for peer in self.peers:
+            if peer not in self.progress:
+                # A new member: probe from the entry that added it; it rejects
+                # and the usual back-off (or a snapshot) fills in the rest.
+                self.progress[peer] = Progress(next=max(1, self.last_index))
+        # A removed member keeps getting entries, uncounted, until its removal
+        # commits (``_after_commit``): it then holds the entry that removes it
+        # and stops campaigning, instead of disrupting the others.
+        if self.lead_transferee is not None and self.lead_transferee not in self.membership:
+            self._abort_transfer()
+
+    def _committed_in_term(self) -> bool:
+        """Whether this leader has committed an entry of its own term (then, by Leader Completeness,
+        its commit index covers everything committed before its term)."""
+        return self.term_at(self.commit) == self.term
+
+    def _config_change_pending(self) -> bool:
+        """Whether the configuration entry in force is not committed yet."""
+        return self.membership_index > self.commit
+
+    def _ensure_term_entry(self) -> None:
+        """Paper mode: append the no-op a new etcd leader appends at once, for a change or a read."""
+        if self.last_term != self.term:
+            self._append(LogEntry(self.last_index + 1, self.term, None))
+            self._broadcast_append()
+            self._maybe_commit()
 
     # -- driver interface --------------------------------------------------
 
@@ -411,7 +614,7 @@ class RaftNode:
         """Handle one message (raft.tla's Receive): term rules first, then by type."""
         if m.term > self.term:
             if isinstance(m, VoteRequest):
-                if self._in_lease():
+                if self._in_lease() and not m.transfer:
                     # etcd: while a member hears from a live leader it ignores
                     # vote requests, so a member that rejoins after a partition
                     # cannot depose a working leader (CheckQuorum's other half).
@@ -422,7 +625,7 @@ class RaftNode:
                 pass  # a granted pre-vote carries the term the candidate will campaign in
             else:
                 self._on_higher_term(
-                    m.term, m.src if isinstance(m, AppendEntries | InstallSnapshot) else None
+                    m.term, m.src if isinstance(m, AppendEntries | InstallSnapshot | TimeoutNow) else None
                 )
         elif m.term < self.term:
             self._reject_stale(m)
@@ -443,20 +646,103 @@ class RaftNode:
                 self._handle_append(m)
             else:
                 self._handle_snapshot(m)
+        elif isinstance(m, TimeoutNow):
+            self._handle_timeout_now(m)
         elif self.role == "leader":
             self._handle_append_response(m)
 
-    def propose(self, command: object) -> Accepted | NotLeader:
+    def propose(self, command: object) -> Accepted | NotLeader | Refused:
         """ClientRequest: append ``command`` if this member leads; it commits later, or never."""
         if command is None:
             raise ValueError("None is reserved for the leader's no-op entry")
+        if isinstance(command, ConfigChange):
+            raise ValueError("configuration changes go through propose_change")
         if self.role != "leader":
             return NotLeader(self.leader)
+        if self.lead_transferee is not None:
+            return Refused(f"leadership transfer to {self.lead_transferee} under way", transient=True)
+        return self._append_and_replicate(command)
+
+    def _append_and_replicate(self, command: object) -> Accepted:
         entry = LogEntry(self.last_index + 1, self.term, command)
         self._append(entry)
         self._broadcast_append()
         self._maybe_commit()  # a one-member cluster commits at once
         return Accepted(entry.index, entry.term)
+
+    def propose_change(self, action: ConfigAction, member: str) -> Accepted | NotLeader | Refused:
+        """Add or remove one member: a configuration entry, in force at once on this leader."""
+        if self.role != "leader":
+            return NotLeader(self.leader)
+        refused = self._refuse_change(action, member)
+        if refused is not None:
+            return refused
+        members = self.membership | {member} if action == "add" else self.membership - {member}
+        return self._append_and_replicate(ConfigChange(action, member, members))
+
+    def _refuse_change(self, action: ConfigAction, member: str) -> Refused | None:
+        if action == "add" and member in self.membership:
+            return Refused(f"{member} is already a member", transient=False)
+        if action == "remove" and member not in self.membership:
+            return Refused(f"{member} is not a member", transient=False)
+        if action == "remove" and self.membership == {member}:
+            return Refused(f"{member} is the last member", transient=False)
+        if self.lead_transferee is not None:
+            return Refused(f"leadership transfer to {self.lead_transferee} under way", transient=True)
+        if not self._previous_change_committed():
+            return Refused(
+                f"the configuration entry at {self.membership_index} is not committed yet", transient=True
+            )
+        if not self._may_change_in_term():
+            self._ensure_term_entry()
+            return Refused(f"no entry of term {self.term} committed yet", transient=True)
+        return None
+
+    def _previous_change_committed(self) -> bool:
+        """One change at a time (dissertation 4.1): the configuration in force is committed."""
+        return not self._config_change_pending()
+
+    def _may_change_in_term(self) -> bool:
+        """Ongaro's 2015 correction: a leader changes the configuration only after it committed an
+        entry of its own term."""
+        return self._committed_in_term()
+
+    def read_index(self, context: object) -> ReadStarted | NotLeader | Refused:
+        """ReadIndex: confirm leadership with a heartbeat round, then hand ``context`` back with the
+        read index in ``Ready.read_states``."""
+        if self.role != "leader":
+            return NotLeader(self.leader)
+        if not self._committed_in_term():
+            # Until then the commit index may lag what earlier leaders committed.
+            self._ensure_term_entry()
+            return Refused(f"no entry of term {self.term} committed yet", transient=True)
+        self.read_seq += 1
+        self.pending_reads.append(PendingRead(context, self.commit, self.read_seq, {self.id}))
+        if not self._release_reads():  # a one-member configuration confirms at once
+            self._broadcast_append()
+        return ReadStarted(self.commit)
+
+    def transfer_leadership(self, target: str) -> TransferStarted | NotLeader | Refused:
+        """Hand leadership to ``target``: bring it up to date, then tell it to campaign."""
+        if self.role != "leader":
+            return NotLeader(self.leader)
+        if target == self.id:
+            return Refused(f"{target} already leads", transient=False)
+        if target not in self.membership:
+            return Refused(f"{target} is not a member", transient=False)
+        if self.lead_transferee == target:
+            return TransferStarted(target)
+        self.lead_transferee = target
+        self.transfer_elapsed = 0
+        if self.progress[target].match == self.last_index:
+            self._send(TimeoutNow(self.term, self.id, target))
+        else:
+            self._send_append(target)
+        return TransferStarted(target)
+
+    def _abort_transfer(self) -> None:
+        self.lead_transferee = None
+        self.transfer_elapsed = 0
 
     def compact(self, index: int, data: object) -> Snapshot:
         """Forget the entries up to ``index``: ``data`` is the driver's state machine as of there.
@@ -472,13 +758,17 @@ class RaftNode:
             )
         term = self.term_at(index)
         assert term is not None
+        membership, _ = self._membership_at(index)
         del self.log[: index - self.snapshot.index]
-        self.snapshot = Snapshot(index, term, data)
+        self.snapshot = Snapshot(index, term, data, membership)
+        if self.membership_index <= index:
+            self.membership_index = index  # set by the snapshot now (same configuration)
         return self.snapshot
 
     def has_ready(self) -> bool:
         return bool(
             self._messages
+            or self._read_states
             or self._unstable_from is not None
             or self._unstable_snapshot is not None
             or self.commit > self.applied
@@ -498,6 +788,7 @@ class RaftNode:
             messages=tuple(self._messages),
             committed_entries=self.entries_between(applied + 1, self.commit),
             snapshot=snapshot,
+            read_states=tuple(self._read_states),
         )
 
     def advance(self, ready: Ready) -> None:
@@ -510,6 +801,7 @@ class RaftNode:
             self._unstable_snapshot = None
             self.applied = ready.snapshot.index
         del self._messages[: len(ready.messages)]
+        del self._read_states[: len(ready.read_states)]
         if ready.committed_entries:
             self.applied = ready.committed_entries[-1].index
 
@@ -524,6 +816,7 @@ class RaftNode:
             voted_for=self.vote,
             log=tuple(self.log),
             snapshot_index=self.snapshot.index,
+            config=self.membership,
         )
 
     def _hard_state(self) -> HardState:
@@ -548,14 +841,19 @@ class RaftNode:
         self.leader = leader
         self.votes = {}
         self.progress = {}
+        self.pending_reads = []  # the driver fails them: this member no longer leads
+        self._abort_transfer()
         self._reset_election_timer()
 
     def _on_higher_term(self, term: int, leader: str | None) -> None:
         """Figure 2: a message with a higher term makes any member a follower of that term."""
         self._become_follower(term, leader)
 
-    def _campaign(self, pre_vote: bool) -> None:
-        """Timeout + RequestVote: a PreVote round first if enabled (it does not touch the term)."""
+    def _campaign(self, pre_vote: bool, transfer: bool = False) -> None:
+        """Timeout + RequestVote: a PreVote round first if enabled (it does not touch the term).
+
+        ``transfer``: the leader handed over (TimeoutNow); the vote requests say so.
+        """
         if pre_vote:
             self.role = "pre-candidate"
             campaign_term = self.term + 1
@@ -566,8 +864,11 @@ class RaftNode:
             campaign_term = self.term
         self.leader = None
         self.progress = {}
+        self.pending_reads = []
+        self._abort_transfer()
         self._reset_election_timer()
         self.votes = {self.id: True}
+        self._transfer_campaign = transfer
         if self._tally_votes():
             return  # a one-member cluster wins alone
         self._request_votes(campaign_term, pre_vote)
@@ -575,13 +876,22 @@ class RaftNode:
     def _request_votes(self, campaign_term: int, pre_vote: bool) -> None:
         for peer in self.peers:
             if peer not in self.votes:
-                request = VoteRequest(campaign_term, self.id, peer, self.last_index, self.last_term, pre_vote)
+                request = VoteRequest(
+                    campaign_term,
+                    self.id,
+                    peer,
+                    self.last_index,
+                    self.last_term,
+                    pre_vote,
+                    self._transfer_campaign and not pre_vote,
+                )
                 self._send(request)
 
     def _become_leader(self) -> None:
         self.role = "leader"
         self.leader = self.id
         self.votes = {}
+        self._transfer_campaign = False
         self._reset_election_timer()
         self.progress = {p: Progress(next=self.last_index + 1) for p in self.peers}
         if self.config.noop_on_election:
@@ -602,7 +912,12 @@ class RaftNode:
         self.election_elapsed += 1
         self.heartbeat_elapsed += 1
         if self.election_elapsed >= self.randomized_timeout:
-            self._campaign(pre_vote=self.config.pre_vote)
+            if self.may_campaign:
+                self._campaign(pre_vote=self.config.pre_vote)
+            else:
+                # Removed for good, or joining and not yet told of a
+                # configuration that has it: it could only disrupt the members.
+                self._become_follower(self.term, self.leader)
             return
         campaigning = self.role in ("candidate", "pre-candidate")
         if campaigning and self.heartbeat_elapsed >= self.config.heartbeat_ticks:
@@ -613,11 +928,15 @@ class RaftNode:
     def _tick_heartbeat(self) -> None:
         self.election_elapsed += 1
         self.heartbeat_elapsed += 1
+        if self.lead_transferee is not None:
+            self.transfer_elapsed += 1
+            if self.transfer_elapsed >= self.config.election_ticks:
+                self._abort_transfer()  # etcd: give up after an election timeout, take proposals again
         if self.election_elapsed >= self.config.election_ticks:
             self.election_elapsed = 0
             if self.config.check_quorum:
-                active = 1 + sum(p.recent_active for p in self.progress.values())
-                if active < self.quorum:
+                active = {self.id} | {peer for peer, p in self.progress.items() if p.recent_active}
+                if not self._is_quorum(active):
                     # CheckQuorum (etcd): a leader that has not heard from a
                     # majority for an election timeout steps down, so clients
                     # stop waiting on a leader cut off in a minority.
@@ -662,13 +981,12 @@ class RaftNode:
         self.votes.setdefault(m.src, m.granted)  # the network may duplicate answers
         if self._tally_votes():
             return
-        rejected = sum(not granted for granted in self.votes.values())
-        if rejected >= self.quorum:
+        if self._is_quorum(voter for voter, granted in self.votes.items() if not granted):
             self._become_follower(self.term, None)
 
     def _tally_votes(self) -> bool:
         """Move on if a majority granted: a pre-candidate campaigns for real, a candidate leads."""
-        if sum(self.votes.values()) < self.quorum:
+        if not self._is_quorum(voter for voter, granted in self.votes.items() if granted):
             return False
         if self.role == "pre-candidate":
             self._campaign(pre_vote=False)
@@ -683,7 +1001,7 @@ class RaftNode:
             # Everything up to our commit index is committed, so it matches any
             # current leader's log: say how far we are (etcd's handleAppendEntries).
             # This is also how an append reaching below our snapshot is answered.
-            self._send(AppendResponse(self.term, self.id, m.src, True, self.commit))
+            self._send(AppendResponse(self.term, self.id, m.src, True, self.commit, read_seq=m.read_seq))
             return
         if m.prev_index > self.last_index or self.term_at(m.prev_index) != m.prev_term:
             # Log Matching check failed. Hint the leader at our last entry that
@@ -692,7 +1010,9 @@ class RaftNode:
             # a whole term of mismatches per round trip.
             hint = self._find_conflict_by_term(min(m.prev_index, self.last_index), m.prev_term)
             hint_term = self.term_at(hint) or 0  # hint >= our snapshot's index: its term is known
-            reject = AppendResponse(self.term, self.id, m.src, False, m.prev_index, hint, hint_term)
+            reject = AppendResponse(
+                self.term, self.id, m.src, False, m.prev_index, hint, hint_term, m.read_seq
+            )
             self._send(reject)
             return
         self._accept_entries(m.entries)
@@ -700,7 +1020,7 @@ class RaftNode:
         # Figure 2: commitIndex = min(leaderCommit, index of last new entry);
         # entries past last_new were not checked against this leader's log.
         self.commit = max(self.commit, min(m.commit, last_new))
-        self._send(AppendResponse(self.term, self.id, m.src, True, last_new))
+        self._send(AppendResponse(self.term, self.id, m.src, True, last_new, read_seq=m.read_seq))
 
     def _accept_entries(self, entries: tuple[LogEntry, ...]) -> None:
         """Figure 2: delete a conflicting entry and all that follow it, then append what is new."""
@@ -735,7 +1055,13 @@ class RaftNode:
             self._unstable_from = None
             self._mark_unstable(snapshot.index + 1)  # every stored entry after it goes too
             self.commit = snapshot.index
+            self._recompute_membership()  # the snapshot's configuration
         self._send(AppendResponse(self.term, self.id, m.src, True, snapshot.index))
+
+    def _handle_timeout_now(self, m: TimeoutNow) -> None:
+        """The leader hands over: campaign now, skipping PreVote (etcd's campaignTransfer)."""
+        if self.is_member and self.role != "leader":
+            self._campaign(pre_vote=False, transfer=True)
 
     def _reject_stale(self, m: Message) -> None:
         """A message from an older term: answer requests with our term so the sender steps down."""
@@ -759,12 +1085,13 @@ class RaftNode:
             progress.next = self.snapshot.index + 1
             return
         entries = self.entries_between(prev + 1, prev + self.config.max_entries_per_append)
-        self._send(AppendEntries(self.term, self.id, peer, prev, prev_term, entries, self.commit))
+        append = AppendEntries(self.term, self.id, peer, prev, prev_term, entries, self.commit, self.read_seq)
+        self._send(append)
         if entries:
             progress.next = entries[-1].index + 1  # optimistic: assume it arrives
 
     def _broadcast_append(self) -> None:
-        for peer in self.peers:
+        for peer in list(self.progress):  # the members, and any removed by an uncommitted entry
             self._send_append(peer)
 
     def _handle_append_response(self, m: AppendResponse) -> None:
@@ -772,6 +1099,8 @@ class RaftNode:
         if progress is None:
             return
         progress.recent_active = True
+        if m.read_seq:
+            self._acknowledge_reads(m.src, m.read_seq)
         if m.success:
             progress.match = max(progress.match, m.index)
             progress.next = max(progress.next, progress.match + 1)
@@ -779,6 +1108,8 @@ class RaftNode:
                 self._broadcast_append()  # tell followers at once, as etcd does
             elif progress.next <= self.last_index:
                 self._send_append(m.src)
+            if self.role == "leader" and m.src == self.lead_transferee and progress.match == self.last_index:
+                self._send(TimeoutNow(self.term, self.id, m.src))  # up to date: it may run now
             return
         if m.index <= progress.match:
             return  # a rejection of something older than what it has acknowledged since
@@ -788,14 +1119,61 @@ class RaftNode:
         progress.next = max(progress.match + 1, min(m.index, probe + 1))
         self._send_append(m.src)
 
+    def _acknowledge_reads(self, peer: str, seq: int) -> None:
+        """``peer`` answered an append sent after every read up to ``seq`` began: it still had no
+        newer leader then, so it confirms those reads."""
+        for read in self.pending_reads:
+            if read.seq > seq:
+                break
+            read.acks.add(peer)
+        self._release_reads()
+
+    def _release_reads(self) -> bool:
+        """Hand the driver every read a majority confirmed (earlier reads are confirmed by whatever
+        confirms a later one); whether any was released."""
+        confirmed = 0
+        for position, read in enumerate(self.pending_reads):
+            if self._read_confirmed(read):
+                confirmed = position + 1
+        for read in self.pending_reads[:confirmed]:
+            self._read_states.append(ReadState(read.context, read.index))
+        del self.pending_reads[:confirmed]
+        return confirmed > 0
+
+    def _read_confirmed(self, read: PendingRead) -> bool:
+        """A majority of the configuration answered since the read began: no newer leader had
+        been elected before it began, so nothing was committed then that this leader lacks."""
+        return self._is_quorum(read.acks)
+
     def _maybe_commit(self) -> bool:
-        """AdvanceCommitIndex: the highest index a majority holds, if the figure 8 rule allows it."""
-        matches = sorted([self.last_index, *(p.match for p in self.progress.values())], reverse=True)
-        candidate = matches[self.quorum - 1]
-        if candidate > self.commit and self._may_commit_by_counting(candidate):
-            self.commit = candidate
-            return True
+        """AdvanceCommitIndex: the highest index a majority of the configuration holds, if the
+        figure 8 rule allows it. A leader being removed does not count itself (dissertation 4.2.2),
+        and steps down once the entry that removes it commits."""
+        match = {peer: p.match for peer, p in self.progress.items()}
+        match[self.id] = self.last_index
+        held = sorted({match.get(m, 0) for m in self.membership}, reverse=True)
+        for candidate in held:
+            if candidate <= self.commit:
+                return False
+            if self._is_quorum(m for m in self.membership if match.get(m, 0) >= candidate):
+                if not self._may_commit_by_counting(candidate):
+                    return False
+                self.commit = candidate
+                self._after_commit()
+                return True
         return False
+
+    def _after_commit(self) -> None:
+        """Once the configuration in force is committed: stop replicating to members it removed, and a
+        leader it removed tells the others, then steps down (dissertation 4.2.2)."""
+        if self.membership_index > self.commit:
+            return
+        for gone in [peer for peer in self.progress if peer not in self.membership]:
+            self._send_append(gone)  # a last one, with the commit index: it knows it is out, stays quiet
+            del self.progress[gone]
+        if not self.is_member:
+            self._broadcast_append()
+            self._become_follower(self.term, None)
 
     def _may_commit_by_counting(self, index: int) -> bool:
         """Section 5.4.2 (figure 8): only entries of the leader's own term are committed by counting

@@ -28,6 +28,20 @@ traffic, and a lossy, duplicating client link would make every answer but
 "committed" unknowable (a duplicated request could be appended later); the
 paper leaves de-duplication to the state machine (section 8). Members that
 are crashed or paused cannot be called, as a client cannot reach them.
+
+Membership (the optional capabilities of the consensus contract).
+``add_member`` starts a new member (``n<k>``, never a name used before) with
+no configuration and asks the leader to add it; the new member learns its
+configuration from the leader's entries or snapshot. ``remove_member`` asks
+the leader to remove one. A member whose removal committed is shut down for
+good, as etcd stops a removed member; so is a new member whose addition was
+rejected. A change with an unknown outcome leaves its member running: it may
+yet become (or stop being) a member. ``read`` is a linearizable read
+through ReadIndex: the client asks ``member`` first if given (a client
+connected to one member), else the leader; a follower refuses and names its
+leader, and the read is served by the leader's driver once it has applied up
+to the confirmed read index. ``transfer_leadership`` asks the leader to hand
+over and waits, for at most two election timeouts, until the target leads.
 """
 
 from __future__ import annotations
@@ -37,10 +51,33 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from impl.raft.core import Accepted, HardState, NotLeader, RaftConfig, RaftNode, Ready, Snapshot, Stored
+from impl.raft.core import (
+    Accepted,
+    HardState,
+    NotLeader,
+    RaftConfig,
+    RaftNode,
+    ReadStarted,
+    Ready,
+    Refused,
+    Snapshot,
+    Stored,
+    TransferStarted,
+)
 from impl.sim import Context, NetworkConfig, Simulation
 from impl.sim.harness import SimulatedFaults
-from spec.raft import LogEntry, MemberStatus, ProposeOutcome, apply_register
+from spec.raft import (
+    ChangeOutcome,
+    ConfigAction,
+    LogEntry,
+    MemberStatus,
+    ProposeOutcome,
+    ProposeStatus,
+    ReadOutcome,
+    TransferOutcome,
+    apply_register,
+    is_client_command,
+)
 
 MS = 1_000_000
 TICK = "tick"
@@ -52,6 +89,8 @@ LOG_PREFIX = "raft/log/"
 #: machine's answer if its entry was applied, False if a different entry was
 #: applied at its index.
 Decided = Callable[[bool, object], None]
+#: Called once with what a read returns (the client commands applied), or None if it failed.
+Served = Callable[[tuple[object, ...] | None], None]
 
 
 def log_key(index: int) -> str:
@@ -86,6 +125,10 @@ class RaftProcess:
         self.register: int | None = None
         #: index -> (term, callback) for proposals accepted by this incarnation.
         self.pending: dict[int, tuple[int, Decided]] = {}
+        #: ReadIndex requests: context -> (term it was asked in, callback), then (read index, callback).
+        self.reads: dict[int, tuple[int, Served]] = {}
+        self.confirmed_reads: list[tuple[int, Served]] = []
+        self._read_contexts = 0
         self._stored_last = 0
 
     def on_start(self, ctx: Context) -> None:
@@ -117,12 +160,38 @@ class RaftProcess:
         self._carry_out(ctx)
         ctx.set_timer(TICK, self.tick_ns)
 
-    def propose(self, command: object, decided: Decided) -> Accepted | NotLeader:
+    def propose(self, command: object, decided: Decided) -> Accepted | NotLeader | Refused:
         """A client's call, made between simulator events (the process is up and not paused)."""
         assert self.node is not None and self.ctx is not None
         answer = self.node.propose(command)
         if isinstance(answer, Accepted):
             self.pending[answer.index] = (answer.term, decided)
+        self._carry_out(self.ctx)
+        return answer
+
+    def propose_change(
+        self, action: ConfigAction, member: str, decided: Decided
+    ) -> Accepted | NotLeader | Refused:
+        assert self.node is not None and self.ctx is not None
+        answer = self.node.propose_change(action, member)
+        if isinstance(answer, Accepted):
+            self.pending[answer.index] = (answer.term, decided)
+        self._carry_out(self.ctx)
+        return answer
+
+    def read(self, served: Served) -> ReadStarted | NotLeader | Refused:
+        assert self.node is not None and self.ctx is not None
+        self._read_contexts += 1
+        context = self._read_contexts
+        answer = self.node.read_index(context)
+        if isinstance(answer, ReadStarted):
+            self.reads[context] = (self.node.term, served)
+        self._carry_out(self.ctx)
+        return answer
+
+    def transfer(self, target: str) -> TransferStarted | NotLeader | Refused:
+        assert self.node is not None and self.ctx is not None
+        answer = self.node.transfer_leadership(target)
         self._carry_out(self.ctx)
         return answer
 
@@ -142,8 +211,29 @@ class RaftProcess:
                 self._restore(ready.snapshot)
             for entry in ready.committed_entries:
                 self._apply(entry)
+            for state in ready.read_states:
+                _, served = self.reads.pop(cast(int, state.context))
+                self.confirmed_reads.append((state.index, served))
             node.advance(ready)
+            self._serve_reads()
             self._maybe_compact(ctx)
+        if self.reads and (node.role != "leader" or any(t != node.term for t, _ in self.reads.values())):
+            # Reads it can no longer confirm: it stepped down (they were dropped).
+            failed, self.reads = self.reads, {}
+            for _, served in failed.values():
+                served(None)
+
+    def _serve_reads(self) -> None:
+        """Serve every confirmed read whose index the state machine has reached (ReadOnlySafe)."""
+        node = self.node
+        assert node is not None
+        waiting = []
+        for index, served in self.confirmed_reads:
+            if node.applied >= index:
+                served(tuple(e.command for e in self.applied if is_client_command(e.command)))
+            else:
+                waiting.append((index, served))
+        self.confirmed_reads = waiting
 
     def _persist(self, ctx: Context, ready: Ready) -> None:
         if not ready.must_sync:
@@ -228,19 +318,23 @@ class SimulatedRaftCluster(SimulatedFaults):
         )
         self.provider = provider
         self._members = tuple(f"n{i}" for i in range(1, size + 1))
+        self._next_member = size + 1
+        #: Members shut down for good: their removal committed, or their addition was rejected.
+        self._retired: set[str] = set()
         self._processes: dict[str, RaftProcess] = {}
         self._leader_hint: str | None = None
         self._submissions: list[_Submission] = []
+        bootstrap = self._members
         for address in self._members:
-            self.simulation.add_process(address, self._factory(address))
+            self.simulation.add_process(address, self._factory(address, bootstrap))
 
-    def _factory(self, address: str) -> Callable[[], RaftProcess]:
+    def _factory(self, address: str, bootstrap: tuple[str, ...]) -> Callable[[], RaftProcess]:
         provider = self.provider
 
         def make() -> RaftProcess:
             process = RaftProcess(
                 address,
-                self._members,
+                bootstrap,
                 provider.config,
                 provider.tick_ns,
                 provider.node_class,
@@ -256,6 +350,14 @@ class SimulatedRaftCluster(SimulatedFaults):
 
     def propose(self, command: object) -> ProposeOutcome:
         """Find the leader and propose; retry on definite refusals until the client timeout."""
+        status, index, result = self._request(lambda process, decided: process.propose(command, decided))
+        return ProposeOutcome(status, index, result)
+
+    def _request(
+        self, call: Callable[[RaftProcess, Decided], Accepted | NotLeader | Refused]
+    ) -> tuple[ProposeStatus, int | None, object]:
+        """Ask the member that leads, retrying definite refusals until the client timeout: the
+        outcome's status, the entry's index if it committed, and the state machine's answer."""
         sim = self.simulation
         deadline = sim.now + self.provider.client_timeout_ns
         while sim.now < deadline:
@@ -265,22 +367,127 @@ class SimulatedRaftCluster(SimulatedFaults):
                 continue
             fate: list[tuple[bool, object]] = []
             # Bound to this attempt's list: an earlier attempt's late answer stays with its own.
-            answer = self._processes[target].propose(command, functools.partial(_record_fate, fate))
-            if isinstance(answer, NotLeader):
-                # Definitely not appended: ask whom it follows, after a moment
-                # (an election may be under way).
-                self._leader_hint = answer.leader
+            answer = call(self._processes[target], functools.partial(_record_fate, fate))
+            if isinstance(answer, NotLeader | Refused):
+                if isinstance(answer, Refused) and not answer.transient:
+                    return "rejected", None, None
+                # Definitely not appended: ask whom it follows (or the leader
+                # again), after a moment (an election may be under way).
+                self._leader_hint = answer.leader if isinstance(answer, NotLeader) else target
                 sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
                 continue
             self._leader_hint = target
             sim.run_until(functools.partial(bool, fate), timeout_ns=deadline - sim.now)
             if not fate:
-                return ProposeOutcome("unknown")  # appended, fate undecided (or its member crashed)
-            if fate[0][0]:
-                return ProposeOutcome("committed", answer.index, fate[0][1])
+                return "unknown", None, None  # appended, fate undecided (or its member crashed)
+            applied, result = fate[0]
+            if applied:
+                return "committed", answer.index, result
             # Another entry was applied at its index: this copy can never commit
             # (Leader Completeness), so trying again cannot apply it twice.
-        return ProposeOutcome("rejected")
+        return "rejected", None, None
+
+    # -- the optional capabilities: membership, reads, leadership transfer ----
+
+    def add_member(self) -> ChangeOutcome:
+        """Start a new member with no configuration and ask the leader to add it."""
+        address = f"n{self._next_member}"
+        self._next_member += 1
+        self.simulation.add_process(address, self._factory(address, ()))
+        self._members = (*self._members, address)
+        status, index, _ = self._request(
+            lambda process, decided: process.propose_change("add", address, decided)
+        )
+        if status == "rejected":
+            self._retire(address)
+        return ChangeOutcome(status, address, index)
+
+    def remove_member(self, member: str) -> ChangeOutcome:
+        """Ask the leader to remove ``member``; shut it down once that committed."""
+        status, index, _ = self._request(
+            lambda process, decided: process.propose_change("remove", member, decided)
+        )
+        if status == "committed":
+            self._retire(member)
+        return ChangeOutcome(status, member, index)
+
+    def _retire(self, member: str) -> None:
+        if self.simulation.is_up(member):
+            self.simulation.crash(member)
+        self._retired.add(member)
+        self._members = tuple(m for m in self._members if m != member)
+
+    def restart(self, member: str) -> None:
+        if member in self._retired:
+            raise ValueError(f"{member} left the cluster for good")
+        super().restart(member)
+
+    def read(self, member: str | None = None) -> ReadOutcome:
+        """A linearizable read (ReadIndex), asking ``member`` first if given and reachable."""
+        sim = self.simulation
+        deadline = sim.now + self.provider.client_timeout_ns
+        target = member if member is not None and self._reachable(member) else None
+        while sim.now < deadline:
+            target = target or self._choose_member()
+            if target is None:
+                sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
+                continue
+            served: list[tuple[object, ...] | None] = []
+            answer = self._processes[target].read(served.append)
+            if isinstance(answer, NotLeader | Refused):
+                if isinstance(answer, NotLeader):
+                    hint = answer.leader
+                    target = hint if hint is not None and self._reachable(hint) else None
+                sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
+                continue
+            incarnation = sim.incarnation(target)
+            asked = target
+
+            def over(
+                served: list[tuple[object, ...] | None] = served,
+                asked: str = asked,
+                incarnation: int = incarnation,
+            ) -> bool:
+                return bool(served) or not sim.is_up(asked) or sim.incarnation(asked) != incarnation
+
+            sim.run_until(over, timeout_ns=deadline - sim.now)
+            if served and served[0] is not None:
+                return ReadOutcome("ok", served[0])
+            target = None  # it stepped down or crashed: ask whoever leads now
+        return ReadOutcome("failed")
+
+    def transfer_leadership(self, target: str) -> TransferOutcome:
+        """Ask the leader to hand over to ``target``; ``transferred`` once ``target`` leads."""
+        sim = self.simulation
+        deadline = sim.now + self.provider.client_timeout_ns
+
+        def target_leads() -> bool:
+            process = self._processes.get(target)
+            return (
+                sim.is_up(target)
+                and process is not None
+                and process.node is not None
+                and process.node.role == "leader"
+            )
+
+        while sim.now < deadline:
+            if target_leads():
+                return "transferred"
+            leader = self._choose_member()
+            if leader is None:
+                sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
+                continue
+            answer = self._processes[leader].transfer(target)
+            if isinstance(answer, NotLeader | Refused):
+                if isinstance(answer, Refused) and not answer.transient:
+                    return "failed"
+                self._leader_hint = answer.leader if isinstance(answer, NotLeader) else leader
+                sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
+                continue
+            wait = min(deadline - sim.now, 2 * self.provider.election_timeout_ns)
+            sim.run_until(target_leads, timeout_ns=wait)
+            return "transferred" if target_leads() else "failed"
+        return "failed"
 
     def status(self) -> Mapping[str, MemberStatus]:
         statuses = {
@@ -343,8 +550,11 @@ class SimulatedRaftCluster(SimulatedFaults):
                 self._settle(submission, applied, result)
 
         answer = self._processes[target].propose(submission.command, decided)
-        if isinstance(answer, NotLeader):
-            self._leader_hint = answer.leader
+        if isinstance(answer, Refused) and not answer.transient:
+            submission.outcome = ProposeOutcome("rejected")  # never appended, and never will be
+            return
+        if isinstance(answer, NotLeader | Refused):
+            self._leader_hint = answer.leader if isinstance(answer, NotLeader) else target
             submission.retry_at = self.simulation.now + self.provider.tick_ns
             return
         submission.index = answer.index
@@ -394,6 +604,8 @@ class SimulatedRaftProvider:
     client_timeout_ns: int = 600 * MS
     #: The node each member runs; the project's tests substitute broken ones.
     node_class: type[RaftNode] = RaftNode
+    #: The consensus contract's optional capabilities its clusters offer.
+    capabilities: frozenset[str] = frozenset({"membership", "read", "transfer"})
     #: Compact the log every this many applied entries (None: never), keeping the last ``snapshot_keep``.
     snapshot_every: int | None = 8
     snapshot_keep: int = 2

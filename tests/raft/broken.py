@@ -5,10 +5,19 @@ and tests/raft/test_core.py shows several failing the scenario they break."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from impl.raft.core import AppendEntries, AppendResponse, HardState, InstallSnapshot, RaftNode, Ready
+from impl.raft.core import (
+    AppendEntries,
+    AppendResponse,
+    HardState,
+    InstallSnapshot,
+    PendingRead,
+    RaftNode,
+    Ready,
+)
 from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider, _Submission
 from spec.raft import LogEntry, ProposeOutcome, RegisterRead
 
@@ -158,9 +167,9 @@ class LocalReadsProvider(SimulatedRaftProvider):
 class CountsHalfAsMajority(RaftNode):
     """Takes half the members, rounded down, for a majority: two such "majorities" of 4 need not meet."""
 
-    @property
-    def quorum(self) -> int:
-        return max(1, len(self.members) // 2)
+    def _is_quorum(self, voters: Iterable[str]) -> bool:
+        members = set(self.membership)
+        return bool(members) and len(set(voters) & members) >= max(1, len(members) // 2)
 
 
 class LeaderTruncatesToFollower(RaftNode):
@@ -172,3 +181,36 @@ class LeaderTruncatesToFollower(RaftNode):
             self._truncate_from(m.hint_index + 1)
             self.progress[m.src].next = min(self.progress[m.src].next, self.last_index + 1)
         super()._handle_append_response(m)
+
+
+# -- membership changes, reads, leadership transfer ------------------------------------
+
+
+class AcceptsChangeWhilePending(RaftNode):
+    """Accepts a configuration change while the previous one is still uncommitted (two at once)."""
+
+    def _previous_change_committed(self) -> bool:
+        return True
+
+
+class ChangesBeforeCommittingInTerm(RaftNode):
+    """The bug of Ongaro's 2015 raft-dev post: a new leader changes the configuration before it has
+    committed an entry of its own term."""
+
+    def _may_change_in_term(self) -> bool:
+        return True
+
+
+class KeepsLeadingWhenRemoved(RaftNode):
+    """A leader that stays leader after the entry removing it commits."""
+
+    def _after_commit(self) -> None:
+        pass
+
+
+class ReadsWithoutHeartbeat(RaftNode):
+    """Serves a ReadIndex at its local commit index at once, without a heartbeat round to confirm
+    that it still leads: a leader cut off from the others answers stale reads."""
+
+    def _read_confirmed(self, read: PendingRead) -> bool:
+        return True

@@ -22,11 +22,15 @@ from impl.raft.core import (
     NotLeader,
     RaftConfig,
     RaftNode,
+    ReadStarted,
+    ReadState,
     Ready,
+    Refused,
     Snapshot,
     Stored,
+    TransferStarted,
 )
-from spec.raft import LogEntry
+from spec.raft import ConfigAction, LogEntry
 
 #: Paper mode: figure 2 only, no no-op entry on election (the scenarios of figures 7 and 8).
 PAPER = RaftConfig(noop_on_election=False)
@@ -74,14 +78,19 @@ class Network:
         config: RaftConfig | None = None,
         node_class: type[RaftNode] = RaftNode,
         stored: dict[str, Stored] | None = None,
+        joining: Iterable[str] = (),
     ) -> None:
-        self.ids = tuple(sorted(ids))
+        """``ids`` start with the configuration ``ids``; ``joining`` start with none (to be added)."""
+        self.bootstrap = tuple(sorted(ids))
+        self.ids = tuple(sorted({*ids, *joining}))
         self.config = config or RaftConfig()
         self.node_class = node_class
         self.storage: dict[str, Storage] = {}
         self.nodes: dict[str, RaftNode] = {}
         self.applied: dict[str, list[LogEntry]] = {i: [] for i in self.ids}
         self.readies: dict[str, list[Ready]] = {i: [] for i in self.ids}
+        #: Confirmed ReadIndex requests, per member, in the order it handed them over.
+        self.read_states: dict[str, list[ReadState]] = {i: [] for i in self.ids}
         self.queue: deque[Message] = deque()
         self.delivered: list[Message] = []
         self.cuts: set[frozenset[str]] = set()
@@ -96,8 +105,9 @@ class Network:
 
     def start(self, i: str) -> RaftNode:
         stored = self.storage[i].stored()
+        bootstrap = self.bootstrap if i in self.bootstrap else ()
         node = self.node_class.start(
-            i, self.ids, self.config, Lowest(), stored, applied=stored.snapshot.index
+            i, bootstrap, self.config, Lowest(), stored, applied=stored.snapshot.index
         )
         self.nodes[i] = node
         self.applied[i] = list(stored.snapshot.data or ())
@@ -133,6 +143,7 @@ class Network:
             if ready.snapshot is not None:
                 self.applied[i] = list(ready.snapshot.data or ())
             self.applied[i].extend(ready.committed_entries)
+            self.read_states[i].extend(ready.read_states)
             node.advance(ready)
 
     def tick(self, i: str, times: int = 1) -> None:
@@ -149,8 +160,23 @@ class Network:
                 break  # a campaign (or, alone, a win) just reset its timer
         self.deliver()
 
-    def propose(self, i: str, command: object) -> Accepted | NotLeader:
+    def propose(self, i: str, command: object) -> Accepted | NotLeader | Refused:
         answer = self.nodes[i].propose(command)
+        self.flush(i)
+        return answer
+
+    def change(self, i: str, action: ConfigAction, member: str) -> Accepted | NotLeader | Refused:
+        answer = self.nodes[i].propose_change(action, member)
+        self.flush(i)
+        return answer
+
+    def read_index(self, i: str, context: object) -> ReadStarted | NotLeader | Refused:
+        answer = self.nodes[i].read_index(context)
+        self.flush(i)
+        return answer
+
+    def transfer(self, i: str, target: str) -> TransferStarted | NotLeader | Refused:
+        answer = self.nodes[i].transfer_leadership(target)
         self.flush(i)
         return answer
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance.consensus.machine import FairLater, machine_for
+from conformance.consensus.machine import CapabilityMachine, ConsensusMachine, FairLater, machine_for
 from impl.raft.sim import SimulatedRaftProvider
 from spec.entropy import SeededEntropy
 
@@ -57,3 +57,15 @@ def test_a_black_box_cluster_passes_the_status_checks_and_the_liveness_phase() -
             suppress_health_check=list(HealthCheck),
         ),
     )
+
+
+def test_the_capability_rules_are_left_out_unless_offered_and_enabled() -> None:
+    # Hypothesis draws among every rule a machine defines, so an adapter
+    # without the capabilities must get the plain machine, not one whose
+    # extra rules are merely disabled.
+    plain = SimulatedRaftProvider(capabilities=frozenset())
+    assert not issubclass(machine_for(plain), CapabilityMachine)
+    core = frozenset({"status", "log", "liveness"})
+    assert not issubclass(machine_for(SimulatedRaftProvider(), families=core), CapabilityMachine)
+    assert issubclass(machine_for(SimulatedRaftProvider()), CapabilityMachine)
+    assert issubclass(machine_for(plain), ConsensusMachine)

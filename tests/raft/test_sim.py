@@ -8,7 +8,7 @@ import pytest
 from impl.raft.core import RaftConfig, RaftNode
 from impl.raft.sim import MS, SimulatedRaftCluster, SimulatedRaftProvider
 from spec.raft import RegisterRead, RegisterWrite, agreed_leader, leader_of
-from tests.raft.broken import ForgetsVote
+from tests.raft.broken import ForgetsVote, ReadsWithoutHeartbeat
 
 SECOND = 1_000 * MS
 
@@ -169,3 +169,77 @@ def test_a_submission_without_a_majority_ends_unknown_or_rejected_at_its_deadlin
     cluster.advance(2 * MS)
     outcome = cluster.outcome(ticket)
     assert outcome is not None and outcome.status == "unknown"  # appended by the leader: it may yet commit
+
+
+# -- the optional capabilities: membership, reads, leadership transfer ------------------
+
+
+def test_an_added_member_joins_and_applies_everything() -> None:
+    cluster = settled_cluster()
+    for command in range(3):
+        cluster.propose(command)
+    outcome = cluster.add_member()
+    assert outcome.status == "committed" and outcome.member == "n4"
+    assert cluster.members() == ("n1", "n2", "n3", "n4")
+    assert cluster.propose("x").status == "committed"
+    cluster.advance(100 * MS)
+    status = cluster.status()
+    assert status["n4"].config == frozenset({"n1", "n2", "n3", "n4"})
+    assert status["n4"].applied == status["n1"].applied
+
+
+def test_a_removed_leader_is_shut_down_and_the_rest_carry_on() -> None:
+    cluster = settled_cluster(size=3)
+    leader = leader_of(cluster.status())
+    assert leader is not None
+    outcome = cluster.remove_member(leader)
+    assert outcome.status == "committed"
+    assert leader not in cluster.members() and leader not in cluster.status()
+    assert cluster.propose("x").status == "committed"
+    new_leader = leader_of(cluster.status())
+    assert new_leader is not None and new_leader != leader
+    assert cluster.status()[new_leader].config == frozenset(cluster.members())
+    with pytest.raises(ValueError, match="for good"):
+        cluster.restart(leader)
+
+
+def test_removing_the_last_member_is_rejected() -> None:
+    cluster = settled_cluster(size=1)
+    assert cluster.remove_member("n1").status == "rejected"
+
+
+def test_a_read_returns_every_committed_command_and_a_follower_sends_the_client_to_the_leader() -> None:
+    cluster = settled_cluster()
+    for command in range(3):
+        assert cluster.propose(command).status == "committed"
+    follower = next(m for m, s in cluster.status().items() if s.role == "follower")
+    assert cluster.read().commands == (0, 1, 2)
+    assert cluster.read(follower).commands == (0, 1, 2)
+
+
+def test_leadership_moves_to_the_target() -> None:
+    cluster = settled_cluster()
+    follower = next(m for m, s in cluster.status().items() if s.role == "follower")
+    assert cluster.transfer_leadership(follower) == "transferred"
+    assert leader_of(cluster.status()) == follower
+    assert cluster.propose("x").status == "committed"
+
+
+@pytest.mark.parametrize(("node_class", "stale"), [(RaftNode, False), (ReadsWithoutHeartbeat, True)])
+def test_a_deposed_leader_asked_for_a_read_serves_no_stale_state(
+    node_class: type[RaftNode], stale: bool
+) -> None:
+    # The leader freezes; the others elect a new one and commit "y"; the old
+    # leader wakes up still believing it leads, and a client connected to it reads.
+    cluster = settled_cluster(node_class=node_class)
+    assert cluster.propose("x").status == "committed"
+    old = leader_of(cluster.status())
+    assert old is not None
+    cluster.pause(old)
+    cluster.advance(SECOND)
+    assert cluster.propose("y").status == "committed"
+    cluster.resume(old)
+    outcome = cluster.read(old)
+    assert outcome.status == "ok"
+    assert (outcome.commands == ("x",)) is stale
+    assert stale or outcome.commands == ("x", "y")

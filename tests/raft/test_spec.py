@@ -8,6 +8,9 @@ from dataclasses import replace
 import pytest
 
 from spec.raft import (
+    ChangeOutcome,
+    ConfigAction,
+    ConfigChange,
     LogEntry,
     MemberStatus,
     Observation,
@@ -21,6 +24,8 @@ from spec.raft import (
     apply_register,
     commit_monotonic,
     committed_entries,
+    config_safety,
+    current_config,
     election_safety,
     leader_append_only,
     leader_completeness,
@@ -29,6 +34,7 @@ from spec.raft import (
     missing_applied,
     proposal_outcomes,
     quorum,
+    removed_leader,
     state_machine_safety,
 )
 
@@ -339,3 +345,118 @@ def test_the_register_state_machine_answers_reads_with_the_last_write() -> None:
     assert (value, answer) == (7, None)
     assert apply_register(value, RegisterRead(3)) == (7, 7)
     assert apply_register(value, "anything else") == (7, None)  # other commands leave it alone
+
+
+# -- membership changes: RAFT-CONFIG-SAFETY, RAFT-CONFIG-REMOVED-LEADER ------------------------
+
+ABC = frozenset("abc")
+
+
+def change(index: int, term: int, action: ConfigAction, who: str, members: str) -> LogEntry:
+    return LogEntry(index, term, ConfigChange(action, who, frozenset(members)))
+
+
+def test_config_safety_accepts_one_server_at_a_time_each_after_the_last_committed() -> None:
+    entries = (
+        LogEntry(1, 1),
+        change(2, 1, "add", "d", "abcd"),
+        LogEntry(3, 1),
+        change(4, 1, "remove", "a", "bcd"),
+    )
+    leader = replace(member(1, "leader", entries=entries, commit=3), config=frozenset("bcd"))
+    assert config_safety(RaftHistory(), {"a": leader}) == []
+
+
+def test_config_safety_rejects_a_change_of_two_servers() -> None:
+    entries = (change(1, 1, "add", "d", "abcd"), change(2, 1, "add", "e", "abcdef"))
+    (problem,) = config_safety(RaftHistory(), {"b": member(1, entries=entries, commit=2)})
+    assert "not one server added or removed" in problem
+
+
+def test_config_safety_rejects_a_leader_that_appended_a_change_while_another_was_uncommitted() -> None:
+    entries = (LogEntry(1, 1), change(2, 1, "add", "d", "abcd"), change(3, 1, "add", "e", "abcde"))
+    leader = replace(member(1, "leader", entries=entries, commit=1), config=frozenset("abcde"))
+    (problem,) = config_safety(RaftHistory(), {"a": leader})
+    assert "while 2/t1:Config(+d) was uncommitted" in problem
+
+
+def test_config_safety_allows_a_follower_two_uncommitted_changes() -> None:
+    # The leader committed the first before appending the second; this
+    # follower just has not heard of that commit yet.
+    entries = (LogEntry(1, 1), change(2, 1, "add", "d", "abcd"), change(3, 1, "add", "e", "abcde"))
+    assert config_safety(RaftHistory(), {"b": member(1, entries=entries, commit=1)}) == []
+
+
+def test_config_safety_allows_a_new_leader_uncommitted_changes_of_earlier_terms() -> None:
+    entries = (
+        LogEntry(1, 1),
+        change(2, 1, "add", "d", "abcd"),
+        change(3, 1, "add", "e", "abcde"),
+        LogEntry(4, 2),
+    )
+    leader = replace(member(2, "leader", entries=entries, commit=1), config=frozenset("abcde"))
+    assert config_safety(RaftHistory(), {"a": leader}) == []
+
+
+def test_config_safety_rejects_a_leader_using_a_change_before_it_committed_in_its_term() -> None:
+    noop_uncommitted = (LogEntry(1, 1), LogEntry(2, 2), change(3, 2, "add", "d", "abcd"))
+    leader = replace(member(2, "leader", entries=noop_uncommitted, commit=1), config=frozenset("abcd"))
+    (problem,) = config_safety(RaftHistory(), {"a": leader})
+    assert "had committed no entry of its term" in problem
+    no_noop = (LogEntry(1, 1), change(2, 2, "add", "d", "abcd"))
+    leader = replace(member(2, "leader", entries=no_noop, commit=1), config=frozenset("abcd"))
+    assert config_safety(RaftHistory(), {"a": leader})
+    # Committed its no-op first: fine. And an implementation that applies a
+    # configuration only once committed (etcd) does not use it yet: fine too.
+    leader = replace(member(2, "leader", entries=noop_uncommitted, commit=2), config=frozenset("abcd"))
+    assert config_safety(RaftHistory(), {"a": leader}) == []
+    leader = replace(member(2, "leader", entries=noop_uncommitted, commit=1), config=ABC)
+    assert config_safety(RaftHistory(), {"a": leader}) == []
+
+
+def test_removed_leader_rejects_a_leader_whose_committed_removal_leaves_it_out() -> None:
+    entries = (LogEntry(1, 1), change(2, 1, "remove", "a", "bc"))
+    pending = replace(member(1, "leader", entries=entries, commit=1), config=frozenset("bc"))
+    assert removed_leader(RaftHistory(), {"a": pending}) == []  # still managing the change
+    committed = replace(pending, commit_index=2)
+    (problem,) = removed_leader(RaftHistory(), {"a": committed})
+    assert "leaves it out" in problem
+    assert removed_leader(RaftHistory(), {"b": replace(committed, config=frozenset("bc"))}) == []
+
+
+def test_a_committed_change_must_be_the_change_at_its_index() -> None:
+    history = RaftHistory()
+    history.change_completed("add", ChangeOutcome("committed", "d", 2))
+    history.change_completed("remove", ChangeOutcome("unknown", "b"))
+    assert history.changes == {2: ("add", "d")}
+    right = member(1, entries=(LogEntry(1, 1), change(2, 1, "add", "d", "abcd")), commit=2)
+    assert proposal_outcomes(history, {"a": right}) == []
+    wrong = member(1, entries=(LogEntry(1, 1), LogEntry(2, 1, "x")), commit=2)
+    (problem,) = proposal_outcomes(history, {"a": wrong})
+    assert "the change add d committed there" in problem
+    with pytest.raises(ValueError):
+        ChangeOutcome("committed", "d")
+
+
+def test_liveness_helpers_count_only_the_members_of_the_leaders_configuration() -> None:
+    # c was removed: nobody sends it anything, so it lags in term and applies nothing new.
+    leader = replace(member(4, "leader", entries=log(1, 4), commit=2, applied=2), config=frozenset("ab"))
+    follower = replace(member(4, entries=log(1, 4), commit=2, applied=2), config=frozenset("ab"))
+    removed = replace(member(3, "pre-candidate", entries=log(1), commit=1, applied=1), config=ABC)
+    observation = {"a": leader, "b": follower, "c": removed}
+    assert current_config(observation) == frozenset("ab")
+    assert agreed_leader(observation) == "a"
+    assert missing_applied(observation, [2], current_config(observation)) == {}
+    assert missing_applied(observation, [2]) == {"c": [2]}
+
+
+def test_config_safety_accepts_a_leader_whose_committed_entry_of_its_term_was_compacted() -> None:
+    # The no-op (index 5, term 2) is in the snapshot; entries 6 and 7 of term 2
+    # are not committed yet, but the entry at the commit index, 5, was.
+    entries = (LogEntry(6, 2, "x"), LogEntry(7, 2, "y"), change(8, 2, "add", "d", "abcd"))
+    leader = MemberStatus(2, "leader", 5, 5, log=entries, snapshot_index=5, config=frozenset("abcd"))
+    assert config_safety(RaftHistory(), {"a": leader}) == []
+    committed_earlier = replace(leader, log=(LogEntry(6, 2, "x"), *entries[1:]), commit_index=6)
+    assert config_safety(RaftHistory(), {"a": committed_earlier}) == []
+    older_term_at_commit = replace(leader, log=(LogEntry(6, 1, "x"), *entries[1:]), commit_index=6)
+    assert config_safety(RaftHistory(), {"a": older_term_at_commit})
