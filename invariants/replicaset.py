@@ -11,10 +11,11 @@ Invariants registered here (``ID:method``):
 - ``REPLICASET-CONVERGE:symbolic`` and ``REPLICASET-SLOW-START:symbolic``:
   the same for any ``burstReplicas >= 1`` and any number of pods (int32),
   by induction over the slow-start loop: an invariant of the loop head
-  (every batch so far succeeded whole, ``remaining = count - attempted``,
-  ``1 <= batch <= min(attempted + 1, remaining)``) holds initially, is kept
-  by one batch in which any number of calls fails, and implies the
-  requirement when the loop ends.
+  holds initially, is kept by one batch in which any number of calls fails,
+  and implies the requirement when the loop ends. For convergence it is
+  ``0 <= successes <= attempted``, ``remaining = count - attempted``, ``1 <=
+  batch <= remaining``; for slow start also ``successes = attempted`` (every
+  batch so far succeeded whole) and ``batch <= attempted + 1``.
 
 Outcomes in the bounded proofs: the creations that fail are a run of
 consecutive positions ``[fail_start, fail_start + fail_count)`` and the
@@ -470,7 +471,7 @@ class _SymbolicSync(_SyncInvariant):
             failures <= head.batch,
             z3.Or(
                 z3.And(goes_on, z3.Not(self.loop_invariant(after))),
-                z3.And(z3.Not(goes_on), z3.Not(self.summary(after, failures == 0))),
+                z3.And(z3.Not(goes_on), z3.Not(self.summary(after, after.successes == after.attempted))),
             ),
         ]
         found = find_smallest(step, head.count, timeout_ms=timeout_ms)
@@ -535,10 +536,12 @@ class _SymbolicSync(_SyncInvariant):
         raise NotImplementedError
 
 
-def _whole_batches_so_far(head: LoopHead) -> z3.BoolRef:
+def _batches_within_count(head: LoopHead) -> z3.BoolRef:
+    """What convergence needs at the loop head: the next batch fits what remains of ``count``."""
     return z3.And(
         head.attempted >= 0,
-        head.successes == head.attempted,
+        head.successes >= 0,
+        head.successes <= head.attempted,
         head.remaining == head.count - head.attempted,
         head.batch >= 1,
         head.batch <= head.remaining,
@@ -549,7 +552,7 @@ class ConvergeSymbolic(_SymbolicSync):
     requirement_id = spec_replicaset.REPLICASET_CONVERGE.id
 
     def loop_invariant(self, head: LoopHead) -> z3.BoolRef:
-        return _whole_batches_so_far(head)
+        return _batches_within_count(head)
 
     def summary(self, head: LoopHead, all_succeeded: z3.BoolRef) -> z3.BoolRef:
         """Within ``count``, and all of it when nothing failed."""
@@ -568,14 +571,25 @@ class ConvergeSymbolic(_SymbolicSync):
 
     def explain(self, replicas: int, active: int, numbers: dict[str, int]) -> str:
         after = active + numbers["created"] - numbers["deleted"]
-        return f"{after} active pods, distance {distance(replicas, active)} -> {distance(replicas, after)}"
+        before_distance = distance(replicas, active)
+        said = f"{after} active pods, distance {before_distance} -> {distance(replicas, after)}"
+        everything = numbers["created"] == numbers["creations_attempted"] and (
+            numbers["deleted"] == numbers["deletions_attempted"]
+        )
+        if everything:
+            expected = before_distance - min(before_distance, numbers["burst"])
+            said += f", not {expected} with every call succeeding"
+        return said
 
 
 class SlowStartSymbolic(_SymbolicSync):
     requirement_id = spec_replicaset.REPLICASET_SLOW_START.id
 
     def loop_invariant(self, head: LoopHead) -> z3.BoolRef:
-        return z3.And(_whole_batches_so_far(head), head.batch <= head.attempted + 1)
+        """Every batch so far succeeded whole, and the next is at most one more than the successes."""
+        return z3.And(
+            _batches_within_count(head), head.successes == head.attempted, head.batch <= head.attempted + 1
+        )
 
     def summary(self, head: LoopHead, all_succeeded: z3.BoolRef) -> z3.BoolRef:
         """Within ``count``, and at most one more failure than successes."""

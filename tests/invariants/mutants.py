@@ -226,6 +226,8 @@ ROLLOUT_MUTANTS = {
 }
 
 
+# The real functions, for mutants that keep part of them (the module attributes get swapped).
+_MANAGE_REPLICAS = replicaset.manage_replicas
 _MANAGE_REPLICAS_TERM = replicaset_encodings.manage_replicas_term
 #: Pods the mutation tests give a sync without a burst cap; its slow start is unrolled that far.
 UNCAPPED_MAX_PODS = 1_000
@@ -350,7 +352,7 @@ def manage_replicas_creating_replicas(
             min(replicas, burst), replicaset.SLOW_START_INITIAL_BATCH_SIZE, outcomes.failed_creations
         )
         return replicaset.SyncResult(batches=batches, created=created)
-    return replicaset.manage_replicas(replicas, active, outcomes, burst_replicas)
+    return _MANAGE_REPLICAS(replicas, active, outcomes, burst_replicas)
 
 
 def manage_replicas_creating_replicas_term(
