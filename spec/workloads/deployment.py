@@ -75,14 +75,22 @@ Where the issue's wording and upstream differ (found with Z3, see
   after a ReplicaSet is scaled down and before its controller has deleted
   the pods, upstream's ``scaleDownOldReplicaSetsForRollingUpdate`` counts
   pods that are about to go as available and can scale further down than
-  maxUnavailable allows. The proof states the assumption; the counterexample
-  without it is in docs/invariants.md.
-- Upstream adds ``replicas + maxSurge`` (and sums ReplicaSets) in int32:
+  maxUnavailable allows. Z3's smallest case: ``replicas=1, maxSurge=1,
+  maxUnavailable=0``, new ReplicaSet at 0, old ones ``spec 1 (0
+  available)`` and ``spec 1 (2 available)`` (just scaled from 2): the
+  cleanup takes the first, the scale-down counts 2 available pods against
+  minAvailable 1 and scales the second to 0, so the one available pod that
+  was to stay goes as well. The controller does not wait for a ReplicaSet's
+  ``status.observedGeneration`` here; the requirement is stated for
+  observed states and the proofs assume them.
+- Upstream adds ``replicas + maxSurge`` (and sums ReplicaSets) in int32.
   ``maxSurge: 2147483647`` is valid (validation only asks for a
-  non-negative value), and then ``NewRSNewReplicas``'s ``maxTotalPods``
-  wraps negative and the new ReplicaSet is never scaled up; with
-  ``maxUnavailable: 0`` the rollout never progresses. The spec computes with
-  exact integers; the proofs cover values whose sums fit in an int32.
+  non-negative value); then ``NewRSNewReplicas``'s ``maxTotalPods`` wraps
+  negative for any ``replicas >= 1``, ``currentPodCount >= maxTotalPods``
+  always holds and the new ReplicaSet is never scaled up: the rollout never
+  completes (found by reading; Go's int32 addition wraps silently). The spec
+  computes with exact integers; the proofs cover values whose sums fit in
+  an int32.
 
 Not modelled: ``spec.paused`` and scaling events (``sync``, proportional
 scaling, which runs instead of the rollout when ``spec.replicas`` changed),
