@@ -17,9 +17,9 @@ Invariants registered here (``ID:method``):
   first (unhealthy) one, the scale-down counts 2 available pods against
   ``minAvailable=1`` and scales the second to 0, so its last available pod
   goes too.
-- ``DEPLOY-ROLL-PROGRESS:bounded`` and ``:symbolic``: one reconcile never
-  raises ``rollout_rank``; when every pod is available it either finds the
-  rollout complete and changes nothing, or lowers the rank.
+- ``DEPLOY-ROLL-PROGRESS:bounded`` and ``:symbolic``: a reconcile that
+  changes any ``spec.replicas`` lowers ``rollout_rank``; when every pod is
+  available it changes nothing exactly when the rollout is complete.
 
 Bounded proofs: ``replicas`` 0..10,000; maxSurge and maxUnavailable each an
 int (any value whose int32 sums upstream computes do not overflow) or a
@@ -608,34 +608,39 @@ class RolloutProgress(_RolloutInvariant):
         )
         settled, complete = is_settled_term(before), deployment_complete_term(before)
         return z3.Or(
-            rank_after > rank_before,
+            z3.And(changed, rank_after >= rank_before),
             z3.And(settled, complete, changed),
-            z3.And(settled, z3.Not(complete), rank_after >= rank_before),
+            z3.And(settled, z3.Not(complete), z3.Not(changed)),
         )
+
+    @staticmethod
+    def _changed(before: RolloutState, after: RolloutState) -> bool:
+        return [rs.replicas for rs in after.replica_sets] != [rs.replicas for rs in before.replica_sets]
 
     def explain(self, before: RolloutState, after: RolloutState) -> str:
         ranks = f"rank {rollout_rank(before)} -> {rollout_rank(after)}"
-        if rollout_rank(after) > rollout_rank(before):
-            return f"{ranks} grows"
-        if deployment_complete(before):
-            return f"the rollout is complete and yet the reconcile changes it ({ranks})"
-        return f"every pod is available and the rollout is not complete, but the {ranks} does not decrease"
+        if not self._changed(before, after):
+            return (
+                f"every pod is available and the rollout is not complete, yet nothing changes "
+                f"(rank {rollout_rank(before)})"
+            )
+        if rollout_rank(after) >= rollout_rank(before):
+            return f"{ranks} does not decrease"
+        return f"the rollout is complete and yet the reconcile changes it ({ranks})"
 
     def check(self, state: RolloutStep) -> list[str]:
         before, after = state.before, state.after
-        problems = []
-        said = f"{describe_state(before)}: {describe_change(before, after)}: {self.explain(before, after)}"
-        if rollout_rank(after) > rollout_rank(before):
-            problems.append(said)
-        elif is_settled(before):
-            changed = [rs.replicas for rs in after.replica_sets] != [
-                rs.replicas for rs in before.replica_sets
+        changed = self._changed(before, after)
+        broken = (
+            (changed and rollout_rank(after) >= rollout_rank(before))
+            or (is_settled(before) and deployment_complete(before) and changed)
+            or (is_settled(before) and not deployment_complete(before) and not changed)
+        )
+        if broken:
+            return [
+                f"{describe_state(before)}: {describe_change(before, after)}: {self.explain(before, after)}"
             ]
-            if deployment_complete(before) and changed:
-                problems.append(said)
-            if not deployment_complete(before) and rollout_rank(after) >= rollout_rank(before):
-                problems.append(said)
-        return problems
+        return []
 
 
 # -- symbolic: any replicas and any number of old ReplicaSets ----------------------------------

@@ -52,12 +52,16 @@ predicate that defines it:
   scaled to ``r`` keeps ``min(available, r)`` available pods. Pods that
   fail by themselves between reconciles change ``available``; no controller
   can promise anything about those.
-- DEPLOY-ROLL-PROGRESS (``rollout_rank``): once every pod of every
-  ReplicaSet is available (``is_settled``), a reconcile either finds the
-  rollout complete and changes nothing, or lowers ``rollout_rank`` (the old
-  ReplicaSets' ``spec.replicas`` plus the new ReplicaSet's distance to
-  ``replicas``), which no reconcile ever raises: so the rollout completes
-  after at most ``rollout_rank`` reconciles if pods become available.
+- DEPLOY-ROLL-PROGRESS (``rollout_rank``): a reconcile that changes any
+  ``spec.replicas`` lowers ``rollout_rank`` (the old ReplicaSets'
+  ``spec.replicas`` plus the new ReplicaSet's distance to ``replicas``,
+  never below 0), and once every pod of every ReplicaSet is available
+  (``is_settled``) a reconcile changes nothing exactly when the rollout is
+  complete. So if pods become available between reconciles, the rollout
+  completes after at most ``rollout_rank`` reconciles. The issue's wording,
+  "every step either changes nothing because the rollout is complete, or
+  reduces the rank", is false while pods are not available yet: the
+  controller then rightly waits and changes nothing.
 
 Where the issue's wording and upstream differ (found with Z3, see
 ``invariants.deployment`` and docs/invariants.md):
@@ -141,10 +145,10 @@ DEPLOY_ROLL_AVAILABILITY = requirement(
 )
 DEPLOY_ROLL_PROGRESS = requirement(
     "DEPLOY-ROLL-PROGRESS",
-    "A RollingUpdate reconcile MUST NOT increase the rollout's rank (the old ReplicaSets' spec.replicas "
-    "plus the new ReplicaSet's distance to replicas), and when every pod of every ReplicaSet is "
-    "available it MUST either find the rollout complete and change nothing or decrease the rank, so "
-    "that the rollout completes when pods become available.",
+    "A RollingUpdate reconcile that changes any ReplicaSet's spec.replicas MUST decrease the rollout's "
+    "rank (the old ReplicaSets' spec.replicas plus the new ReplicaSet's distance to replicas), and when "
+    "every pod of every ReplicaSet is available it MUST change nothing if and only if the rollout is "
+    "complete, so that the rollout completes when pods become available.",
     component="controllers",
     source=_UPSTREAM,
 )

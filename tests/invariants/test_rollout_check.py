@@ -165,8 +165,8 @@ def test_progress_accepts_a_step_and_a_complete_rollout_left_alone(invariant: In
 def test_progress_rejects_a_stuck_rollout(invariant: Invariant[RolloutStep]) -> None:
     (problem,) = invariant.check(step(START, 0, 4))
     assert problem.endswith(
-        "the reconcile changes nothing: every pod is available and the rollout is not complete, but the "
-        "rank 8 -> 8 does not decrease"
+        "the reconcile changes nothing: every pod is available and the rollout is not complete, yet nothing "
+        "changes (rank 8)"
     )
 
 
@@ -177,10 +177,13 @@ def test_progress_rejects_touching_a_complete_rollout(invariant: Invariant[Rollo
 
 
 @pytest.mark.parametrize("invariant", PROGRESS, ids=key)
-def test_progress_rejects_a_growing_rank(invariant: Invariant[RolloutStep]) -> None:
+def test_progress_rejects_a_change_that_does_not_lower_the_rank(invariant: Invariant[RolloutStep]) -> None:
     waiting = RolloutState(4, "25%", "25%", ReplicaSetState(1, 0, 1), (ready(3),))
     (problem,) = invariant.check(step(waiting, 0, 3))
-    assert problem.endswith("rank 6 -> 7 grows")
+    assert problem.endswith("rank 6 -> 7 does not decrease")
+    # Overshooting replicas as far as it was short of them: a change, but no closer.
+    (problem,) = invariant.check(step(waiting, 7, 3))
+    assert problem.endswith("rank 6 -> 6 does not decrease")
 
 
 # -- REPLICASET-CONVERGE ----------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ def test_no_fallback_is_stuck(monkeypatch: pytest.MonkeyPatch) -> None:
         found,
         "replicas=1, maxSurge=<0>, maxUnavailable=1%; new RS spec 0 (0 available); old RSs (oldest first) "
         "spec 1 (1 available): the reconcile changes nothing: every pod is available and the rollout is "
-        "not complete, but the rank 2 -> 2 does not decrease",
+        "not complete, yet nothing changes (rank 2)",
     )
 
 
