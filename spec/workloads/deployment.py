@@ -63,8 +63,8 @@ predicate that defines it:
   reduces the rank", is false while pods are not available yet: the
   controller then rightly waits and changes nothing.
 
-Where the issue's wording and upstream differ (found with Z3, see
-``invariants.deployment`` and docs/invariants.md):
+Where the issue's wording and upstream's code differ (the counterexamples
+are Z3's, see ``invariants.deployment`` and docs/invariants.md):
 
 - maxUnavailable "rounded down" is not the whole story: when maxSurge and
   maxUnavailable both resolve to 0 (maxSurge 0 and a maxUnavailable
@@ -84,9 +84,9 @@ Where the issue's wording and upstream differ (found with Z3, see
   available)`` and ``spec 1 (2 available)`` (just scaled from 2): the
   cleanup takes the first, the scale-down counts 2 available pods against
   minAvailable 1 and scales the second to 0, so the one available pod that
-  was to stay goes as well. The controller does not wait for a ReplicaSet's
-  ``status.observedGeneration`` here; the requirement is stated for
-  observed states and the proofs assume them.
+  was to stay goes as well. Nothing in rolling.go waits for a ReplicaSet's
+  ``status.observedGeneration``; the requirement is stated for observed
+  states and the proofs assume them.
 - Upstream adds ``replicas + maxSurge`` (and sums ReplicaSets) in int32.
   ``maxSurge: 2147483647`` is valid (validation only asks for a
   non-negative value); then ``NewRSNewReplicas``'s ``maxTotalPods`` wraps
@@ -95,6 +95,14 @@ Where the issue's wording and upstream differ (found with Z3, see
   completes (found by reading; Go's int32 addition wraps silently). The spec
   computes with exact integers; the proofs cover values whose sums fit in
   an int32.
+
+REFERENCE.md ("Controllers") agrees with upstream on everything it states
+about the rollout; it leaves out what the model also follows: a new
+ReplicaSet above ``replicas`` is scaled down to it first, ``MaxUnavailable``
+is capped at ``replicas`` (0 for 0 replicas), only old ReplicaSets with
+``spec.replicas > 0`` take part in the scale-down and count as available,
+and a cleanup that meets a ReplicaSet with more available pods than
+``spec.replicas`` stops the reconcile of the old ReplicaSets.
 
 Not modelled: ``spec.paused`` and scaling events (``sync``, proportional
 scaling, which runs instead of the rollout when ``spec.replicas`` changed),

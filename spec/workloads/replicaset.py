@@ -24,6 +24,9 @@ How it behaves (upstream):
   any call failed, no further batch starts. A creation rejected because the
   namespace is terminating counts as a success for the batching (no pod
   appears); the model leaves that case out.
+  REFERENCE.md's "stopping at the first error" is this: the batch in
+  which the first creation fails still runs to its end (its calls are
+  concurrent), and no later batch starts.
 - Too many pods: delete ``min(active - spec.replicas, burstReplicas)``,
   all at once (concurrently); a failed deletion does not stop the others.
   Which pods go first (``getPodsToDelete``) does not change the numbers.
