@@ -34,8 +34,10 @@ from conformance.consensus.machine import ConsensusMachine, machine_for
 from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider
 
 #: What the machine does to a cluster through the contracts, counted at the boundary.
-COUNTED = ("propose", "crash", "restart", "pause", "resume", "partition", "heal", "set_message_faults")
-FAULTS = COUNTED[1:]
+FAULTS = ("crash", "restart", "pause", "resume", "partition", "heal", "set_message_faults")
+#: The optional capabilities the reference offers (membership, transfer, reads).
+CAPABILITIES = ("add_member", "remove_member", "transfer_leadership", "read")
+COUNTED = ("propose", *FAULTS, *CAPABILITIES)
 
 
 class CountingCluster(SimulatedRaftCluster):
@@ -133,6 +135,8 @@ def main() -> int:
         + ", ".join(f"{counts[f'proposals {s}']:,} {s}" for s in ("committed", "rejected", "unknown"))
         + ")"
     )
+    for name in CAPABILITIES:
+        print(f"{name + ':':<35}{counts[name]:,}")
     print(f"liveness phases passed:            {counts['liveness phases passed']:,}")
     return 0
 
