@@ -40,6 +40,7 @@ deliberately broken nodes and show that it catches them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -419,9 +420,14 @@ class ConsensusMachine(RuleBasedStateMachine):
 
     def _poll(self, done: Callable[[Observation, int], bool], bound_ns: int) -> Observation | None:
         """Observe (checking safety) every tenth of an election timeout until ``done(observation,
-        waited_ns)`` or ``bound_ns``; the observation that satisfied it, or None."""
+        waited_ns)`` or ``bound_ns``; the observation that satisfied it, or None.
+
+        A real (non-deterministic) provider's time is the wall clock's: observing takes time
+        too, so ``waited`` is measured, not the sum of the steps advanced."""
         assert self.cluster is not None
         step = max(1, self.provider.election_timeout_ns // 10)
+        clock = None if self.provider.deterministic else time.monotonic_ns
+        began = clock() if clock else 0
         waited = 0
         while True:
             observation = self.observe()
@@ -430,7 +436,7 @@ class ConsensusMachine(RuleBasedStateMachine):
             if waited >= bound_ns:
                 return None
             self.cluster.advance(step)
-            waited += step
+            waited = clock() - began if clock else waited + step
 
     # -- reporting ---------------------------------------------------------
 
@@ -438,7 +444,7 @@ class ConsensusMachine(RuleBasedStateMachine):
         text = f"{detail}\n\nmembers now:\n{describe(observation)}"
         timeline = getattr(self.cluster, "timeline", None)
         if callable(timeline):
-            text += f"\n\nlast {TIMELINE_EVENTS} simulator events:\n{timeline(TIMELINE_EVENTS)}"
+            text += f"\n\nlast {TIMELINE_EVENTS} events of the cluster:\n{timeline(TIMELINE_EVENTS)}"
         return text
 
 
