@@ -65,7 +65,7 @@ def applied_everywhere(cluster: adapter.PySyncObjCluster, index: int) -> Mapping
 
 
 def test_fail_reasons_are_pysyncobjs() -> None:
-    from pysyncobj import FAIL_REASON
+    from pysyncobj import FAIL_REASON  # type: ignore[import-untyped]
 
     for value, name in adapter.FAIL_REASONS.items():
         assert getattr(FAIL_REASON, name) == value
@@ -135,8 +135,9 @@ def test_a_whole_cluster_crashed_and_restarted_keeps_what_it_committed() -> None
             cluster.crash(member)
         for member in cluster.members():
             cluster.restart(member)
-        statuses = within(ELECTION_BOUND, lambda: applied_everywhere(cluster, outcome.index), "replayed")
-        assert {s.applied[outcome.index - 1].command for s in statuses.values()} == {"durable"}
+        index = outcome.index
+        statuses = within(ELECTION_BOUND, lambda: applied_everywhere(cluster, index), "replayed")
+        assert {s.applied[index - 1].command for s in statuses.values()} == {"durable"}
 
 
 def test_a_paused_member_is_left_out_of_status_and_the_rest_go_on() -> None:
@@ -181,7 +182,8 @@ def test_without_a_majority_a_proposal_never_commits_and_a_rejected_one_never_ap
         settled(cluster)
         marker = cluster.propose("marker")
         assert marker.status == "committed" and marker.index is not None
-        statuses = within(ELECTION_BOUND, lambda: applied_everywhere(cluster, marker.index), "applied")
+        index = marker.index
+        statuses = within(ELECTION_BOUND, lambda: applied_everywhere(cluster, index), "applied")
         if outcome.status == "rejected":
             assert all("lonely" not in {e.command for e in s.applied} for s in statuses.values())
 
