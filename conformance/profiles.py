@@ -10,14 +10,19 @@ A real (wall-clock) adapter spends real seconds on every step, so
 ``for_wall_clock`` scales the loaded profile down for it: a tenth of the
 examples (at least ``WALL_CLOCK_MIN_EXAMPLES``), at most
 ``WALL_CLOCK_STEPS`` steps each, and the failing example's blob always
-printed, since the history it prints cannot be replayed exactly.
+printed. It does not shrink: a real run does not replay exactly, and when a
+shrink attempt shares the failing run's opening steps but not its failure,
+Hypothesis reports ``FlakyStrategyDefinition`` ("inconsistent data
+generation") in place of the failure it found, losing the violation and its
+history. Unshrunk, the first failure is reported as it happened (alone, or
+inside a ``FlakyFailure`` if its final replay passes).
 """
 
 from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 PROFILES = ("dev", "ci", "deep")
 
@@ -63,5 +68,7 @@ def for_wall_clock(base: settings) -> settings:
         stateful_step_count=min(base.stateful_step_count, WALL_CLOCK_STEPS),
         deadline=None,
         print_blob=True,
+        phases=[phase for phase in base.phases if phase != Phase.shrink],
+        report_multiple_bugs=False,
         suppress_health_check=[*base.suppress_health_check, HealthCheck.too_slow],
     )
