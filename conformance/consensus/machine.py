@@ -84,6 +84,8 @@ from spec.requirements import Requirement
 CLUSTER_SIZES = (1, 3, 5)
 FAMILIES = frozenset({"status", "log", "liveness"})
 TIMELINE_EVENTS = 60
+#: A real run cannot be replayed, so its failure message carries a longer history.
+WALL_CLOCK_TIMELINE_EVENTS = 400
 
 Check = Callable[[RaftHistory, Observation], list[str]]
 
@@ -444,7 +446,8 @@ class ConsensusMachine(RuleBasedStateMachine):
         text = f"{detail}\n\nmembers now:\n{describe(observation)}"
         timeline = getattr(self.cluster, "timeline", None)
         if callable(timeline):
-            text += f"\n\nlast {TIMELINE_EVENTS} events of the cluster:\n{timeline(TIMELINE_EVENTS)}"
+            events = TIMELINE_EVENTS if self.provider.deterministic else WALL_CLOCK_TIMELINE_EVENTS
+            text += f"\n\nlast {events} events of the cluster:\n{timeline(events)}"
         return text
 
 

@@ -420,11 +420,13 @@ class PySyncObjCluster:
     def _note_statuses(self, statuses: Mapping[str, MemberStatus], snapshots: Mapping[str, Any]) -> None:
         parts = []
         for member, s in sorted(statuses.items()):
-            leader = self._member_at(snapshots[member]["leader"])
+            snapshot = snapshots[member]
+            leader = self._member_at(snapshot["leader"])
+            linked = "".join(sorted(str(self._member_at(a)).removeprefix("n") for a in snapshot["connected"]))
             parts.append(
                 f"{member} t{s.term} {s.role}"
                 + (f"({leader})" if leader and s.role != "leader" else "")
-                + f" c{s.commit_index} a{s.last_applied}"
+                + f" c{s.commit_index} a{s.last_applied} tcp:{linked or '-'}"
             )
         line = "status " + (" | ".join(parts) or "(no member up)")
         if line != self._last_line:

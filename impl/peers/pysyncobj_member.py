@@ -157,6 +157,12 @@ class Member(SyncObj):  # type: ignore[misc]
                 "commit_index": status["commit_idx"],
                 "last_applied": status["last_applied"],
                 "applied": list(self.applied),
+                # getStatus() says 2 for a partner this member has a TCP connection to, 0 otherwise.
+                "connected": sorted(
+                    key.removeprefix("partner_node_status_server_")
+                    for key, value in status.items()
+                    if key.startswith("partner_node_status_server_") and value == 2
+                ),
             }
             self.reply(("status", rid, snapshot))
 
