@@ -3,7 +3,9 @@
 protocols are structural, so nothing here imports the suite).
 
 ``tox -e pysyncobj`` runs the consensus suite against it; its findings are in
-docs/findings.md.
+docs/findings.md (pysyncobj-1: after a long pause, two live members can stay
+unconnected until the kernel resends a SYN) with their reproductions in
+tests/peers/test_pysyncobj_findings.py.
 
 One OS process per member, not one thread. A crash is then SIGKILL: the
 member's memory is gone at once, as the ``faults`` contract asks, where a
@@ -398,7 +400,11 @@ class PySyncObjCluster:
 
     def timeline(self, last: int) -> str:
         """The last ``last`` events (client calls, faults, status changes) with their wall-clock
-        offsets, then the warnings pysyncobj logged."""
+        offsets, then the warnings pysyncobj logged.
+
+        A status line reads ``n2 t5 follower(n1) c7 a7 tcp:13`` for each member that answered:
+        term 5, follower of n1, commit index 7, last applied 7, TCP connections up to n1 and n3
+        (pysyncobj's ``getStatus()`` partner status; ``tcp:-`` for none)."""
         events = list(self._events)[-last:]
         text = "\n".join(events) or "(no events)"
         logs = self._log_tails(10)
