@@ -56,6 +56,7 @@ deliberately broken nodes and show that it catches them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -118,6 +119,8 @@ FAMILIES = frozenset({"status", "log", "liveness", "membership", "transfer", "re
 MAX_CONFIG_SIZE = 6
 MAX_PROCESSES = 7
 TIMELINE_EVENTS = 60
+#: A real run cannot be replayed, so its failure message carries a longer history.
+WALL_CLOCK_TIMELINE_EVENTS = 400
 
 Check = Callable[[RaftHistory, Observation], list[str]]
 
@@ -477,9 +480,14 @@ class ConsensusMachine(RuleBasedStateMachine):
 
     def _poll(self, done: Callable[[Observation, int], bool], bound_ns: int) -> Observation | None:
         """Observe (checking safety) every tenth of an election timeout until ``done(observation,
-        waited_ns)`` or ``bound_ns``; the observation that satisfied it, or None."""
+        waited_ns)`` or ``bound_ns``; the observation that satisfied it, or None.
+
+        A real (non-deterministic) provider's time is the wall clock's: observing takes time
+        too, so ``waited`` is measured, not the sum of the steps advanced."""
         assert self.cluster is not None
         step = max(1, self.provider.election_timeout_ns // 10)
+        clock = None if self.provider.deterministic else time.monotonic_ns
+        began = clock() if clock else 0
         waited = 0
         while True:
             observation = self.observe()
@@ -488,7 +496,7 @@ class ConsensusMachine(RuleBasedStateMachine):
             if waited >= bound_ns:
                 return None
             self.cluster.advance(step)
-            waited += step
+            waited = clock() - began if clock else waited + step
 
     # -- reporting ---------------------------------------------------------
 
@@ -496,7 +504,8 @@ class ConsensusMachine(RuleBasedStateMachine):
         text = f"{detail}\n\nmembers now:\n{describe(observation)}"
         timeline = getattr(self.cluster, "timeline", None)
         if callable(timeline):
-            text += f"\n\nlast {TIMELINE_EVENTS} simulator events:\n{timeline(TIMELINE_EVENTS)}"
+            events = TIMELINE_EVENTS if self.provider.deterministic else WALL_CLOCK_TIMELINE_EVENTS
+            text += f"\n\nlast {events} events of the cluster:\n{timeline(events)}"
         return text
 
 

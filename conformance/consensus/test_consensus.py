@@ -11,13 +11,15 @@ end with the liveness phase, which must then hold for the configuration the
 changes left. All run clusters of 1, 3 and 5 members. The last runs
 concurrent clients on a register replicated through the log, under faults,
 and checks what they saw for linearizability
-(``conformance/consensus/clients.py``).
+(``conformance/consensus/clients.py``). A provider that
+is not deterministic runs on wall-clock time with fewer, shorter examples
+(``conformance.profiles.for_wall_clock``).
 """
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -25,6 +27,7 @@ from conformance.adapters import Implementation
 from conformance.adapters.consensus import ConcurrentClients, capabilities
 from conformance.consensus.clients import Step, check_client_history, schedules
 from conformance.consensus.machine import CLUSTER_SIZES, machine_for
+from conformance.profiles import for_wall_clock
 from conformance.strategies.entropy import entropies
 from spec.entropy import Entropy, SeededEntropy
 
@@ -41,7 +44,9 @@ pytestmark = pytest.mark.component("consensus")
 )
 def test_consensus_safety_and_liveness_under_faults(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("consensus")
-    run_state_machine_as_test(machine_for(provider, families=frozenset({"status", "liveness"})))
+    run_state_machine_as_test(
+        machine_for(provider, families=frozenset({"status", "liveness"})), settings=_settings(provider)
+    )
 
 
 @pytest.mark.requirement("RAFT-LEADER-APPEND-ONLY", "RAFT-LOG-MATCHING", "RAFT-LEADER-COMPLETENESS")
@@ -51,7 +56,9 @@ def test_consensus_logs_under_faults(kspec_implementation: Implementation) -> No
         pytest.skip(
             f"not applicable: implementation {kspec_implementation.name!r} does not expose its members' logs"
         )
-    run_state_machine_as_test(machine_for(provider, families=frozenset({"log"})))
+    run_state_machine_as_test(
+        machine_for(provider, families=frozenset({"log"})), settings=_settings(provider)
+    )
 
 
 @pytest.mark.requirement("RAFT-CONFIG-SAFETY", "RAFT-CONFIG-REMOVED-LEADER")
@@ -63,7 +70,9 @@ def test_consensus_membership_changes_under_faults(kspec_implementation: Impleme
             "with its members' logs exposed"
         )
     families = {"status", "log", "membership", "liveness"} | (capabilities(provider) & {"transfer"})
-    run_state_machine_as_test(machine_for(provider, families=frozenset(families)))
+    run_state_machine_as_test(
+        machine_for(provider, families=frozenset(families)), settings=_settings(provider)
+    )
 
 
 @pytest.mark.requirement("RAFT-READ-LINEARIZABLE")
@@ -72,7 +81,9 @@ def test_consensus_linearizable_reads_under_faults(kspec_implementation: Impleme
     if "read" not in capabilities(provider):
         pytest.skip(f"not applicable: implementation {kspec_implementation.name!r} does not offer reads")
     families = {"status", "read", "liveness"} | (capabilities(provider) & {"membership", "transfer"})
-    run_state_machine_as_test(machine_for(provider, families=frozenset(families)))
+    run_state_machine_as_test(
+        machine_for(provider, families=frozenset(families)), settings=_settings(provider)
+    )
 
 
 @pytest.mark.requirement("RAFT-CLIENT-LINEARIZABLE")
@@ -91,4 +102,10 @@ def test_concurrent_clients_see_a_linearizable_register(kspec_implementation: Im
     def clients_on_a_register(size: int, entropy: Entropy, schedule: list[Step]) -> None:
         check_client_history(provider, size, entropy, schedule)
 
-    clients_on_a_register()
+    wall_clock = _settings(provider)
+    (wall_clock(clients_on_a_register) if wall_clock else clients_on_a_register)()
+
+
+def _settings(provider: object) -> settings | None:
+    """None (the loaded profile) for a simulated provider; scaled down for a real one."""
+    return None if getattr(provider, "deterministic", True) else for_wall_clock(settings.default)
