@@ -87,7 +87,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from spec.quorum import majority
 from spec.requirements import requirement
 
 _PAPER = "Ongaro & Ousterhout, In Search of an Understandable Consensus Algorithm"
@@ -368,11 +367,6 @@ class ReadOutcome:
 
 
 TransferOutcome = Literal["transferred", "failed"]
-
-
-def quorum(size: int) -> int:
-    """The smallest majority of ``size`` members: any two such sets intersect (``spec.quorum.majority``)."""
-    return majority(size)
 
 
 def still_holds(before: Sequence[LogEntry], now: MemberStatus) -> bool:

@@ -33,7 +33,6 @@ from spec.raft import (
     log_matching,
     missing_applied,
     proposal_outcomes,
-    quorum,
     removed_leader,
     state_machine_safety,
 )
@@ -330,12 +329,6 @@ def test_missing_applied_names_each_lagging_member() -> None:
 def test_committed_entries_combines_the_committed_log_prefix_and_what_was_applied() -> None:
     status = member(2, entries=log(1, 2, 2), commit=2, applied=1)
     assert committed_entries(status) == list(log(1, 2))
-
-
-@pytest.mark.parametrize(("size", "majority"), [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (7, 4)])
-def test_quorum_is_the_smallest_majority(size: int, majority: int) -> None:
-    assert quorum(size) == majority
-    assert 2 * majority > size  # any two majorities intersect
 
 
 def test_the_register_state_machine_answers_reads_with_the_last_write() -> None:
