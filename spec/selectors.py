@@ -133,7 +133,8 @@ def regex_error(message: str, regex: str, *examples: str) -> str:
 
 
 def max_length_error(length: int) -> str:
-    return f"must be no more than {length} bytes"
+    """Upstream's ``MaxLenError``: the limit counts bytes (Go's ``len``), the message says characters."""
+    return f"must be no more than {length} characters"
 
 
 def _byte_length(text: str) -> int:

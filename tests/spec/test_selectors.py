@@ -473,7 +473,7 @@ def test_label_keys(key: str, error_count: int) -> None:
 
 
 def test_label_key_messages_are_upstreams() -> None:
-    assert validate_label_key("a" * 64) == ["name part must be no more than 63 bytes"]
+    assert validate_label_key("a" * 64) == ["name part must be no more than 63 characters"]
     assert validate_label_key("/a") == ["prefix part must be non-empty"]
     expected = (
         "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
