@@ -42,14 +42,12 @@ from spec.objects.validation.errors import (
 #: ``prefix`` is true for ``generateName``, whose value may end where a suffix is appended.
 NameCheck = Callable[[str, bool], list[str]]
 
-_DNS1123_LABEL_FORMAT: Final = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL: Final = re.compile(_DNS1123_LABEL_FORMAT)
+_DNS1123_LABEL: Final = re.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_LABEL_MESSAGE: Final = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
     "and must start and end with an alphanumeric character"
 )
-_DNS1035_LABEL_FORMAT: Final = "[a-z]([-a-z0-9]*[a-z0-9])?"
-_DNS1035_LABEL: Final = re.compile(_DNS1035_LABEL_FORMAT)
+_DNS1035_LABEL: Final = re.compile("[a-z]([-a-z0-9]*[a-z0-9])?")
 _DNS1035_LABEL_MESSAGE: Final = (
     "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
     "start with an alphabetic character, and end with an alphanumeric character"
@@ -74,24 +72,23 @@ def _size(text: str) -> int:
 # -- name syntax --------------------------------------------------------------------------------------
 
 
-def dns1123_label(value: str) -> list[str]:
+def _label(value: str, limit: int, pattern: re.Pattern[str], message: str, *examples: str) -> list[str]:
     errors = []
-    if _size(value) > DNS1123_LABEL_MAX:
-        errors.append(selectors.max_length_error(DNS1123_LABEL_MAX))
-    if not _DNS1123_LABEL.fullmatch(value):
-        message = selectors.regex_error(_DNS1123_LABEL_MESSAGE, _DNS1123_LABEL_FORMAT, "my-name", "123-abc")
-        errors.append(message)
+    if _size(value) > limit:
+        errors.append(selectors.max_length_error(limit))
+    if not pattern.fullmatch(value):
+        errors.append(selectors.regex_error(message, pattern.pattern, *examples))
     return errors
+
+
+def dns1123_label(value: str) -> list[str]:
+    """``IsDNS1123Label``."""
+    return _label(value, DNS1123_LABEL_MAX, _DNS1123_LABEL, _DNS1123_LABEL_MESSAGE, "my-name", "123-abc")
 
 
 def dns1035_label(value: str) -> list[str]:
-    errors = []
-    if _size(value) > DNS1035_LABEL_MAX:
-        errors.append(selectors.max_length_error(DNS1035_LABEL_MAX))
-    if not _DNS1035_LABEL.fullmatch(value):
-        message = selectors.regex_error(_DNS1035_LABEL_MESSAGE, _DNS1035_LABEL_FORMAT, "my-name", "abc-123")
-        errors.append(message)
-    return errors
+    """``IsDNS1035Label``."""
+    return _label(value, DNS1035_LABEL_MAX, _DNS1035_LABEL, _DNS1035_LABEL_MESSAGE, "my-name", "abc-123")
 
 
 def dns1123_subdomain(value: str) -> list[str]:
