@@ -72,3 +72,9 @@ def for_wall_clock(base: settings) -> settings:
         report_multiple_bugs=False,
         suppress_health_check=[*base.suppress_health_check, HealthCheck.too_slow],
     )
+
+
+def settings_for(provider: object) -> settings | None:
+    """The settings a test of ``provider`` runs with: None (the loaded profile) for a simulated
+    provider, ``for_wall_clock`` of it for one that says it is not deterministic."""
+    return None if getattr(provider, "deterministic", True) else for_wall_clock(settings.default)

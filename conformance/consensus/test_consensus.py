@@ -13,13 +13,13 @@ concurrent clients on a register replicated through the log, under faults,
 and checks what they saw for linearizability
 (``conformance/consensus/clients.py``). A provider that
 is not deterministic runs on wall-clock time with fewer, shorter examples
-(``conformance.profiles.for_wall_clock``).
+(``conformance.profiles.settings_for``).
 """
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -27,7 +27,7 @@ from conformance.adapters import Implementation
 from conformance.adapters.consensus import ConcurrentClients, capabilities
 from conformance.consensus.clients import Step, check_client_history, schedules
 from conformance.consensus.machine import CLUSTER_SIZES, machine_for
-from conformance.profiles import for_wall_clock
+from conformance.profiles import settings_for
 from conformance.strategies.entropy import entropies
 from spec.entropy import Entropy, SeededEntropy
 
@@ -45,7 +45,7 @@ pytestmark = pytest.mark.component("consensus")
 def test_consensus_safety_and_liveness_under_faults(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("consensus")
     run_state_machine_as_test(
-        machine_for(provider, families=frozenset({"status", "liveness"})), settings=_settings(provider)
+        machine_for(provider, families=frozenset({"status", "liveness"})), settings=settings_for(provider)
     )
 
 
@@ -57,7 +57,7 @@ def test_consensus_logs_under_faults(kspec_implementation: Implementation) -> No
             f"not applicable: implementation {kspec_implementation.name!r} does not expose its members' logs"
         )
     run_state_machine_as_test(
-        machine_for(provider, families=frozenset({"log"})), settings=_settings(provider)
+        machine_for(provider, families=frozenset({"log"})), settings=settings_for(provider)
     )
 
 
@@ -71,7 +71,7 @@ def test_consensus_membership_changes_under_faults(kspec_implementation: Impleme
         )
     families = {"status", "log", "membership", "liveness"} | (capabilities(provider) & {"transfer"})
     run_state_machine_as_test(
-        machine_for(provider, families=frozenset(families)), settings=_settings(provider)
+        machine_for(provider, families=frozenset(families)), settings=settings_for(provider)
     )
 
 
@@ -82,7 +82,7 @@ def test_consensus_linearizable_reads_under_faults(kspec_implementation: Impleme
         pytest.skip(f"not applicable: implementation {kspec_implementation.name!r} does not offer reads")
     families = {"status", "read", "liveness"} | (capabilities(provider) & {"membership", "transfer"})
     run_state_machine_as_test(
-        machine_for(provider, families=frozenset(families)), settings=_settings(provider)
+        machine_for(provider, families=frozenset(families)), settings=settings_for(provider)
     )
 
 
@@ -102,10 +102,6 @@ def test_concurrent_clients_see_a_linearizable_register(kspec_implementation: Im
     def clients_on_a_register(size: int, entropy: Entropy, schedule: list[Step]) -> None:
         check_client_history(provider, size, entropy, schedule)
 
-    wall_clock = _settings(provider)
+    wall_clock = settings_for(provider)
     (wall_clock(clients_on_a_register) if wall_clock else clients_on_a_register)()
 
-
-def _settings(provider: object) -> settings | None:
-    """None (the loaded profile) for a simulated provider; scaled down for a real one."""
-    return None if getattr(provider, "deterministic", True) else for_wall_clock(settings.default)

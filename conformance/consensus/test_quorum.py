@@ -11,13 +11,13 @@ Needs the ``faults`` contract (crash and restart).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.adapters import Implementation
 from conformance.adapters.consensus import ConsensusProvider
 from conformance.adapters.faults import Faults
-from conformance.profiles import for_wall_clock
+from conformance.profiles import settings_for
 from conformance.violation import require
 from spec.entropy import SeededEntropy
 from spec.quorum import QUORUM_FAULT_TOLERANCE, fault_tolerance
@@ -45,9 +45,8 @@ def test_a_cluster_commits_with_its_tolerated_failures_and_not_with_one_more(
         order = data.draw(st.permutations([f"n{i}" for i in range(1, size + 1)]), label="crash order")
         check_fault_tolerance(provider, size, seed, order)
 
-    if not getattr(provider, "deterministic", True):  # real processes: seconds per example
-        crash_and_propose = for_wall_clock(settings.default)(crash_and_propose)
-    crash_and_propose()
+    wall_clock = settings_for(provider)  # real processes take seconds per example
+    (wall_clock(crash_and_propose) if wall_clock else crash_and_propose)()
 
 
 def check_fault_tolerance(provider: ConsensusProvider, size: int, seed: int, positions: list[str]) -> None:
