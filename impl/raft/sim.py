@@ -3,23 +3,14 @@
 consensus.py and faults.py; the protocols are structural, so nothing here
 imports the suite).
 
-``RaftProcess`` drives one ``RaftNode``: every handler steps or ticks the node
-and then carries out its ``Ready`` in the order the Ready contract demands --
-write the hard state and entries and ``sync``, then send, then apply -- so a
-crash can lose only what no other member has heard about.
+``RaftProcess`` runs one ``RaftMember`` (impl/raft/member.py: the Ready
+loop, the state machine, snapshots) on the simulator's disk, network and
+timers; the real driver (impl/raft/tcp_member.py) runs the same member on
+files and TCP.
 
-Disk layout: ``raft/hardstate`` holds the ``HardState``; ``raft/snapshot``
-the latest ``Snapshot``; ``raft/log/<index>`` (zero-padded, so the disk's
-sorted keys are log order) each entry after the snapshot.
-
-The state machine is the list of entries applied, so a snapshot's data is
-that list up to its index: restoring it makes a member that installed a
-snapshot report the same applied entries as one that applied them one by
-one, and the suite's state machine safety check covers snapshots too. A
-member compacts every ``snapshot_every`` applied entries, keeping the last
-``snapshot_keep`` of them in its log for followers that lag a little
-(etcd's SnapshotCount and SnapshotCatchUpEntries, scaled down so that runs
-exercise InstallSnapshot).
+Disk layout (``DiskStorage``): ``raft/hardstate`` holds the ``HardState``;
+``raft/snapshot`` the latest ``Snapshot``; ``raft/log/<index>`` (zero-padded,
+so the disk's sorted keys are log order) each entry after the snapshot.
 
 Clients. ``SimulatedRaftCluster.propose`` plays the client in-process: it
 calls ``RaftProcess.propose`` on the member it believes leads, rather than
@@ -49,7 +40,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 from impl.raft.core import (
     Accepted,
@@ -57,26 +48,21 @@ from impl.raft.core import (
     NotLeader,
     RaftConfig,
     RaftNode,
-    ReadStarted,
     Ready,
     Refused,
     Snapshot,
     Stored,
-    TransferStarted,
 )
+from impl.raft.member import Decided, RaftMember
 from impl.sim import Context, NetworkConfig, Simulation
 from impl.sim.harness import SimulatedFaults
 from spec.raft import (
     ChangeOutcome,
-    ConfigAction,
-    LogEntry,
     MemberStatus,
     ProposeOutcome,
     ProposeStatus,
     ReadOutcome,
     TransferOutcome,
-    apply_register,
-    is_client_command,
 )
 
 MS = 1_000_000
@@ -85,20 +71,54 @@ HARD_STATE_KEY = "raft/hardstate"
 SNAPSHOT_KEY = "raft/snapshot"
 LOG_PREFIX = "raft/log/"
 
-#: Called once with the fate of an accepted proposal: True and the state
-#: machine's answer if its entry was applied, False if a different entry was
-#: applied at its index.
-Decided = Callable[[bool, object], None]
-#: Called once with what a read returns (the client commands applied), or None if it failed.
-Served = Callable[[tuple[object, ...] | None], None]
-
 
 def log_key(index: int) -> str:
     return f"{LOG_PREFIX}{index:012d}"
 
 
-class RaftProcess:
-    """One member in the simulator: a ``RaftNode``, its disk and its state machine."""
+class DiskStorage:
+    """A member's ``Storage`` on the simulator's disk (the layout in the module docstring)."""
+
+    def __init__(self, disk: Any) -> None:
+        self.disk = disk
+        self._stored_last = 0
+
+    def load(self) -> Stored:
+        hard_state = self.disk.read(HARD_STATE_KEY, HardState())
+        snapshot = self.disk.read(SNAPSHOT_KEY, Snapshot())
+        entries = tuple(self.disk.read(key) for key in self.disk.keys(LOG_PREFIX))
+        self._stored_last = snapshot.index + len(entries)
+        return Stored(hard_state, entries, snapshot)
+
+    def write_ready(self, ready: Ready) -> None:
+        if ready.snapshot is not None:
+            self.write_snapshot(ready.snapshot)
+        if ready.hard_state is not None:
+            self.disk.write(HARD_STATE_KEY, ready.hard_state)
+        if ready.entries_from is not None:
+            for index in range(ready.entries_from, self._stored_last + 1):
+                self.disk.delete(log_key(index))
+            for entry in ready.entries:
+                self.disk.write(log_key(entry.index), entry)
+            self._stored_last = ready.entries[-1].index if ready.entries else ready.entries_from - 1
+
+    def write_snapshot(self, snapshot: Snapshot) -> None:
+        first = self.disk.read(SNAPSHOT_KEY, Snapshot()).index + 1
+        self.disk.write(SNAPSHOT_KEY, snapshot)
+        for index in range(first, min(snapshot.index, self._stored_last) + 1):
+            self.disk.delete(log_key(index))
+        self._stored_last = max(self._stored_last, snapshot.index)
+
+    def sync(self) -> None:
+        self.disk.sync()
+
+
+class RaftProcess(RaftMember):
+    """One member in the simulator: a ``RaftMember`` on the simulated disk, network and timers.
+
+    Client calls (``propose``, ``read``, ...) are made between simulator
+    events, on a member that is up and not paused.
+    """
 
     def __init__(
         self,
@@ -110,183 +130,19 @@ class RaftProcess:
         snapshot_every: int | None = None,
         snapshot_keep: int = 0,
     ) -> None:
-        self.address = address
-        self.members = members
-        self.config = config
+        super().__init__(address, members, config, node_class, snapshot_every, snapshot_keep)
         self.tick_ns = tick_ns
-        self.node_class = node_class
-        self.snapshot_every = snapshot_every
-        self.snapshot_keep = snapshot_keep
-        self.node: RaftNode | None = None
-        self.ctx: Context | None = None
-        #: The state machine: every entry applied by this incarnation, in order,
-        #: and the register those entries' commands make (``spec.raft.apply_register``).
-        self.applied: list[LogEntry] = []
-        self.register: int | None = None
-        #: index -> (term, callback) for proposals accepted by this incarnation.
-        self.pending: dict[int, tuple[int, Decided]] = {}
-        #: ReadIndex requests: context -> (term it was asked in, callback), then (read index, callback).
-        self.reads: dict[int, tuple[int, Served]] = {}
-        self.confirmed_reads: list[tuple[int, Served]] = []
-        self._read_contexts = 0
-        self._stored_last = 0
 
     def on_start(self, ctx: Context) -> None:
-        self.ctx = ctx
-        hard_state = ctx.disk.read(HARD_STATE_KEY, HardState())
-        snapshot = ctx.disk.read(SNAPSHOT_KEY, Snapshot())
-        entries = tuple(ctx.disk.read(key) for key in ctx.disk.keys(LOG_PREFIX))
-        self._stored_last = snapshot.index + len(entries)
-        self._restore(snapshot)
-        self.node = self.node_class.start(
-            self.address,
-            self.members,
-            self.config,
-            ctx.entropy,
-            Stored(hard_state, entries, snapshot),
-            applied=snapshot.index,
-        )
-        self._carry_out(ctx)  # a restarted member re-applies its committed prefix at once
+        self.boot(DiskStorage(ctx.disk), lambda message: ctx.send(message.dst, message), ctx.entropy)
         ctx.set_timer(TICK, self.tick_ns)
 
     def on_message(self, ctx: Context, src: str, payload: Any) -> None:
-        assert self.node is not None
-        self.node.step(payload)
-        self._carry_out(ctx)
+        self.step(payload)
 
     def on_timer(self, ctx: Context, name: str) -> None:
-        assert self.node is not None
-        self.node.tick()
-        self._carry_out(ctx)
+        self.tick()
         ctx.set_timer(TICK, self.tick_ns)
-
-    def propose(self, command: object, decided: Decided) -> Accepted | NotLeader | Refused:
-        """A client's call, made between simulator events (the process is up and not paused)."""
-        assert self.node is not None and self.ctx is not None
-        answer = self.node.propose(command)
-        if isinstance(answer, Accepted):
-            self.pending[answer.index] = (answer.term, decided)
-        self._carry_out(self.ctx)
-        return answer
-
-    def propose_change(
-        self, action: ConfigAction, member: str, decided: Decided
-    ) -> Accepted | NotLeader | Refused:
-        assert self.node is not None and self.ctx is not None
-        answer = self.node.propose_change(action, member)
-        if isinstance(answer, Accepted):
-            self.pending[answer.index] = (answer.term, decided)
-        self._carry_out(self.ctx)
-        return answer
-
-    def read(self, served: Served) -> ReadStarted | NotLeader | Refused:
-        assert self.node is not None and self.ctx is not None
-        self._read_contexts += 1
-        context = self._read_contexts
-        answer = self.node.read_index(context)
-        if isinstance(answer, ReadStarted):
-            self.reads[context] = (self.node.term, served)
-        self._carry_out(self.ctx)
-        return answer
-
-    def transfer(self, target: str) -> TransferStarted | NotLeader | Refused:
-        assert self.node is not None and self.ctx is not None
-        answer = self.node.transfer_leadership(target)
-        self._carry_out(self.ctx)
-        return answer
-
-    def status(self) -> MemberStatus:
-        assert self.node is not None
-        return self.node.status(tuple(self.applied))
-
-    def _carry_out(self, ctx: Context) -> None:
-        node = self.node
-        assert node is not None
-        while node.has_ready():
-            ready = node.ready()
-            self._persist(ctx, ready)
-            for message in ready.messages:
-                ctx.send(message.dst, message)
-            if ready.snapshot is not None:
-                self._restore(ready.snapshot)
-            for entry in ready.committed_entries:
-                self._apply(entry)
-            for state in ready.read_states:
-                _, served = self.reads.pop(cast(int, state.context))
-                self.confirmed_reads.append((state.index, served))
-            node.advance(ready)
-            self._serve_reads()
-            self._maybe_compact(ctx)
-        if self.reads and (node.role != "leader" or any(t != node.term for t, _ in self.reads.values())):
-            # Reads it can no longer confirm: it stepped down (they were dropped).
-            failed, self.reads = self.reads, {}
-            for _, served in failed.values():
-                served(None)
-
-    def _serve_reads(self) -> None:
-        """Serve every confirmed read whose index the state machine has reached (ReadOnlySafe)."""
-        node = self.node
-        assert node is not None
-        waiting = []
-        for index, served in self.confirmed_reads:
-            if node.applied >= index:
-                served(tuple(e.command for e in self.applied if is_client_command(e.command)))
-            else:
-                waiting.append((index, served))
-        self.confirmed_reads = waiting
-
-    def _persist(self, ctx: Context, ready: Ready) -> None:
-        if not ready.must_sync:
-            return
-        disk = ctx.disk
-        if ready.snapshot is not None:
-            self._store_snapshot(ctx, ready.snapshot)
-        if ready.hard_state is not None:
-            disk.write(HARD_STATE_KEY, ready.hard_state)
-        if ready.entries_from is not None:
-            for index in range(ready.entries_from, self._stored_last + 1):
-                disk.delete(log_key(index))
-            for entry in ready.entries:
-                disk.write(log_key(entry.index), entry)
-            self._stored_last = ready.entries[-1].index if ready.entries else ready.entries_from - 1
-        disk.sync()  # before any message that reveals what was written
-
-    def _apply(self, entry: LogEntry) -> None:
-        self.applied.append(entry)
-        self.register, answer = apply_register(self.register, entry.command)
-        self._decide(entry, answer)
-
-    def _decide(self, entry: LogEntry, answer: object) -> None:
-        waiting = self.pending.pop(entry.index, None)
-        if waiting is not None:
-            term, decided = waiting
-            decided(entry.term == term, answer)
-
-    def _restore(self, snapshot: Snapshot) -> None:
-        """The state machine as of ``snapshot``: the entries it was taken after."""
-        data = cast(tuple[LogEntry, ...], snapshot.data or ())
-        self.applied = []
-        self.register = None
-        for entry in data:
-            self._apply(entry)
-
-    def _store_snapshot(self, ctx: Context, snapshot: Snapshot) -> None:
-        """Write ``snapshot`` and drop the stored entries it stands for (the caller syncs)."""
-        first = ctx.disk.read(SNAPSHOT_KEY, Snapshot()).index + 1
-        ctx.disk.write(SNAPSHOT_KEY, snapshot)
-        for index in range(first, min(snapshot.index, self._stored_last) + 1):
-            ctx.disk.delete(log_key(index))
-        self._stored_last = max(self._stored_last, snapshot.index)
-
-    def _maybe_compact(self, ctx: Context) -> None:
-        node = self.node
-        assert node is not None
-        if self.snapshot_every is None or node.applied - node.snapshot.index < self.snapshot_every:
-            return
-        index = node.applied - self.snapshot_keep
-        snapshot = node.compact(index, tuple(self.applied[:index]))
-        self._store_snapshot(ctx, snapshot)
-        ctx.disk.sync()
 
 
 def _record_fate(fate: list[tuple[bool, object]], applied: bool, result: object) -> None:
