@@ -15,7 +15,9 @@ SIGSTOP/SIGCONT, which threads cannot do at all. And every member has its
 own interpreter: no shared GIL skewing one member's timers by another's
 work, and none of pysyncobj's process-wide state (its DNS cache) shared.
 Each member runs ``pysyncobj_member.py`` (standard library and pysyncobj
-only) and talks to this adapter over its stdin and stdout.
+only) and talks to this adapter over its stdin and stdout; starting,
+signalling and cutting links are ``impl/peers/processes.py``'s, shared with
+the reference Raft's real driver.
 
 What each fault is, honestly:
 
@@ -62,29 +64,16 @@ from a dump rather than replay.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import itertools
-import mmap
-import os
-import pickle
-import queue
-import signal
-import socket
-import struct
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import weakref
-from collections import Counter, deque
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from impl.peers.processes import GONE, MemberFailed, ProcessCluster
 from spec.raft import LogEntry, MemberStatus, ProposeOutcome, Role
 
 MEMBER_SCRIPT = Path(__file__).with_name("pysyncobj_member.py")
@@ -116,159 +105,35 @@ NEVER_APPLIED = frozenset({QUEUE_FULL, MISSING_LEADER, DISCARDED, NOT_LEADER, RE
 #: pysyncobj's ``getStatus()['state']`` values (``_RAFT_STATE``).
 ROLES: dict[int, Role] = {0: "follower", 1: "candidate", 2: "leader"}
 
-_HEADER = struct.Struct("<I")
 
 
-# The framing is pysyncobj_member.py's, repeated: that script imports pysyncobj
-# at the top and runs outside any package.
-def read_frame(stream: IO[bytes]) -> Any:
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise EOFError
-    (size,) = _HEADER.unpack(header)
-    body = stream.read(size)
-    if len(body) < size:
-        raise EOFError
-    return pickle.loads(body)
-
-
-def write_frame(stream: IO[bytes], message: object) -> None:
-    body = pickle.dumps(message)
-    stream.write(_HEADER.pack(len(body)) + body)
-    stream.flush()
-
-
-def free_loopback_ports(count: int) -> list[int]:
-    """``count`` distinct ports free on 127.0.0.1 right now (held together, so distinct)."""
-    sockets: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-class MemberFailed(RuntimeError):
-    """A member process did what no fault asked for: died, or stopped answering."""
-
-
-class _Gone:
-    def __repr__(self) -> str:
-        return "<process gone>"
-
-
-GONE = _Gone()
-
-
-class _Process:
-    """One incarnation of a member: its OS process and the thread that reads its replies."""
-
-    def __init__(self, name: str, popen: subprocess.Popen[bytes]) -> None:
-        self.name = name
-        self.popen = popen
-        self.replies: queue.Queue[Any] = queue.Queue()
-        self.reader = threading.Thread(target=self._read, name=f"kspec-pysyncobj-{name}", daemon=True)
-        self.reader.start()
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def _read(self) -> None:
-        assert self.popen.stdout is not None
-        try:
-            while True:
-                self.replies.put(read_frame(self.popen.stdout))
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            self.replies.put(GONE)
-
-    def send(self, message: object) -> bool:
-        assert self.popen.stdin is not None
-        try:
-            write_frame(self.popen.stdin, message)
-        except (OSError, ValueError):
-            return False
-        return True
-
-    def await_reply(self, kind: str, rid: int, deadline: float, stale: list[Any]) -> Any:
-        """The reply ``(kind, rid, ...)``; None at ``deadline``; GONE if the process ended.
-        Replies to requests given up on earlier go to ``stale``."""
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            try:
-                message = self.replies.get(timeout=remaining)
-            except queue.Empty:
-                return None
-            if message is GONE:
-                self.replies.put(GONE)
-                return GONE
-            if message[0] == kind and message[1] == rid:
-                return message
-            stale.append(message)
-
-    def kill(self) -> None:
-        """SIGKILL (a stopped process dies too), reap it, and end the reader thread."""
-        with contextlib.suppress(ProcessLookupError):
-            self.popen.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=10)
-        for stream in (self.popen.stdin, self.popen.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        self.reader.join(timeout=10)
-
-
-_LIVE: weakref.WeakSet[PySyncObjCluster] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    """No member outlives the test process, whatever a test forgot to close."""
-    for cluster in list(_LIVE):
-        cluster.close()
-
-
-class PySyncObjCluster:
+class PySyncObjCluster(ProcessCluster):
     """A pysyncobj cluster of ``size`` member processes on loopback ports, journals in a temp dir."""
 
+    kind = "pysyncobj"
+
     def __init__(self, size: int, provider: PySyncObjProvider) -> None:
-        if size < 1:
-            raise ValueError(f"a pysyncobj cluster needs at least one member, not {size}")
         self.provider = provider
-        self._closed = False
-        self._processes: dict[str, _Process] = {}
-        self._paused: set[str] = set()
-        self._events: deque[str] = deque(maxlen=provider.timeline_limit)
-        self._started = time.monotonic()
-        self._rids = itertools.count(1)
         self._last_line = ""
-        self._directory = tempfile.TemporaryDirectory(prefix="kspec-pysyncobj-")
-        self.directory = Path(self._directory.name)
-        self._members = tuple(f"n{i}" for i in range(1, size + 1))
-        self.addresses = {
-            m: f"127.0.0.1:{port}" for m, port in zip(self._members, free_loopback_ports(size), strict=True)
+        super().__init__(
+            size,
+            startup_timeout=provider.startup_timeout,
+            status_timeout=provider.status_timeout,
+            timeline_limit=provider.timeline_limit,
+        )
+
+    def member_command(self, member: str) -> list[str]:
+        return [sys.executable, "-P", str(MEMBER_SCRIPT)]
+
+    def member_config(self, member: str) -> object:
+        return {
+            "name": member,
+            "address": self.addresses[member],
+            "addresses": [self.addresses[m] for m in self._members],
+            "journal": str(self.directory / f"{member}.journal"),
+            "network": str(self.network_path),
+            "conf": self.provider.syncobj_conf(),
         }
-        network = self.directory / "network"
-        network.write_bytes(bytes(size * size))
-        self._network_file = network.open("r+b")
-        self._network = mmap.mmap(self._network_file.fileno(), size * size)
-        _LIVE.add(self)
-        try:
-            for member in self._members:  # start them all, then wait: interpreters start in parallel
-                self._spawn(member)
-            for member in self._members:
-                self._await_ready(member)
-        except BaseException:
-            self.close()
-            raise
-        self._event(f"started {', '.join(f'{m}={a}' for m, a in self.addresses.items())} in {self.directory}")
 
     # -- the consensus contract ----------------------------------------------
 
@@ -291,7 +156,7 @@ class PySyncObjCluster:
                 continue  # never reached the member
             stale: list[Any] = []
             answer = process.await_reply("proposed", rid, deadline, stale)
-            self._note_stale(target, stale)
+            self.note_stale(target, stale)
             if answer is None or answer is GONE:
                 why = "no answer" if answer is None else "its process ended"
                 self._event(f"propose {command!r}: unknown ({why} from {target}, attempt {attempts})")
@@ -312,8 +177,8 @@ class PySyncObjCluster:
     def status(self) -> Mapping[str, MemberStatus]:
         """Every running, unpaused member's status (a paused one cannot answer)."""
         deadline = time.monotonic() + self.provider.status_timeout
-        snapshots = self._snapshots(deadline)
-        silent = [m for m in self._reachable() if m not in snapshots]
+        snapshots = self.snapshots(deadline)
+        silent = [m for m in self.reachable() if m not in snapshots]
         if silent:
             raise MemberFailed(
                 f"member(s) {silent} are running and not paused but did not report their status within "
@@ -323,101 +188,9 @@ class PySyncObjCluster:
         self._note_statuses(statuses, snapshots)
         return statuses
 
-    def advance(self, duration_ns: int) -> None:
-        time.sleep(max(0, duration_ns) / NS)
-
-    def pids(self) -> dict[str, int]:
-        """The process id of every running member (paused ones included)."""
-        return {member: process.pid for member, process in sorted(self._processes.items())}
-
-    def close(self) -> None:
-        """Kill every member, reap it, end its reader thread, remove the directory (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        for member in sorted(self._processes):
-            self._processes.pop(member).kill()
-        self._paused.clear()
-        with contextlib.suppress(ValueError, BufferError):
-            self._network.close()
-        self._network_file.close()
-        self._directory.cleanup()
-        _LIVE.discard(self)
-
-    # -- the faults contract -------------------------------------------------
-
-    def members(self) -> tuple[str, ...]:
-        return self._members
-
-    def crash(self, member: str) -> None:
-        process = self._processes.pop(member, None)
-        self._paused.discard(member)
-        if process is not None:
-            process.kill()
-            self._event(f"crash {member} (SIGKILL pid {process.pid})")
-
-    def restart(self, member: str) -> None:
-        if member in self._processes:
-            return
-        self._spawn(member)
-        self._await_ready(member)
-        self._event(f"restart {member} (pid {self._processes[member].pid})")
-
-    def pause(self, member: str) -> None:
-        process = self._processes.get(member)
-        if process is None or member in self._paused:
-            return
-        os.kill(process.pid, signal.SIGSTOP)
-        _wait_stopped(process.pid, stopped=True)
-        self._paused.add(member)
-        self._event(f"pause {member} (SIGSTOP)")
-
-    def resume(self, member: str) -> None:
-        process = self._processes.get(member)
-        if process is None or member not in self._paused:
-            return
-        os.kill(process.pid, signal.SIGCONT)
-        _wait_stopped(process.pid, stopped=False)
-        self._paused.discard(member)
-        self._event(f"resume {member} (SIGCONT)")
-
-    def partition(self, groups: Sequence[Sequence[str]]) -> None:
-        side = {member: number for number, group in enumerate(groups) for member in group}
-        size = len(self._members)
-        cut = bytearray(size * size)
-        for a, src in enumerate(self._members):
-            for b, dst in enumerate(self._members):
-                if src in side and dst in side and side[src] != side[dst]:
-                    cut[a * size + b] = 1
-        self._network[:] = bytes(cut)
-        self._event(f"partition {[list(g) for g in groups]} (members in no group reach everyone)")
-
-    def heal(self) -> None:
-        self._network[:] = bytes(len(self._members) ** 2)
-        self._event("heal")
-
-    # -- the history, for failure messages -----------------------------------
-
-    def timeline(self, last: int) -> str:
-        """The last ``last`` events (client calls, faults, status changes) with their wall-clock
-        offsets, then the warnings pysyncobj logged.
-
-        A status line reads ``n2 t5 follower(n1) c7 a7 tcp:13`` for each member that answered:
-        term 5, follower of n1, commit index 7, last applied 7, TCP connections up to n1 and n3
-        (pysyncobj's ``getStatus()`` partner status; ``tcp:-`` for none)."""
-        events = list(self._events)[-last:]
-        text = "\n".join(events) or "(no events)"
-        logs = self._log_tails(10)
-        if logs:
-            text += f"\n\npysyncobj's own warnings and errors (member logs in {self.directory}):\n{logs}"
-        return text
-
     # -- internals -----------------------------------------------------------
 
-    def _event(self, text: str) -> None:
-        self._events.append(f"{(time.monotonic() - self._started) * 1000:9.1f} ms  {text}")
-
-    def _note_stale(self, member: str, stale: list[Any]) -> None:
+    def note_stale(self, member: str, stale: list[Any]) -> None:
         for message in stale:
             if message[0] == "proposed":
                 reason = FAIL_REASONS.get(message[3], repr(message[3]))
@@ -445,31 +218,10 @@ class PySyncObjCluster:
                 return member
         return address
 
-    def _reachable(self) -> list[str]:
-        return [m for m in self._members if m in self._processes and m not in self._paused]
-
-    def _snapshots(self, deadline: float) -> dict[str, Any]:
-        """Ask every reachable member at once; what answered by ``deadline``."""
-        asked = {}
-        for member in self._reachable():
-            rid = next(self._rids)
-            if self._processes[member].send(("status", rid)):
-                asked[member] = rid
-        snapshots = {}
-        for member, rid in asked.items():
-            stale: list[Any] = []
-            answer = self._processes[member].await_reply("status", rid, deadline, stale)
-            self._note_stale(member, stale)
-            if answer is GONE:
-                raise MemberFailed(f"member {member}'s process ended by itself\n{self.timeline(30)}")
-            if answer is not None:
-                snapshots[member] = answer[2]
-        return snapshots
-
     def _choose_member(self, deadline: float) -> str | None:
         """Whom a client asks: the member leading the highest term, else the member most others
         follow, else any reachable member (pysyncobj forwards a command to its leader)."""
-        snapshots = self._snapshots(min(deadline, time.monotonic() + self.provider.status_timeout))
+        snapshots = self.snapshots(min(deadline, time.monotonic() + self.provider.status_timeout))
         leaders = [(s["term"], m) for m, s in snapshots.items() if ROLES.get(s["state"]) == "leader"]
         if leaders:
             return max(leaders)[1]
@@ -477,54 +229,8 @@ class PySyncObjCluster:
         candidates = [m for m in followed if m in snapshots]
         if candidates:
             return max(candidates, key=lambda m: (followed[m], m))
-        reachable = self._reachable()
+        reachable = self.reachable()
         return reachable[0] if reachable else None
-
-    def _spawn(self, member: str) -> None:
-        log_path = self.directory / f"{member}.log"
-        with log_path.open("ab") as log:
-            popen = subprocess.Popen(
-                [sys.executable, "-P", str(MEMBER_SCRIPT)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                close_fds=True,
-                start_new_session=True,  # a terminal's Ctrl-C goes to the suite, which closes the cluster
-            )
-        process = _Process(member, popen)
-        self._processes[member] = process
-        process.send(
-            {
-                "name": member,
-                "address": self.addresses[member],
-                "addresses": [self.addresses[m] for m in self._members],
-                "journal": str(self.directory / f"{member}.journal"),
-                "network": str(self.directory / "network"),
-                "conf": self.provider.syncobj_conf(),
-            }
-        )
-
-    def _await_ready(self, member: str) -> None:
-        process = self._processes[member]
-        answer = process.await_reply("ready", 0, time.monotonic() + self.provider.startup_timeout, [])
-        if answer is None or answer is GONE:
-            self._processes.pop(member).kill()
-            why = "exited" if answer is GONE else f"was not ready within {self.provider.startup_timeout:g} s"
-            raise MemberFailed(f"pysyncobj member {member} {why}:\n{self._log_tail(member, 20)}")
-
-    def _sleep_until(self, deadline: float, pause: float) -> None:
-        time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
-
-    def _log_tail(self, member: str, lines: int) -> str:
-        path = self.directory / f"{member}.log"
-        try:
-            text = path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def _log_tails(self, lines: int) -> str:
-        return "\n".join(tail for m in self._members if (tail := self._log_tail(m, lines)))
 
 
 def _member_status(snapshot: Mapping[str, Any]) -> MemberStatus:
@@ -538,20 +244,6 @@ def _member_status(snapshot: Mapping[str, Any]) -> MemberStatus:
         last_applied=snapshot["last_applied"],
         applied=tuple(LogEntry(index, term, command) for index, term, command in snapshot["applied"]),
     )
-
-
-def _wait_stopped(pid: int, *, stopped: bool, timeout: float = 2.0) -> None:
-    """Wait until the kernel shows ``pid`` stopped (or running again): signals are asynchronous."""
-    stat = Path(f"/proc/{pid}/stat")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = stat.read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return  # no /proc (not Linux): the signal will land soon enough
-        if (state in ("T", "t")) == stopped:
-            return
-        time.sleep(0.001)
 
 
 @dataclass

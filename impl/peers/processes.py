@@ -1,0 +1,423 @@
+"""Clusters of member processes on loopback: what every real-process adapter shares.
+
+``ProcessCluster`` starts one OS process per member in a temporary
+directory, talks to each over its stdin and stdout (length-prefixed
+pickles: the pipes are private to the adapter and its own children), and
+carries out the ``faults`` contract with signals and a shared file of cut
+links:
+
+- ``crash``: SIGKILL, the member's memory gone at once (a stopped process
+  dies too). What the process wrote stays with the operating system: these
+  are process crashes, not power losses.
+- ``restart``: a new process with the same name, port and directory.
+- ``pause``/``resume``: SIGSTOP/SIGCONT, waited for until the kernel shows
+  the process stopped (or running).
+- ``partition``/``heal``: the ``network`` file holds one byte per directed
+  link (``src * size + dst``), 1 where the link is cut; members map it and
+  drop every message on a cut link, sending or receiving, so a partition
+  takes effect at once, even on a paused member.
+
+Every wait is bounded, every process is killed and reaped and the directory
+removed on ``close`` (and at interpreter exit, whatever a test forgot).
+Subclasses say how to start a member (``member_command``,
+``member_config``) and speak the contract on top (``request``).
+
+Members were pysyncobj's first (impl/peers/pysyncobj.py) and the reference
+Raft's real driver's next (impl/raft/tcp.py).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import itertools
+import mmap
+import os
+import pickle
+import queue
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+_HEADER = struct.Struct("<I")
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    body = stream.read(size)
+    if len(body) < size:
+        raise EOFError
+    return pickle.loads(body)
+
+
+def write_frame(stream: IO[bytes], message: object) -> None:
+    body = pickle.dumps(message)
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def free_loopback_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 right now (held together, so distinct)."""
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def die_with_parent() -> None:
+    """Best effort (Linux), called in a member: SIGKILL it when the adapter's process dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class CutLinks:
+    """A member's read-only view of the ``network`` file: is the link src -> dst cut?"""
+
+    def __init__(self, path: str | Path, members: Sequence[str]) -> None:
+        self._file = open(path, "rb")
+        self._size = len(members)
+        self._map = mmap.mmap(self._file.fileno(), self._size * self._size, access=mmap.ACCESS_READ)
+        self._index = {member: i for i, member in enumerate(members)}
+
+    def cut(self, src: str, dst: str) -> bool:
+        a, b = self._index.get(src), self._index.get(dst)
+        if a is None or b is None:
+            return False
+        return self._map[a * self._size + b] != 0
+
+
+class MemberFailed(RuntimeError):
+    """A member process did what no fault asked for: died, or stopped answering."""
+
+
+class _Gone:
+    def __repr__(self) -> str:
+        return "<process gone>"
+
+
+GONE = _Gone()
+
+
+class MemberProcess:
+    """One incarnation of a member: its OS process and the thread that reads its replies."""
+
+    def __init__(self, name: str, popen: subprocess.Popen[bytes]) -> None:
+        self.name = name
+        self.popen = popen
+        self.replies: queue.Queue[Any] = queue.Queue()
+        self.reader = threading.Thread(target=self._read, name=f"kspec-member-{name}", daemon=True)
+        self.reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        try:
+            while True:
+                self.replies.put(read_frame(self.popen.stdout))
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            self.replies.put(GONE)
+
+    def send(self, message: object) -> bool:
+        assert self.popen.stdin is not None
+        try:
+            write_frame(self.popen.stdin, message)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def await_reply(self, kind: str, rid: int, deadline: float, stale: list[Any]) -> Any:
+        """The reply ``(kind, rid, ...)``; None at ``deadline``; GONE if the process ended.
+        Replies to requests given up on earlier go to ``stale``."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                message = self.replies.get(timeout=remaining)
+            except queue.Empty:
+                return None
+            if message is GONE:
+                self.replies.put(GONE)
+                return GONE
+            if message[0] == kind and message[1] == rid:
+                return message
+            stale.append(message)
+
+    def kill(self) -> None:
+        """SIGKILL (a stopped process dies too), reap it, and end the reader thread."""
+        with contextlib.suppress(ProcessLookupError):
+            self.popen.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=10)
+        for stream in (self.popen.stdin, self.popen.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self.reader.join(timeout=10)
+
+
+def wait_stopped(pid: int, *, stopped: bool, timeout: float = 2.0) -> None:
+    """Wait until the kernel shows ``pid`` stopped (or running again): signals are asynchronous."""
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return  # no /proc (not Linux): the signal will land soon enough
+        if (state in ("T", "t")) == stopped:
+            return
+        time.sleep(0.001)
+
+
+_LIVE: weakref.WeakSet[ProcessCluster] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """No member outlives the test process, whatever a test forgot to close."""
+    for cluster in list(_LIVE):
+        cluster.close()
+
+
+class ProcessCluster:
+    """Member processes ``n1..n<size>`` on loopback ports, their files in a temp dir, with faults."""
+
+    #: What the member logs are called in messages ("pysyncobj", "kspec raft").
+    kind = "member"
+
+    def __init__(
+        self, size: int, *, startup_timeout: float, status_timeout: float, timeline_limit: int
+    ) -> None:
+        if size < 1:
+            raise ValueError(f"a cluster needs at least one member, not {size}")
+        self.startup_timeout = startup_timeout
+        self.status_timeout = status_timeout
+        self._closed = False
+        self._processes: dict[str, MemberProcess] = {}
+        self._paused: set[str] = set()
+        self._events: deque[str] = deque(maxlen=timeline_limit)
+        self._started = time.monotonic()
+        self._rids = itertools.count(1)
+        self._directory = tempfile.TemporaryDirectory(prefix=f"kspec-{self.kind.replace(' ', '-')}-")
+        self.directory = Path(self._directory.name)
+        self._members = tuple(f"n{i}" for i in range(1, size + 1))
+        self.addresses = {
+            m: f"127.0.0.1:{port}" for m, port in zip(self._members, free_loopback_ports(size), strict=True)
+        }
+        self.network_path = self.directory / "network"
+        self.network_path.write_bytes(bytes(size * size))
+        self._network_file = self.network_path.open("r+b")
+        self._network = mmap.mmap(self._network_file.fileno(), size * size)
+        _LIVE.add(self)
+        try:
+            for member in self._members:  # start them all, then wait: interpreters start in parallel
+                self._spawn(member)
+            for member in self._members:
+                self._await_ready(member)
+        except BaseException:
+            self.close()
+            raise
+        self._event(f"started {', '.join(f'{m}={a}' for m, a in self.addresses.items())} in {self.directory}")
+
+    # -- what a subclass says ------------------------------------------------
+
+    def member_command(self, member: str) -> list[str]:
+        """The command line that starts ``member``'s process."""
+        raise NotImplementedError
+
+    def member_config(self, member: str) -> object:
+        """The first frame ``member`` reads: everything it needs to start."""
+        raise NotImplementedError
+
+    # -- requests to members -------------------------------------------------
+
+    def request(self, member: str, kind: str, *args: object, deadline: float) -> Any:
+        """Send ``(kind, rid, *args)`` to ``member`` and await the reply of the same kind and rid:
+        the reply's fields after the rid; None if no answer by ``deadline`` (or the request never
+        left); GONE if the process ended."""
+        process = self._processes[member]
+        rid = next(self._rids)
+        if not process.send((kind, rid, *args)):
+            return None
+        stale: list[Any] = []
+        answer = process.await_reply(kind, rid, deadline, stale)
+        self.note_stale(member, stale)
+        if answer is None or answer is GONE:
+            return answer
+        return answer[2:]
+
+    def snapshots(self, deadline: float) -> dict[str, Any]:
+        """Ask every reachable member for ``("status", rid)`` at once; what answered by ``deadline``."""
+        asked = {}
+        for member in self.reachable():
+            rid = next(self._rids)
+            if self._processes[member].send(("status", rid)):
+                asked[member] = rid
+        snapshots = {}
+        for member, rid in asked.items():
+            stale: list[Any] = []
+            answer = self._processes[member].await_reply("status", rid, deadline, stale)
+            self.note_stale(member, stale)
+            if answer is GONE:
+                raise MemberFailed(f"member {member}'s process ended by itself\n{self.timeline(30)}")
+            if answer is not None:
+                snapshots[member] = answer[2]
+        return snapshots
+
+    def note_stale(self, member: str, stale: list[Any]) -> None:
+        """Late replies to requests given up on: a subclass may put them in the timeline."""
+
+    def reachable(self) -> list[str]:
+        return [m for m in self._members if m in self._processes and m not in self._paused]
+
+    def advance(self, duration_ns: int) -> None:
+        time.sleep(max(0, duration_ns) / 1e9)
+
+    def pids(self) -> dict[str, int]:
+        """The process id of every running member (paused ones included)."""
+        return {member: process.pid for member, process in sorted(self._processes.items())}
+
+    def close(self) -> None:
+        """Kill every member, reap it, end its reader thread, remove the directory (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for member in sorted(self._processes):
+            self._processes.pop(member).kill()
+        self._paused.clear()
+        with contextlib.suppress(ValueError, BufferError):
+            self._network.close()
+        self._network_file.close()
+        self._directory.cleanup()
+        _LIVE.discard(self)
+
+    # -- the faults contract -------------------------------------------------
+
+    def members(self) -> tuple[str, ...]:
+        return self._members
+
+    def crash(self, member: str) -> None:
+        process = self._processes.pop(member, None)
+        self._paused.discard(member)
+        if process is not None:
+            process.kill()
+            self._event(f"crash {member} (SIGKILL pid {process.pid})")
+
+    def restart(self, member: str) -> None:
+        if member in self._processes:
+            return
+        self._spawn(member)
+        self._await_ready(member)
+        self._event(f"restart {member} (pid {self._processes[member].pid})")
+
+    def pause(self, member: str) -> None:
+        process = self._processes.get(member)
+        if process is None or member in self._paused:
+            return
+        os.kill(process.pid, signal.SIGSTOP)
+        wait_stopped(process.pid, stopped=True)
+        self._paused.add(member)
+        self._event(f"pause {member} (SIGSTOP)")
+
+    def resume(self, member: str) -> None:
+        process = self._processes.get(member)
+        if process is None or member not in self._paused:
+            return
+        os.kill(process.pid, signal.SIGCONT)
+        wait_stopped(process.pid, stopped=False)
+        self._paused.discard(member)
+        self._event(f"resume {member} (SIGCONT)")
+
+    def partition(self, groups: Sequence[Sequence[str]]) -> None:
+        side = {member: number for number, group in enumerate(groups) for member in group}
+        size = len(self._members)
+        cut = bytearray(size * size)
+        for a, src in enumerate(self._members):
+            for b, dst in enumerate(self._members):
+                if src in side and dst in side and side[src] != side[dst]:
+                    cut[a * size + b] = 1
+        self._network[:] = bytes(cut)
+        self._event(f"partition {[list(g) for g in groups]} (members in no group reach everyone)")
+
+    def heal(self) -> None:
+        self._network[:] = bytes(len(self._members) ** 2)
+        self._event("heal")
+
+    # -- the history, for failure messages -----------------------------------
+
+    def timeline(self, last: int) -> str:
+        """The last ``last`` events with their wall-clock offsets, then what members logged."""
+        events = list(self._events)[-last:]
+        text = "\n".join(events) or "(no events)"
+        logs = self._log_tails(10)
+        if logs:
+            text += f"\n\n{self.kind}'s own warnings and errors (member logs in {self.directory}):\n{logs}"
+        return text
+
+    def _event(self, text: str) -> None:
+        self._events.append(f"{(time.monotonic() - self._started) * 1000:9.1f} ms  {text}")
+
+    # -- internals -----------------------------------------------------------
+
+    def _spawn(self, member: str) -> None:
+        log_path = self.directory / f"{member}.log"
+        with log_path.open("ab") as log:
+            popen = subprocess.Popen(
+                self.member_command(member),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                close_fds=True,
+                start_new_session=True,  # a terminal's Ctrl-C goes to the suite, which closes the cluster
+            )
+        process = MemberProcess(member, popen)
+        self._processes[member] = process
+        process.send(self.member_config(member))
+
+    def _await_ready(self, member: str) -> None:
+        process = self._processes[member]
+        answer = process.await_reply("ready", 0, time.monotonic() + self.startup_timeout, [])
+        if answer is None or answer is GONE:
+            self._processes.pop(member).kill()
+            why = "exited" if answer is GONE else f"was not ready within {self.startup_timeout:g} s"
+            raise MemberFailed(f"{self.kind} member {member} {why}:\n{self._log_tail(member, 20)}")
+
+    def _sleep_until(self, deadline: float, pause: float) -> None:
+        time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+
+    def _log_tail(self, member: str, lines: int) -> str:
+        path = self.directory / f"{member}.log"
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _log_tails(self, lines: int) -> str:
+        return "\n".join(tail for m in self._members if (tail := self._log_tail(m, lines)))
