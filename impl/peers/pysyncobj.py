@@ -106,7 +106,6 @@ NEVER_APPLIED = frozenset({QUEUE_FULL, MISSING_LEADER, DISCARDED, NOT_LEADER, RE
 ROLES: dict[int, Role] = {0: "follower", 1: "candidate", 2: "leader"}
 
 
-
 class PySyncObjCluster(ProcessCluster):
     """A pysyncobj cluster of ``size`` member processes on loopback ports, journals in a temp dir."""
 
