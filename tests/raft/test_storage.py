@@ -17,7 +17,10 @@ from spec.raft import LogEntry
 
 
 def ready(
-    *, hard_state: HardState | None = None, entries_from: int | None = None, entries: tuple[LogEntry, ...] = ()
+    *,
+    hard_state: HardState | None = None,
+    entries_from: int | None = None,
+    entries: tuple[LogEntry, ...] = (),
 ) -> Ready:
     return Ready(hard_state, entries_from, entries, (), ())
 

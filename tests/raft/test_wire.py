@@ -42,7 +42,15 @@ messages = st.one_of(
     st.builds(VoteRequest, small, names, names, small, small, st.booleans(), st.booleans()),
     st.builds(VoteResponse, small, names, names, st.booleans(), st.booleans()),
     st.builds(
-        AppendEntries, small, names, names, small, small, st.lists(entries, max_size=3).map(tuple), small, small
+        AppendEntries,
+        small,
+        names,
+        names,
+        small,
+        small,
+        st.lists(entries, max_size=3).map(tuple),
+        small,
+        small,
     ),
     st.builds(AppendResponse, small, names, names, st.booleans(), small, small, small, small),
     st.builds(InstallSnapshot, small, names, names, snapshots),
