@@ -66,8 +66,9 @@ def main() -> None:
                 if outcome.status != "committed":
                     print(f"  a proposal after killing {leader} was {outcome.status}")
                 cluster.restart(leader)
+            median = statistics.median(elections)
             print(
-                f"  leader killed (SIGKILL) -> next proposal committed: median {statistics.median(elections):.2f} s, "
+                f"  leader killed (SIGKILL) -> next proposal committed: median {median:.2f} s, "
                 f"max {max(elections):.2f} s over {len(elections)} failovers "
                 f"(election timeout {TcpRaftProvider().election_timeout_ns / 1e9:.2f} s at most)"
             )
