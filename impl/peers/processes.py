@@ -120,13 +120,30 @@ class _Gone:
 GONE = _Gone()
 
 
+class _NotSent:
+    def __repr__(self) -> str:
+        return "<request not sent>"
+
+
+NOT_SENT = _NotSent()
+
+
 class MemberProcess:
-    """One incarnation of a member: its OS process and the thread that reads its replies."""
+    """One incarnation of a member: its OS process and the thread that reads its replies.
+
+    Replies are routed by ``(kind, rid)`` to whoever awaits them, so several
+    threads (concurrent clients) may have requests outstanding at once; a
+    reply nobody awaits (to a request given up on) is kept in ``late``.
+    """
 
     def __init__(self, name: str, popen: subprocess.Popen[bytes]) -> None:
         self.name = name
         self.popen = popen
-        self.replies: queue.Queue[Any] = queue.Queue()
+        self.late: queue.Queue[Any] = queue.Queue()
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._awaited: dict[tuple[str, int], queue.Queue[Any]] = {}
+        self._gone = False
         self.reader = threading.Thread(target=self._read, name=f"kspec-member-{name}", daemon=True)
         self.reader.start()
 
@@ -138,35 +155,60 @@ class MemberProcess:
         assert self.popen.stdout is not None
         try:
             while True:
-                self.replies.put(read_frame(self.popen.stdout))
+                message = read_frame(self.popen.stdout)
+                with self._lock:
+                    waiting = self._awaited.pop((message[0], message[1]), None)
+                (waiting or self.late).put(message)
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            self.replies.put(GONE)
+            with self._lock:
+                self._gone = True
+                waiting_all, self._awaited = list(self._awaited.values()), {}
+            for waiting in waiting_all:
+                waiting.put(GONE)
+            self.late.put(GONE)
 
     def send(self, message: object) -> bool:
         assert self.popen.stdin is not None
         try:
-            write_frame(self.popen.stdin, message)
+            with self._send_lock:
+                write_frame(self.popen.stdin, message)
         except (OSError, ValueError):
             return False
         return True
 
-    def await_reply(self, kind: str, rid: int, deadline: float, stale: list[Any]) -> Any:
-        """The reply ``(kind, rid, ...)``; None at ``deadline``; GONE if the process ended.
-        Replies to requests given up on earlier go to ``stale``."""
+    def ask(self, message: tuple[Any, ...], reply_kind: str, deadline: float) -> Any:
+        """Send ``message`` (``(kind, rid, ...)``) and await the reply ``(reply_kind, rid, ...)``:
+        the reply; None at ``deadline``; GONE if the process ended; NOT_SENT if the message never
+        left (so it certainly had no effect)."""
+        key = (reply_kind, message[1])
+        waiting: queue.Queue[Any] = queue.Queue()
+        with self._lock:
+            if self._gone:
+                return NOT_SENT
+            self._awaited[key] = waiting
+        if not self.send(message):
+            with self._lock:
+                self._awaited.pop(key, None)
+            return NOT_SENT
+        try:
+            return waiting.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            with self._lock:
+                self._awaited.pop(key, None)
+            return None
+
+    def late_replies(self) -> list[Any]:
+        """The replies that arrived after their requests were given up on, since the last call."""
+        replies = []
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
             try:
-                message = self.replies.get(timeout=remaining)
+                reply = self.late.get_nowait()
             except queue.Empty:
-                return None
-            if message is GONE:
-                self.replies.put(GONE)
-                return GONE
-            if message[0] == kind and message[1] == rid:
-                return message
-            stale.append(message)
+                return replies
+            if reply is GONE:
+                self.late.put(GONE)  # stays the last word
+                return replies
+            replies.append(reply)
 
     def kill(self) -> None:
         """SIGKILL (a stopped process dies too), reap it, and end the reader thread."""
@@ -257,37 +299,40 @@ class ProcessCluster:
 
     # -- requests to members -------------------------------------------------
 
-    def request(self, member: str, kind: str, *args: object, deadline: float) -> Any:
-        """Send ``(kind, rid, *args)`` to ``member`` and await the reply of the same kind and rid:
-        the reply's fields after the rid; None if no answer by ``deadline`` (or the request never
-        left); GONE if the process ended."""
-        process = self._processes[member]
-        rid = next(self._rids)
-        if not process.send((kind, rid, *args)):
-            return None
-        stale: list[Any] = []
-        answer = process.await_reply(kind, rid, deadline, stale)
-        self.note_stale(member, stale)
-        if answer is None or answer is GONE:
+    def request(self, member: str, kind: str, *args: object, deadline: float, reply_kind: str = "") -> Any:
+        """Send ``(kind, rid, *args)`` to ``member`` and await the reply ``(reply_kind or kind, rid,
+        ...)``: the reply's fields after the rid; None if no answer by ``deadline``; GONE if the
+        process ended; NOT_SENT if the request certainly never reached the member."""
+        process = self._processes.get(member)
+        if process is None:
+            return NOT_SENT
+        answer = process.ask((kind, next(self._rids), *args), reply_kind or kind, deadline)
+        self.note_stale(member, process.late_replies())
+        if answer is None or answer is GONE or answer is NOT_SENT:
             return answer
         return answer[2:]
 
     def snapshots(self, deadline: float) -> dict[str, Any]:
-        """Ask every reachable member for ``("status", rid)`` at once; what answered by ``deadline``."""
-        asked = {}
-        for member in self.reachable():
-            rid = next(self._rids)
-            if self._processes[member].send(("status", rid)):
-                asked[member] = rid
+        """Ask every reachable member for its ``("status", rid)`` at once; what answered by
+        ``deadline``."""
+        replies: dict[str, Any] = {}
+        incarnations = {member: self._processes.get(member) for member in self.reachable()}
+
+        def ask(member: str) -> None:
+            replies[member] = self.request(member, "status", deadline=deadline)
+
+        askers = [threading.Thread(target=ask, args=(m,), daemon=True) for m in self.reachable()]
+        for asker in askers:
+            asker.start()
+        for asker in askers:
+            asker.join(timeout=max(0.0, deadline - time.monotonic()) + 1.0)
         snapshots = {}
-        for member, rid in asked.items():
-            stale: list[Any] = []
-            answer = self._processes[member].await_reply("status", rid, deadline, stale)
-            self.note_stale(member, stale)
-            if answer is GONE:
+        for member, answer in replies.items():
+            if answer is GONE and self._processes.get(member) is incarnations[member]:
+                # Not crashed on purpose meanwhile (by another thread): it died by itself.
                 raise MemberFailed(f"member {member}'s process ended by itself\n{self.timeline(30)}")
-            if answer is not None:
-                snapshots[member] = answer[2]
+            if answer is not None and answer is not GONE and answer is not NOT_SENT:
+                snapshots[member] = answer[0]
         return snapshots
 
     def note_stale(self, member: str, stale: list[Any]) -> None:
@@ -402,7 +447,13 @@ class ProcessCluster:
 
     def _await_ready(self, member: str) -> None:
         process = self._processes[member]
-        answer = process.await_reply("ready", 0, time.monotonic() + self.startup_timeout, [])
+        deadline = time.monotonic() + self.startup_timeout
+        answer = None
+        while answer is None and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                reply = process.late.get(timeout=max(0.0, deadline - time.monotonic()))
+                if reply is GONE or reply[:2] == ("ready", 0):
+                    answer = reply
         if answer is None or answer is GONE:
             self._processes.pop(member).kill()
             why = "exited" if answer is GONE else f"was not ready within {self.startup_timeout:g} s"

@@ -73,7 +73,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from impl.peers.processes import GONE, MemberFailed, ProcessCluster
+from impl.peers.processes import GONE, NOT_SENT, MemberFailed, ProcessCluster
 from spec.raft import LogEntry, MemberStatus, ProposeOutcome, Role
 
 MEMBER_SCRIPT = Path(__file__).with_name("pysyncobj_member.py")
@@ -147,20 +147,16 @@ class PySyncObjCluster(ProcessCluster):
             if target is None:
                 self._sleep_until(deadline, self.provider.retry_pause)
                 continue
-            rid = next(self._rids)
-            process = self._processes[target]
             attempts += 1
-            if not process.send(("propose", rid, command)):
+            answer = self.request(target, "propose", command, deadline=deadline, reply_kind="proposed")
+            if answer is NOT_SENT:
                 self._sleep_until(deadline, self.provider.retry_pause)
                 continue  # never reached the member
-            stale: list[Any] = []
-            answer = process.await_reply("proposed", rid, deadline, stale)
-            self.note_stale(target, stale)
             if answer is None or answer is GONE:
                 why = "no answer" if answer is None else "its process ended"
                 self._event(f"propose {command!r}: unknown ({why} from {target}, attempt {attempts})")
                 return ProposeOutcome("unknown")
-            result, reason = answer[2], answer[3]
+            result, reason = answer
             name = FAIL_REASONS.get(reason, repr(reason))
             if reason == SUCCESS and isinstance(result, int):
                 self._event(f"propose {command!r}: committed at {result} (via {target}, attempt {attempts})")

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from impl.peers.processes import GONE, MemberFailed, ProcessCluster
+from impl.peers.processes import GONE, NOT_SENT, MemberFailed, ProcessCluster
 from impl.raft.core import RaftConfig
 from spec.raft import MemberStatus, ProposeOutcome, ReadOutcome, TransferOutcome
 
@@ -42,6 +43,9 @@ class TcpRaftCluster(ProcessCluster):
         self.seed = seed
         self._leader_hint: str | None = None
         self._incarnations = itertools.count()
+        self._outcomes: list[ProposeOutcome | None] = []
+        self._tickets_lock = threading.Lock()
+        self._clients: list[threading.Thread] = []
         super().__init__(
             size,
             startup_timeout=provider.startup_timeout,
@@ -86,6 +90,9 @@ class TcpRaftCluster(ProcessCluster):
                 self._sleep_until(deadline, self.provider.retry_pause)
                 continue
             answer = self.request(target, "propose", command, deadline=deadline)
+            if answer is NOT_SENT:
+                self._sleep_until(deadline, self.provider.retry_pause)
+                continue  # never reached the member (it was just crashed): try again
             if answer is None or answer is GONE:
                 why = "no answer" if answer is None else "its process ended"
                 self._event(f"propose {command!r}: unknown ({why} from {target})")
@@ -117,6 +124,33 @@ class TcpRaftCluster(ProcessCluster):
             )
         return snapshots
 
+    # -- concurrent clients (ConcurrentClients) ----------------------------------
+
+    def submit(self, command: object) -> int:
+        """Start ``propose(command)`` on a thread of its own; ``outcome`` tells when it is done."""
+        with self._tickets_lock:
+            ticket = len(self._outcomes)
+            self._outcomes.append(None)
+
+        def client() -> None:
+            outcome = self.propose(command)
+            with self._tickets_lock:
+                self._outcomes[ticket] = outcome
+
+        thread = threading.Thread(target=client, name=f"kspec-client-{ticket}", daemon=True)
+        self._clients.append(thread)
+        thread.start()
+        return ticket
+
+    def outcome(self, ticket: int) -> ProposeOutcome | None:
+        with self._tickets_lock:
+            return self._outcomes[ticket]
+
+    def close(self) -> None:
+        super().close()  # members gone: every client thread's wait ends at once
+        for thread in self._clients:
+            thread.join(timeout=self.provider.client_timeout + self.provider.status_timeout)
+
     # -- the optional capabilities: reads and leadership transfer ----------------
 
     def read(self, member: str | None = None) -> ReadOutcome:
@@ -131,6 +165,9 @@ class TcpRaftCluster(ProcessCluster):
             answer = self.request(target, "read", deadline=deadline)
             if answer is None or answer is GONE:
                 return ReadOutcome("failed")
+            if answer is NOT_SENT:
+                target = None
+                continue
             (result,) = answer
             if result[0] == "ok":
                 return ReadOutcome("ok", result[1])
@@ -152,6 +189,8 @@ class TcpRaftCluster(ProcessCluster):
             answer = self.request(leader, "transfer", target, deadline=deadline)
             if answer is None or answer is GONE:
                 return "failed"
+            if answer is NOT_SENT:
+                continue
             (result,) = answer
             if result[0] == "refused" and not result[2]:
                 return "failed"
