@@ -20,7 +20,11 @@ links:
 Every wait is bounded, every process is killed and reaped and the directory
 removed on ``close`` (and at interpreter exit, whatever a test forgot).
 Subclasses say how to start a member (``member_command``,
-``member_config``) and speak the contract on top (``request``).
+``member_config``) and speak the contract on top (``request``). Given a
+subclass's blocking ``propose``, the cluster takes concurrent clients
+(``submit``/``outcome`` of the consensus contract): each submission is a
+thread running ``propose``, so every client gets the same retries and
+timeouts as a lone one.
 
 Members were pysyncobj's first (impl/peers/pysyncobj.py) and the reference
 Raft's real driver's next (impl/raft/tcp.py).
@@ -266,6 +270,9 @@ class ProcessCluster:
         self._events: deque[str] = deque(maxlen=timeline_limit)
         self._started = time.monotonic()
         self._rids = itertools.count(1)
+        self._outcomes: list[Any] = []
+        self._tickets_lock = threading.Lock()
+        self._clients: list[threading.Thread] = []
         self._directory = tempfile.TemporaryDirectory(prefix=f"kspec-{self.kind.replace(' ', '-')}-")
         self.directory = Path(self._directory.name)
         self._members = tuple(f"n{i}" for i in range(1, size + 1))
@@ -335,6 +342,31 @@ class ProcessCluster:
                 snapshots[member] = answer[0]
         return snapshots
 
+    # -- concurrent clients (ConcurrentClients) ----------------------------------
+
+    def propose(self, command: object) -> Any:
+        raise NotImplementedError
+
+    def submit(self, command: object) -> int:
+        """Start ``propose(command)`` on a thread of its own; ``outcome`` tells when it is done."""
+        with self._tickets_lock:
+            ticket = len(self._outcomes)
+            self._outcomes.append(None)
+
+        def client() -> None:
+            outcome = self.propose(command)
+            with self._tickets_lock:
+                self._outcomes[ticket] = outcome
+
+        thread = threading.Thread(target=client, name=f"kspec-client-{ticket}", daemon=True)
+        self._clients.append(thread)
+        thread.start()
+        return ticket
+
+    def outcome(self, ticket: int) -> Any:
+        with self._tickets_lock:
+            return self._outcomes[ticket]
+
     def note_stale(self, member: str, stale: list[Any]) -> None:
         """Late replies to requests given up on: a subclass may put them in the timeline."""
 
@@ -361,6 +393,8 @@ class ProcessCluster:
         self._network_file.close()
         self._directory.cleanup()
         _LIVE.discard(self)
+        for client in self._clients:  # members gone: every client's wait ends at once
+            client.join(timeout=10)
 
     # -- the faults contract -------------------------------------------------
 

@@ -40,7 +40,8 @@ What each fault is, honestly:
   connections): pysyncobj sees a silent peer, not a disconnected one.
 
 What a client observes: the result of a replicated method (``apply``
-returns the index it was applied at), pysyncobj's ``FAIL_REASON`` codes, and
+returns the index it was applied at and the answer of the register of
+``spec.raft.apply_register``, which the member keeps), pysyncobj's ``FAIL_REASON`` codes, and
 ``getStatus()`` (term, state, leader, commit index, last applied). Mapped
 to the contract: SUCCESS is ``committed`` at the index the method returned;
 QUEUE_FULL, MISSING_LEADER, NOT_LEADER and REQUEST_DENIED mean the command
@@ -158,9 +159,10 @@ class PySyncObjCluster(ProcessCluster):
                 return ProposeOutcome("unknown")
             result, reason = answer
             name = FAIL_REASONS.get(reason, repr(reason))
-            if reason == SUCCESS and isinstance(result, int):
-                self._event(f"propose {command!r}: committed at {result} (via {target}, attempt {attempts})")
-                return ProposeOutcome("committed", result)
+            if reason == SUCCESS and isinstance(result, tuple):
+                index, answer = result
+                self._event(f"propose {command!r}: committed at {index} (via {target}, attempt {attempts})")
+                return ProposeOutcome("committed", index, answer)
             if reason not in NEVER_APPLIED:
                 self._event(f"propose {command!r}: unknown ({name} from {target}, attempt {attempts})")
                 return ProposeOutcome("unknown")

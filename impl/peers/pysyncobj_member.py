@@ -11,7 +11,9 @@ The first request is the member's configuration; the member answers
 - ``("status", rid)`` -> ``("status", rid, snapshot)``, taken inside
   pysyncobj's tick thread (an on-tick callback, public API) so that term,
   role, commit index and applied entries are one consistent instant;
-- ``("propose", rid, command)`` -> ``("proposed", rid, result, fail_reason)``
+- ``("propose", rid, command)`` -> ``("proposed", rid, result, fail_reason)``,
+  the result being ``(index, answer)``: where the command was applied and
+  what the register of ``spec.raft.apply_register`` answered
   when pysyncobj calls the replicated method's callback back (never, if it
   never does; the adapter bounds its wait).
 
@@ -109,17 +111,30 @@ class Member(SyncObj):  # type: ignore[misc]
     def __init__(self, self_address: str, partners: list[str], conf: SyncObjConf, transport: type) -> None:
         # Before SyncObj's constructor: its tick thread may replay the journal at once.
         self.applied: list[tuple[int, int, object]] = []
+        self.register: object = None
         self.status_requests: collections.deque[int] = collections.deque()
         self.reply: Any = None
         super().__init__(self_address, partners, conf, transportClass=transport)
         self.addOnTickCallback(self._on_tick)
 
     @replicated  # type: ignore[misc]
-    def apply(self, command: object) -> int:
+    def apply(self, command: object) -> tuple[int, object]:
+        """Apply ``command``: (its index, the register's answer)."""
         index = self.raftLastApplied + 1
         self._catch_up(index - 1)
         self.applied.append((index, self._term_at(index), command))
-        return index
+        return index, self._apply_register(command)
+
+    def _apply_register(self, command: object) -> object:
+        """``spec.raft.apply_register``, by the commands' type names (this script imports no kspec):
+        a write sets the register and answers None, a read answers its value."""
+        kind = type(command).__name__
+        if kind == "RegisterWrite":
+            self.register = getattr(command, "value", None)
+            return None
+        if kind == "RegisterRead":
+            return self.register
+        return None
 
     def _term_at(self, index: int) -> int:
         log = self._SyncObj__raftLog

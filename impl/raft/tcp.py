@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,9 +42,6 @@ class TcpRaftCluster(ProcessCluster):
         self.seed = seed
         self._leader_hint: str | None = None
         self._incarnations = itertools.count()
-        self._outcomes: list[ProposeOutcome | None] = []
-        self._tickets_lock = threading.Lock()
-        self._clients: list[threading.Thread] = []
         super().__init__(
             size,
             startup_timeout=provider.startup_timeout,
@@ -123,33 +119,6 @@ class TcpRaftCluster(ProcessCluster):
                 f"{self.provider.status_timeout:g} s\n{self.timeline(30)}"
             )
         return snapshots
-
-    # -- concurrent clients (ConcurrentClients) ----------------------------------
-
-    def submit(self, command: object) -> int:
-        """Start ``propose(command)`` on a thread of its own; ``outcome`` tells when it is done."""
-        with self._tickets_lock:
-            ticket = len(self._outcomes)
-            self._outcomes.append(None)
-
-        def client() -> None:
-            outcome = self.propose(command)
-            with self._tickets_lock:
-                self._outcomes[ticket] = outcome
-
-        thread = threading.Thread(target=client, name=f"kspec-client-{ticket}", daemon=True)
-        self._clients.append(thread)
-        thread.start()
-        return ticket
-
-    def outcome(self, ticket: int) -> ProposeOutcome | None:
-        with self._tickets_lock:
-            return self._outcomes[ticket]
-
-    def close(self) -> None:
-        super().close()  # members gone: every client thread's wait ends at once
-        for thread in self._clients:
-            thread.join(timeout=self.provider.client_timeout + self.provider.status_timeout)
 
     # -- the optional capabilities: reads and leadership transfer ----------------
 

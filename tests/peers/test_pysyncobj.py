@@ -22,7 +22,14 @@ import pytest
 from conformance.adapters.faults import Faults
 from conformance.adapters.loading import load_implementation
 from impl.peers import pysyncobj as adapter  # imports no pysyncobj: its members do
-from spec.raft import LIVENESS_ELECTION_TIMEOUTS, MemberStatus, agreed_leader
+from spec.raft import (
+    LIVENESS_ELECTION_TIMEOUTS,
+    MemberStatus,
+    ProposeOutcome,
+    RegisterRead,
+    RegisterWrite,
+    agreed_leader,
+)
 
 pytest.importorskip("pysyncobj", reason="pysyncobj is an optional extra: pip install 'kspec[pysyncobj]'")
 
@@ -207,3 +214,23 @@ def test_close_leaves_no_process_thread_port_or_file_behind() -> None:
             s.bind(("127.0.0.1", port))
             s.listen()
     assert not directory.exists()
+
+
+def test_the_register_answers_through_the_log_and_clients_run_concurrently() -> None:
+    with cluster_of(3) as cluster:
+        settled(cluster)
+        assert cluster.propose(RegisterRead(1)).result is None
+        assert cluster.propose(RegisterWrite(2, 5)).status == "committed"
+        assert cluster.propose(RegisterRead(3)).result == 5
+        tickets = [cluster.submit(RegisterWrite(10 + i, i)) for i in range(4)]
+
+        def answered() -> list[ProposeOutcome] | None:
+            outcomes = [cluster.outcome(t) for t in tickets]
+            return [o for o in outcomes if o is not None] if all(outcomes) else None
+
+        outcomes = within(10, answered, "every concurrent client answered")
+        assert {o.status for o in outcomes} == {"committed"}
+        value_at = {o.index: value for value, o in enumerate(outcomes)}
+        assert len(value_at) == 4, "each write at an index of its own"
+        # The register holds the value of the write the log applied last.
+        assert cluster.propose(RegisterRead(20)).result == value_at[max(value_at)]
