@@ -12,10 +12,16 @@ Storage layout, whatever the medium: one hard state, one snapshot, and the
 entries after the snapshot by index. ``Storage`` is the little a member
 needs of it.
 
-The state machine is the list of entries applied, so a snapshot's data is
-that list up to its index: restoring it makes a member that installed a
-snapshot report the same applied entries as one that applied them one by
-one, and the suite's state machine safety check covers snapshots too. A
+What a member applies goes to a ``StateMachine`` (the register of
+``spec.raft.apply_register`` unless the driver brings another, such as an
+etcd store), and the member also keeps the list of entries applied, which
+``status`` reports. A snapshot's data is that list up to its index:
+restoring it means re-applying those entries to a fresh state machine, so a
+member that installed a snapshot reports the same applied entries, and
+holds the same state, as one that applied them one by one, and the suite's
+state machine safety check covers snapshots too. (That keeps every
+snapshot as long as the history; a state machine that needs shorter ones
+would snapshot its own state. None does yet.) A
 member compacts every ``snapshot_every`` applied entries, keeping the last
 ``snapshot_keep`` of them in its log for followers that lag a little
 (etcd's SnapshotCount and SnapshotCatchUpEntries, scaled down so that runs
@@ -68,6 +74,23 @@ class Storage(Protocol):
     def sync(self) -> None: ...
 
 
+class StateMachine(Protocol):
+    def apply(self, command: object) -> object:
+        """Apply one committed command (None for a leader's no-op); the answer its client gets."""
+        ...
+
+
+class RegisterMachine:
+    """The register the consensus suite's clients share (``spec.raft.apply_register``)."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+    def apply(self, command: object) -> object:
+        self.value, answer = apply_register(self.value, command)
+        return answer
+
+
 class RaftMember:
     """A ``RaftNode`` with its storage, its state machine and its waiting clients."""
 
@@ -79,6 +102,7 @@ class RaftMember:
         node_class: type[RaftNode],
         snapshot_every: int | None = None,
         snapshot_keep: int = 0,
+        state_machine: Callable[[], StateMachine] = RegisterMachine,
     ) -> None:
         self.address = address
         self.members = members
@@ -89,10 +113,10 @@ class RaftMember:
         self.node: RaftNode | None = None
         self.storage: Storage | None = None
         self.send: Callable[[Message], None] = _unwired
-        #: The state machine: every entry applied by this incarnation, in order,
-        #: and the register those entries' commands make (``spec.raft.apply_register``).
+        #: Every entry applied by this incarnation, in order, and the state machine they made.
+        self.new_state_machine = state_machine
         self.applied: list[LogEntry] = []
-        self.register: int | None = None
+        self.state: StateMachine = state_machine()
         #: index -> (term, callback) for proposals accepted by this incarnation.
         self.pending: dict[int, tuple[int, Decided]] = {}
         #: ReadIndex requests: context -> (term it was asked in, callback), then (read index, callback).
@@ -214,7 +238,7 @@ class RaftMember:
 
     def _apply(self, entry: LogEntry) -> None:
         self.applied.append(entry)
-        self.register, answer = apply_register(self.register, entry.command)
+        answer = self.state.apply(entry.command)
         waiting = self.pending.pop(entry.index, None)
         if waiting is not None:
             term, decided = waiting
@@ -224,7 +248,7 @@ class RaftMember:
         """The state machine as of ``snapshot``: the entries it was taken after."""
         data = cast(tuple[LogEntry, ...], snapshot.data or ())
         self.applied = []
-        self.register = None
+        self.state = self.new_state_machine()
         for entry in data:
             self._apply(entry)
 

@@ -8,12 +8,9 @@ time, real sockets and real files:
   are drawn from ``random.Random(seed)``, the seed given by the adapter;
 - disk: ``FileStorage`` (impl/raft/storage.py), fsync before any message
   that depends on what was written;
-- network: one outgoing TCP connection per peer, frames of
-  ``<length u32><impl.raft.wire JSON>``. A message for a peer that is not
-  connected, or whose socket buffer is full (a paused peer), is dropped, as
-  the network may drop anything: Raft resends. Connections are retried every
-  tick. Messages on a link the adapter has cut (the shared ``network`` file,
-  impl/peers/processes.py) are dropped on both ends.
+- network: ``Transport`` (impl/raft/transport.py), TCP between members,
+  messages on a link the adapter has cut (the shared ``network`` file,
+  impl/peers/processes.py) dropped on both ends.
 
 Control, over stdin and stdout (frames of impl/peers/processes.py): the
 first frame is the configuration; the member answers ``("ready", 0)`` once
@@ -42,66 +39,18 @@ import contextlib
 import logging
 import os
 import random
-import struct
 import sys
 import threading
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from impl.peers.processes import CutLinks, die_with_parent, read_frame, write_frame
-from impl.raft import wire
-from impl.raft.core import Accepted, Message, NotLeader, RaftConfig, RaftNode, ReadStarted, Refused
+from impl.raft.core import Accepted, NotLeader, RaftConfig, RaftNode, ReadStarted, Refused
 from impl.raft.member import RaftMember
 from impl.raft.storage import FileStorage
-
-_LENGTH = struct.Struct("<I")
-#: A peer's socket buffer beyond this many bytes: it is not reading (paused); drop what we would add.
-MAX_BUFFERED = 1 << 20
-#: A frame longer than this is not ours: close the connection.
-MAX_FRAME = 64 << 20
+from impl.raft.transport import Transport, host_port
 
 log = logging.getLogger("kspec.raft")
-
-
-class Transport:
-    """Outgoing connections to every peer; drops what cannot be sent now."""
-
-    def __init__(self, name: str, addresses: dict[str, tuple[str, int]], links: CutLinks) -> None:
-        self.name = name
-        self.addresses = addresses
-        self.links = links
-        self.writers: dict[str, asyncio.StreamWriter] = {}
-        self.connecting: set[str] = set()
-
-    def send(self, message: Message) -> None:
-        dst = message.dst
-        if self.links.cut(self.name, dst):
-            return
-        writer = self.writers.get(dst)
-        if writer is None or writer.is_closing():
-            self.writers.pop(dst, None)
-            self.connect(dst)
-            return
-        if writer.transport.get_write_buffer_size() > MAX_BUFFERED:
-            return
-        body = wire.encode(message)
-        writer.write(_LENGTH.pack(len(body)) + body)
-
-    def connect(self, peer: str) -> None:
-        if peer in self.connecting or peer not in self.addresses:
-            return
-        self.connecting.add(peer)
-        asyncio.get_running_loop().create_task(self._connect(peer))
-
-    async def _connect(self, peer: str) -> None:
-        host, port = self.addresses[peer]
-        try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=1.0)
-            self.writers[peer] = writer
-        except (TimeoutError, OSError):
-            pass  # down, or not listening yet: the next message tries again
-        finally:
-            self.connecting.discard(peer)
 
 
 class Member:
@@ -112,11 +61,9 @@ class Member:
         self.config = config
         self.replies = replies
         self.reply_lock = threading.Lock()
-        addresses = {m: _host_port(a) for m, a in config["addresses"].items()}
-        self.listen = addresses[self.name]
+        addresses = {m: host_port(a) for m, a in config["addresses"].items()}
         links = CutLinks(config["network"], list(config["addresses"]))
-        self.links = links
-        self.transport = Transport(self.name, {m: a for m, a in addresses.items() if m != self.name}, links)
+        self.transport = Transport(self.name, addresses, links)
         self.raft = RaftMember(
             self.name,
             tuple(config["addresses"]),
@@ -131,7 +78,7 @@ class Member:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self.raft.boot(self.storage, self.transport.send, random.Random(self.config["seed"]))
-        server = await asyncio.start_server(self._serve, *self.listen, reuse_address=True)
+        server = await self.transport.listen(self.raft.step)
         loop.call_later(self.tick_s, self._tick)
         threading.Thread(target=self._read_control, args=(loop,), daemon=True).start()
         self.reply(("ready", 0))
@@ -143,22 +90,6 @@ class Member:
     def _tick(self) -> None:
         self.raft.tick()
         asyncio.get_running_loop().call_later(self.tick_s, self._tick)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                (length,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
-                if length > MAX_FRAME:
-                    return
-                message = wire.decode(await reader.readexactly(length))
-                if getattr(message, "dst", None) != self.name or self.links.cut(message.src, self.name):
-                    continue  # not ours, or in flight when the link was cut
-                self.raft.step(message)
-        except (asyncio.IncompleteReadError, ConnectionError, wire.WireError) as e:
-            if isinstance(e, wire.WireError):
-                log.warning("dropping a connection that sent something that is not a Raft message: %s", e)
-        finally:
-            writer.close()
 
     # -- control -----------------------------------------------------------------
 
@@ -217,11 +148,6 @@ def _refusal(answer: object) -> tuple[object, ...] | None:
     if isinstance(answer, Refused):
         return ("refused", answer.reason, answer.transient)
     return None
-
-
-def _host_port(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host, int(port)
 
 
 def main() -> None:

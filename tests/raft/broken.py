@@ -18,6 +18,7 @@ from impl.raft.core import (
     RaftNode,
     Ready,
 )
+from impl.raft.member import RegisterMachine
 from impl.raft.sim import SimulatedRaftCluster, SimulatedRaftProvider, _Submission
 from spec.raft import LogEntry, ProposeOutcome, RegisterRead
 
@@ -153,7 +154,9 @@ class AnswersReadsLocally(SimulatedRaftCluster):
         if member is None:
             return super().submit(command)
         process = self._processes[member]
-        answer = ProposeOutcome("committed", len(process.applied), process.register)
+        state = process.state
+        assert isinstance(state, RegisterMachine)
+        answer = ProposeOutcome("committed", len(process.applied), state.value)
         self._submissions.append(_Submission(command, deadline=self.simulation.now, outcome=answer))
         return len(self._submissions) - 1
 
