@@ -68,7 +68,7 @@ def test_a_watch_delivers_the_models_events(
         state, _ = step(state, write)
         history, _ = step(history, write)
     responses = list(watcher.responses)
-    assert events(responses) == list(watch(history, request).events)
+    assert events(responses) == list(watch(state, request).events)  # prev_kv as compaction left it
     found = kv_watch.problems(request, responses, history, compactions, compact_revision_at_creation=-1)
     assert not found, found
 
