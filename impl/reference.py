@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from impl.etcd.sim import SimulatedEtcdProvider
 from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
 
@@ -20,6 +21,7 @@ class ReferenceImplementation:
         default_factory=lambda: {
             "register": SimulatedRegisterProvider(),
             "consensus": SimulatedRaftProvider(),
+            "kv": SimulatedEtcdProvider(),
         }
     )
 

@@ -313,6 +313,18 @@ ERR_LEASE_TTL_TOO_LARGE = EtcdError(GrpcCode.OUT_OF_RANGE, "etcdserver: too larg
 WATCH_RANGE_EMPTY = "mvcc: watcher range is empty"
 
 
+class Unavailable(Exception):
+    """A client's request was not applied and never will be (connection refused, no leader took it).
+
+    With ``Indeterminate``, the two outcomes of a request that got no answer;
+    implementations and the suite share them (the ``kv`` contract).
+    """
+
+
+class Indeterminate(Exception):
+    """A client's request may or may not have been applied (timeout, connection lost after sending)."""
+
+
 # -- values ----------------------------------------------------------------------------------------
 
 

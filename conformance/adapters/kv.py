@@ -35,15 +35,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from spec.kv import KVLimits, Request, Response, WatchCreateRequest, WatchResponse
+from spec.kv import (
+    Indeterminate,
+    KVLimits,
+    Request,
+    Response,
+    Unavailable,
+    WatchCreateRequest,
+    WatchResponse,
+)
 
-
-class Unavailable(Exception):
-    """The request was not applied and never will be (connection refused, member stopped)."""
-
-
-class Indeterminate(Exception):
-    """The request may or may not have been applied (timeout, connection lost after sending)."""
+__all__ = ["Indeterminate", "KVClient", "KVCluster", "KVProvider", "Unavailable", "WatchStream"]
 
 
 @runtime_checkable

@@ -53,7 +53,7 @@ from impl.raft.core import (
     Snapshot,
     Stored,
 )
-from impl.raft.member import Decided, RaftMember
+from impl.raft.member import Decided, RaftMember, RegisterMachine, StateMachine
 from impl.sim import Context, NetworkConfig, Simulation
 from impl.sim.harness import SimulatedFaults
 from spec.raft import (
@@ -129,8 +129,9 @@ class RaftProcess(RaftMember):
         node_class: type[RaftNode],
         snapshot_every: int | None = None,
         snapshot_keep: int = 0,
+        state_machine: Callable[[], StateMachine] = RegisterMachine,
     ) -> None:
-        super().__init__(address, members, config, node_class, snapshot_every, snapshot_keep)
+        super().__init__(address, members, config, node_class, snapshot_every, snapshot_keep, state_machine)
         self.tick_ns = tick_ns
 
     def on_start(self, ctx: Context) -> None:
@@ -188,7 +189,7 @@ class SimulatedRaftCluster(SimulatedFaults):
         provider = self.provider
 
         def make() -> RaftProcess:
-            process = RaftProcess(
+            process = provider.process_class(
                 address,
                 bootstrap,
                 provider.config,
@@ -196,6 +197,7 @@ class SimulatedRaftCluster(SimulatedFaults):
                 provider.node_class,
                 provider.snapshot_every,
                 provider.snapshot_keep,
+                provider.state_machine,
             )
             self._processes[address] = process  # the newest incarnation
             return process
@@ -203,6 +205,11 @@ class SimulatedRaftCluster(SimulatedFaults):
         return make
 
     # -- the consensus contract ----------------------------------------------
+
+    def replicate(self, command: object) -> tuple[ProposeStatus, int | None, object]:
+        """``propose`` for clients of the replicated state machine: the outcome's status, the
+        entry's index if it committed, and what the state machine answered."""
+        return self._request(lambda process, decided: process.propose(command, decided))
 
     def propose(self, command: object) -> ProposeOutcome:
         """Find the leader and propose; retry on definite refusals until the client timeout."""
@@ -460,6 +467,10 @@ class SimulatedRaftProvider:
     client_timeout_ns: int = 600 * MS
     #: The node each member runs; the project's tests substitute broken ones.
     node_class: type[RaftNode] = RaftNode
+    #: The process each member runs, and the state machine it applies entries to (the etcd
+    #: provider brings its own of both).
+    process_class: type[RaftProcess] = RaftProcess
+    state_machine: Callable[[], StateMachine] = RegisterMachine
     #: The consensus contract's optional capabilities its clusters offer.
     capabilities: frozenset[str] = frozenset({"membership", "read", "transfer"})
     #: Compact the log every this many applied entries (None: never), keeping the last ``snapshot_keep``.
