@@ -389,7 +389,10 @@ def compacted(
             needed = response.events[-1].revision + 1
         elif response.is_progress_notify():
             needed = max(needed, response.header.revision + 1)
-    if 0 < request.start_revision < compact_revision_at_creation:
+    refused = any(r.created and r.canceled and r.cancel_reason for r in responses)
+    if 0 < request.start_revision < compact_revision_at_creation and not refused:
+        # (A watch refused for another reason, such as an empty range, needs no revision at all:
+        # spec.kv.watch checks the range before the compact revision, as watchable_store.go does.)
         if canceled_at is None:
             problems.append(
                 f"started at {request.start_revision}, below the compact revision "

@@ -74,8 +74,8 @@ LEADER_READS = (RangeRequest, LeaseTimeToLiveRequest, LeaseLeasesRequest)
 class EtcdMachine:
     """The state machine: an ``EtcdStore`` that applies the requests of committed entries."""
 
-    def __init__(self, limits: KVLimits | None = None) -> None:
-        self.store = EtcdStore(limits)
+    def __init__(self, limits: KVLimits | None = None, store_class: type[EtcdStore] = EtcdStore) -> None:
+        self.store = store_class(limits)
 
     def apply(self, command: object) -> object:
         if isinstance(command, (*WRITES, LeaseExpire)):
@@ -86,9 +86,11 @@ class EtcdMachine:
 class EtcdProcess(RaftProcess):
     """One etcd member in the simulator: Raft, the store, the watch hub and the leader's lessor clock."""
 
+    hub_class: type[WatchHub] = WatchHub
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.hub = WatchHub(self.store)
+        self.hub = self.hub_class(self.store)
         #: The leader's lease deadlines (simulated ns) and the expiries it proposed (lease -> when).
         self.deadlines: dict[int, int] = {}
         self.expiring: dict[int, int] = {}
@@ -272,14 +274,16 @@ class SimulatedEtcdProvider(SimulatedRaftProvider):
 
     limits: KVLimits = field(default_factory=KVLimits)
     process_class: type[RaftProcess] = EtcdProcess
+    #: The store each member applies its log to; the project's tests substitute broken ones.
+    store_class: type[EtcdStore] = EtcdStore
     capabilities: frozenset[str] = frozenset()
     #: Compactions of the Raft log re-apply the history on restore; every 64 entries keeps that rare.
     snapshot_every: int | None = 64
     snapshot_keep: int = 8
 
     def __post_init__(self) -> None:
-        limits = self.limits
-        self.state_machine = lambda: EtcdMachine(limits)
+        limits, store_class = self.limits, self.store_class
+        self.state_machine = lambda: EtcdMachine(limits, store_class)
 
     def new_cluster(self, *, size: int, entropy: Any) -> SimulatedEtcdCluster:
         return SimulatedEtcdCluster(size, entropy, self)

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.strategies.kv import requests, writes
 from impl.etcd.store import EtcdStore
 from spec.kv import (
     CompactionRequest,
@@ -18,7 +19,6 @@ from spec.kv import (
     Request,
     step,
 )
-from tests.spec.kv_strategies import requests, writes
 
 
 def replay(sequence: list[Request]) -> tuple[EtcdStore, KVState]:

@@ -16,8 +16,10 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.strategies.kv import watch_requests, writes
 from spec import kv_watch
 from spec.kv import (
+    WATCH_RANGE_EMPTY,
     DeleteRangeRequest,
     Event,
     EventType,
@@ -32,7 +34,6 @@ from spec.kv import (
     step,
     watch,
 )
-from tests.spec.kv_strategies import watch_requests, writes
 
 
 def history() -> KVState:
@@ -278,6 +279,19 @@ def test_compacted_accepts_a_justified_cancel() -> None:
     # a watch that got revisions 3 and 4 and then fell behind a compaction at 6
     late = WatchResponse(ResponseHeader(7), canceled=True, compact_revision=6)
     assert kv_watch.compacted(request, (*GOOD[1:3], late), compactions=(6,)) == []
+
+
+def test_a_watch_refused_for_its_empty_range_needs_no_compaction_cancel() -> None:
+    """etcd checks the range (watcher.go ErrEmptyWatcherRange) before the compact revision."""
+    store = KVStore(HISTORY)
+    store.compact(5)
+    request = WatchCreateRequest(b"b", b"a", start_revision=3)
+    refused = watch(store.state, request)
+    assert refused.canceled and refused.cancel_reason == WATCH_RANGE_EMPTY
+    assert kv_watch.compacted(request, (refused,), compactions=(5,), compact_revision_at_creation=5) == []
+    # Without that reason the same response does not excuse the missing compaction cancel.
+    silent = replace(refused, canceled=False, cancel_reason="")
+    assert kv_watch.compacted(request, (silent,), compactions=(5,), compact_revision_at_creation=5)
 
 
 def test_compacted_rejects_unjustified_or_incomplete_cancels() -> None:

@@ -1,7 +1,6 @@
-"""Hypothesis strategies for spec/kv.py requests.
+"""Hypothesis strategies for spec/kv.py requests: the kv suite's workload, and the model's tests'.
 
-Kept here until the kv suite's own strategies (conformance/strategies) take
-them. Keys come from a small pool so that ranges, compares, deletes and
+Keys come from a small pool so that ranges, compares, deletes and
 leases keep meeting each other; revisions and lease IDs from small numbers so
 that they hit existing, compacted and future revisions and known and unknown
 leases. Requests are drawn without looking at the state: the model must
