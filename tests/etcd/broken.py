@@ -3,17 +3,20 @@ tests that show the kv suite catches them (tests/etcd/test_suite_catches_bugs.py
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
-from impl.etcd.sim import EtcdProcess
+from impl.etcd.sim import EtcdProcess, SimulatedEtcdClient, SimulatedEtcdCluster, SimulatedEtcdProvider
 from impl.etcd.store import EtcdStore
 from impl.etcd.watch import Watcher, WatchHub
 from spec.kv import (
     Change,
     DeleteRangeRequest,
     DeleteRangeResponse,
+    Indeterminate,
     LeaseExpire,
     LeaseRevokeRequest,
+    RangeRequest,
     Request,
     Response,
     ResponseHeader,
@@ -59,3 +62,37 @@ class SkipsTheStartRevision(WatchHub):
 
 class SkippingProcess(EtcdProcess):
     hub_class = SkipsTheStartRevision
+
+
+class StaleFollowerReads(SimulatedEtcdCluster):
+    """An adapter bug: a linearizable read is answered by the member the client is connected to,
+    from its own store, as if it were serializable (no ReadIndex)."""
+
+    def client(self, member: str | None = None) -> SimulatedEtcdClient:
+        return LocalReadsClient(self, member)
+
+
+class LocalReadsClient(SimulatedEtcdClient):
+    def call(self, request: Request) -> Response:
+        if isinstance(request, RangeRequest):
+            request = replace(request, serializable=True)
+        return super().call(request)
+
+
+class RetriesBlindly(SimulatedEtcdCluster):
+    """A client that proposes a write again when it does not know whether the first copy
+    committed: both copies may apply (a txn applied twice)."""
+
+    def write(self, request: Request) -> Response:
+        try:
+            return super().write(request)
+        except Indeterminate:
+            return super().write(request)
+
+
+@dataclass
+class ClusterProvider(SimulatedEtcdProvider):
+    cluster_class: type[SimulatedEtcdCluster] = SimulatedEtcdCluster
+
+    def new_cluster(self, *, size: int, entropy: Any) -> SimulatedEtcdCluster:
+        return self.cluster_class(size, entropy, self)

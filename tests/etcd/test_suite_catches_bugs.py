@@ -7,15 +7,24 @@ profile's settings; a variant it does not catch fails this test.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance.kv.clients import Step, check_client_history, schedules
 from conformance.kv.machine import machine_for
 from conformance.violation import RequirementViolation
-from impl.etcd.sim import EtcdProcess, SimulatedEtcdProvider
+from impl.etcd.sim import EtcdProcess, SimulatedEtcdCluster, SimulatedEtcdProvider
 from impl.etcd.store import EtcdStore
 from impl.raft.sim import RaftProcess
-from tests.etcd.broken import DeleteKeepsRevision, ExpiresInTwoRevisions, SkippingProcess
+from tests.etcd.broken import (
+    ClusterProvider,
+    DeleteKeepsRevision,
+    ExpiresInTwoRevisions,
+    RetriesBlindly,
+    SkippingProcess,
+    StaleFollowerReads,
+)
 
 
 @pytest.mark.parametrize(
@@ -46,3 +55,26 @@ def test_the_model_comparison_catches(
             ),
         )
     assert caught.value.requirement_id in requirement.split("|"), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "cluster_class", [StaleFollowerReads, RetriesBlindly], ids=["stale-follower-read", "write-applied-twice"]
+)
+def test_the_clients_under_faults_catch(cluster_class: type[SimulatedEtcdCluster]) -> None:
+    provider = ClusterProvider(cluster_class=cluster_class)
+
+    @given(size=st.sampled_from([3, 5]), seed=st.integers(0, 2**32 - 1), schedule=schedules)
+    @settings(
+        max_examples=300,
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+        report_multiple_bugs=False,
+        database=None,
+        phases=[Phase.generate],
+    )
+    def clients_and_nemesis(size: int, seed: int, schedule: list[Step]) -> None:
+        check_client_history(provider, size, seed, schedule)
+
+    with pytest.raises(RequirementViolation) as caught:
+        clients_and_nemesis()
+    assert caught.value.requirement_id == "KV-READ-LATEST", str(caught.value)
