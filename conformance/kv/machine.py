@@ -254,7 +254,7 @@ class KVModelMachine(RuleBasedStateMachine):
             lambda: f"request: {request!r}\nmodel:   {expected!r}\nactual:  {actual!r}\n" + self.timeline(),
         )
         self._note_renewal(request, actual, invoked)
-        self._advance(state, request)
+        self._advance(state, request, expected)
 
     def _with_expiries(self, request: Request, actual: Response) -> tuple[KVState, KVState, Response]:
         """If the leases whose TTL has run out, expired first (in ID order), make the model agree:
@@ -287,11 +287,15 @@ class KVModelMachine(RuleBasedStateMachine):
         elif isinstance(request, LeaseRevokeRequest):
             self.granted_at.pop(request.id, None)
 
-    def _advance(self, state: KVState, request: Request) -> None:
-        if not isinstance(request, CompactionRequest):
+    def _advance(self, state: KVState, request: Request, answer: Response) -> None:
+        """Move the model on, and the history with it: a request the model answered without an
+        error did the same to the never-compacted history (it reads only what compaction kept);
+        one it refused (a read of a compacted revision, say) must not happen there either."""
+        if isinstance(request, CompactionRequest):
+            if state.compact_revision != self.state.compact_revision:
+                self.compactions.append(state.compact_revision)
+        elif not isinstance(answer, EtcdError):
             self.history, _ = step(self.history, request)
-        elif state.compact_revision != self.state.compact_revision:
-            self.compactions.append(state.compact_revision)
         self.state = state
 
     # -- teardown: the watches ----------------------------------------------------------
