@@ -484,7 +484,9 @@ class _Bounded(Invariant[StatefulSetSync]):
         a = sync_term(s)
         constraints = [*s.domain(), *self.assumptions(s), self.violation(s, a)]
         # Few pods and low ordinals read best.
-        objective = s.replicas + z3.Sum([z3.If(s.exists(i), i + 1, 0) for i in range(s.size)])
+        objective = s.replicas + z3.Sum(
+            [z3.If(s.exists(i), i + 1, 0) + z3.If(s.failing[i], 1, 0) for i in range(s.size)]
+        )
         model = find_smallest(constraints, objective, timeout_ms=timeout_ms)
         if model is None:
             return None
