@@ -8,6 +8,15 @@
   controller (burstReplicas, slow-start batches) and the requirements
   REPLICASET-CONVERGE and REPLICASET-SLOW-START.
 
-``invariants.deployment`` and ``invariants.replicaset`` prove the
-requirements with Z3.
+- ``spec.workloads.statefulset``: one ``updateStatefulSet`` (OrderedReady and
+  Parallel pod management) and STATEFULSET-ORDERED-CREATE,
+  STATEFULSET-ORDERED-DELETE, STATEFULSET-CONVERGE.
+- ``spec.workloads.daemonset``: node eligibility (taints, automatic
+  tolerations, selectors) and one ``manage``; DAEMONSET-COVERAGE and
+  DAEMONSET-TOLERATIONS.
+- ``spec.workloads.job``: one ``syncJob`` of a NonIndexed Job; JOB-ACTIVE-BOUND,
+  JOB-COMPLETIONS-BOUND, JOB-BACKOFF-LIMIT.
+
+The modules of the same names in ``invariants`` prove the requirements with
+Z3.
 """

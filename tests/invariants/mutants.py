@@ -9,6 +9,7 @@ an encoding slip.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +18,22 @@ from types import ModuleType
 import pytest
 import z3
 
+import invariants.daemonset as ds_encodings
 import invariants.deployment as rollout_encodings
+import invariants.job as job_encodings
 import invariants.quorum as encodings
 import invariants.replicaset as replicaset_encodings
+import invariants.statefulset as sts_encodings
 import spec.quorum
+import spec.workloads.daemonset as daemonset
 import spec.workloads.deployment as rollout
+import spec.workloads.job as job
 import spec.workloads.replicaset as replicaset
+import spec.workloads.statefulset as statefulset
 from invariants.encoding import SetExpr, SetModel
-from invariants.intstr import IntOrPercentTerm, min_term, scaled_value_term
+from invariants.intstr import IntOrPercentTerm, max_term, min_term, scaled_value_term
 from spec.intstr import percent_of, scaled_value
+from spec.objects.core import PodSpec, Toleration
 from spec.quorum import JointConfig
 
 
@@ -425,3 +433,279 @@ def swapped(monkeypatch: pytest.MonkeyPatch, mutant: Mutant, *, with_terms: bool
         for (module, name), value in mutant.swaps(with_terms).items():
             patch.setattr(module, name, value)
         yield
+
+
+# -- StatefulSet, DaemonSet and Job mutants ------------------------------------------------------
+#
+# Each is a wrong version of a function of spec/workloads/{statefulset,daemonset,job}.py with, where a
+# proof encodes that function by hand, a faithful encoding of the wrong rule; the differential tests
+# (test_statefulset_invariants.py, test_daemonset_invariants.py, test_job_invariants.py) check each
+# encoding against its Python like the real ones.
+
+
+def ordered_replicas_not_waiting(replicas: int, pods: statefulset.Pods) -> tuple[statefulset.Actions, bool]:
+    """OrderedReady that creates pod i without checking that pod i-1 is Running and Ready: it walks past
+    pending and terminating pods."""
+    for ordinal in range(replicas):
+        state = statefulset.state_of(pods, ordinal)
+        if state is statefulset.PodState.FAILED:
+            return statefulset.Actions(deletions=(ordinal,)), True
+        if state is statefulset.PodState.MISSING:
+            return statefulset.Actions(creations=(ordinal,)), True
+    waiting = any(statefulset.state_of(pods, o) is not statefulset.PodState.READY for o in range(replicas))
+    return statefulset.NO_ACTIONS, waiting
+
+
+def ordered_replicas_not_waiting_term(
+    s: sts_encodings.SetTerms,
+) -> tuple[sts_encodings.ActionTerms, z3.BoolRef]:
+    reached: z3.BoolRef = z3.BoolVal(True)  # no missing or failed slot below
+    create, delete = [], []
+    for i in range(s.size):
+        here = z3.And(reached, s.in_range(i))
+        create.append(z3.And(here, s.is_(i, statefulset.PodState.MISSING)))
+        delete.append(z3.And(here, s.is_(i, statefulset.PodState.FAILED)))
+        blocking = z3.Or(s.is_(i, statefulset.PodState.MISSING), s.is_(i, statefulset.PodState.FAILED))
+        reached = z3.And(reached, z3.Or(z3.Not(s.in_range(i)), z3.Not(blocking)))
+    waiting = z3.Or(
+        *[z3.And(s.in_range(i), z3.Not(s.is_(i, statefulset.PodState.READY))) for i in range(s.size)]
+    )
+    return sts_encodings.ActionTerms(tuple(create), tuple(delete)), waiting
+
+
+def ordered_condemned_lowest_first(replicas: int, pods: statefulset.Pods) -> statefulset.Actions:
+    """Scale-down that removes the lowest condemned ordinal first (with the same health checks)."""
+    doomed = statefulset.condemned(replicas, pods)
+    if not doomed:
+        return statefulset.NO_ACTIONS
+    lowest = doomed[-1]
+    state = pods[lowest]
+    if state is statefulset.PodState.TERMINATING:
+        return statefulset.NO_ACTIONS
+    if state is not statefulset.PodState.READY and lowest != statefulset.first_unhealthy(replicas, pods):
+        return statefulset.NO_ACTIONS
+    return statefulset.Actions(deletions=(lowest,))
+
+
+def ordered_condemned_lowest_first_term(s: sts_encodings.SetTerms) -> sts_encodings.ActionTerms:
+    delete = []
+    for i in range(s.size):
+        lowest = z3.And(
+            sts_encodings.is_condemned(s, i),
+            z3.And(*[z3.Not(sts_encodings.is_condemned(s, k)) for k in range(i)], z3.BoolVal(True)),
+        )
+        delete.append(
+            z3.And(
+                lowest,
+                z3.Not(s.is_(i, statefulset.PodState.TERMINATING)),
+                s.is_(i, statefulset.PodState.READY),
+            )
+        )
+    # The lowest condemned pod is the first unhealthy one when it is unhealthy (replicas are healthy here).
+    delete = [
+        z3.Or(
+            d,
+            z3.And(
+                sts_encodings.is_condemned(s, i),
+                z3.And(*[z3.Not(sts_encodings.is_condemned(s, k)) for k in range(i)], z3.BoolVal(True)),
+                z3.Not(s.is_(i, statefulset.PodState.TERMINATING)),
+                z3.Not(s.is_(i, statefulset.PodState.READY)),
+            ),
+        )
+        for i, d in enumerate(delete)
+    ]
+    return sts_encodings.ActionTerms(tuple(z3.BoolVal(False) for _ in range(s.size)), tuple(delete))
+
+
+def ordered_replicas_not_replacing_failed(
+    replicas: int, pods: statefulset.Pods
+) -> tuple[statefulset.Actions, bool]:
+    """OrderedReady that waits for a failed pod instead of deleting it: the set never recovers."""
+    for ordinal in range(replicas):
+        state = statefulset.state_of(pods, ordinal)
+        if state is statefulset.PodState.MISSING:
+            return statefulset.Actions(creations=(ordinal,)), True
+        if state is not statefulset.PodState.READY:
+            return statefulset.NO_ACTIONS, True
+    return statefulset.NO_ACTIONS, False
+
+
+def ordered_replicas_not_replacing_failed_term(
+    s: sts_encodings.SetTerms,
+) -> tuple[sts_encodings.ActionTerms, z3.BoolRef]:
+    walked, stopped = _ORDERED_REPLICAS_TERM(s)
+    return sts_encodings.ActionTerms(walked.create, tuple(z3.BoolVal(False) for _ in walked.delete)), stopped
+
+
+_ORDERED_REPLICAS_TERM = sts_encodings.ordered_replicas_term
+
+STATEFULSET_MUTANTS = {
+    mutant.name: mutant
+    for mutant in [
+        Mutant(
+            "creates pod i without pod i-1 Running and Ready",
+            {(statefulset, "ordered_replicas"): ordered_replicas_not_waiting},
+            {(sts_encodings, "ordered_replicas_term"): ordered_replicas_not_waiting_term},
+        ),
+        Mutant(
+            "scale-down removes the lowest ordinal first",
+            {(statefulset, "ordered_condemned"): ordered_condemned_lowest_first},
+            {(sts_encodings, "ordered_condemned_term"): ordered_condemned_lowest_first_term},
+        ),
+        Mutant(
+            "failed pods are waited for, not replaced",
+            {(statefulset, "ordered_replicas"): ordered_replicas_not_replacing_failed},
+            {(sts_encodings, "ordered_replicas_term"): ordered_replicas_not_replacing_failed_term},
+        ),
+    ]
+}
+
+
+def daemon_tolerations_ignored(spec: PodSpec) -> tuple[Toleration, ...]:
+    """NewPod without AddOrUpdateDaemonPodTolerations: a not-ready node loses its daemon pods."""
+    return tuple(spec.tolerations)
+
+
+def daemon_tolerations_network_always(spec: PodSpec) -> tuple[Toleration, ...]:
+    """network-unavailable tolerated for every pod, not only hostNetwork ones (whose network needs no CNI)."""
+    return _ADD_DAEMON_POD_TOLERATIONS(spec.model_copy(update={"host_network": True}))
+
+
+_ADD_DAEMON_POD_TOLERATIONS = daemonset.add_daemon_pod_tolerations
+_PODS_SHOULD_BE_ON_NODE_TERM = ds_encodings.pods_should_be_on_node_term
+
+
+def pods_should_be_on_node_keeping_duplicates(
+    should_run: bool, should_continue_running: bool, pods: Sequence[daemonset.DaemonPod] | None
+) -> tuple[bool, list[str]]:
+    """podsShouldBeOnNode that deletes failed pods but keeps every running one (no "all but the oldest")."""
+    if should_run and pods is None:
+        return True, []
+    if should_continue_running:
+        return False, [p.name for p in pods or () if not p.terminating and p.terminal]
+    return False, [p.name for p in pods or () if not p.terminating]
+
+
+def pods_should_be_on_node_keeping_duplicates_term(
+    node: ds_encodings.NodeTerms,
+) -> tuple[z3.BoolRef, tuple[z3.BoolRef, ...]]:
+    create, deletes = _PODS_SHOULD_BE_ON_NODE_TERM(node)
+    kept = tuple(
+        z3.And(d, z3.Or(z3.Not(node.should_continue), s.terminal))
+        for s, d in zip(node.slots, deletes, strict=True)
+    )
+    return create, kept
+
+
+def pods_should_be_on_node_keeping_failed(
+    should_run: bool, should_continue_running: bool, pods: Sequence[daemonset.DaemonPod] | None
+) -> tuple[bool, list[str]]:
+    """podsShouldBeOnNode that never deletes a failed pod on an eligible node: the node stays without one."""
+    create, delete = _PODS_SHOULD_BE_ON_NODE(should_run, should_continue_running, pods)
+    failed = {p.name for p in pods or () if p.terminal}
+    return create, [name for name in delete if not (should_continue_running and name in failed)]
+
+
+_PODS_SHOULD_BE_ON_NODE = daemonset.pods_should_be_on_node
+
+
+def pods_should_be_on_node_keeping_failed_term(
+    node: ds_encodings.NodeTerms,
+) -> tuple[z3.BoolRef, tuple[z3.BoolRef, ...]]:
+    create, deletes = _PODS_SHOULD_BE_ON_NODE_TERM(node)
+    kept = tuple(
+        z3.And(d, z3.Not(z3.And(node.should_continue, s.terminal)))
+        for s, d in zip(node.slots, deletes, strict=True)
+    )
+    return create, kept
+
+
+DAEMONSET_MUTANTS = {
+    mutant.name: mutant
+    for mutant in [
+        # The tolerations enter the Z3 terms through the spec function itself: no encoding to swap.
+        Mutant(
+            "ignores the automatic tolerations",
+            {(daemonset, "add_daemon_pod_tolerations"): daemon_tolerations_ignored},
+            {},
+        ),
+        Mutant(
+            "tolerates network-unavailable without hostNetwork",
+            {(daemonset, "add_daemon_pod_tolerations"): daemon_tolerations_network_always},
+            {},
+        ),
+        Mutant(
+            "keeps duplicate pods",
+            {(daemonset, "pods_should_be_on_node"): pods_should_be_on_node_keeping_duplicates},
+            {(ds_encodings, "pods_should_be_on_node_term"): pods_should_be_on_node_keeping_duplicates_term},
+        ),
+        Mutant(
+            "never deletes failed pods",
+            {(daemonset, "pods_should_be_on_node"): pods_should_be_on_node_keeping_failed},
+            {(ds_encodings, "pods_should_be_on_node_term"): pods_should_be_on_node_keeping_failed_term},
+        ),
+    ]
+}
+
+
+def want_active_ignoring_parallelism(job_state: job.JobState) -> int:
+    """wantActive = completions - succeeded, without the parallelism cap."""
+    if job_state.completions is None:
+        return job_state.active if job_state.succeeded > 0 else job_state.parallelism
+    return max(0, job_state.completions - job_state.succeeded)
+
+
+def want_active_ignoring_parallelism_term(j: job_encodings.JobTerms) -> z3.ArithRef:
+    unset = z3.If(j.succeeded > 0, j.active, j.parallelism)
+    return z3.If(j.has_completions, max_term(j.completions - j.succeeded, z3.IntVal(0)), unset)
+
+
+def want_active_not_counting_succeeded(job_state: job.JobState) -> int:
+    """wantActive = min(parallelism, completions): succeeded pods are forgotten, finished work is redone."""
+    if job_state.completions is None:
+        return job_state.active if job_state.succeeded > 0 else job_state.parallelism
+    return min(job_state.parallelism, job_state.completions)
+
+
+def want_active_not_counting_succeeded_term(j: job_encodings.JobTerms) -> z3.ArithRef:
+    unset = z3.If(j.succeeded > 0, j.active, j.parallelism)
+    return z3.If(j.has_completions, min_term(j.parallelism, j.completions), unset)
+
+
+_SYNC_JOB = job.sync_job
+_SYNC_JOB_TERM = job_encodings.sync_job_term
+
+
+def sync_job_without_backoff_limit(
+    job_state: job.JobState, outcomes: replicaset.Outcomes = replicaset.ALL_SUCCEED
+) -> job.JobSync:
+    """syncJob that never looks at backoffLimit: a crash-looping Job gets new pods for ever."""
+    return _SYNC_JOB(dataclasses.replace(job_state, backoff_limit=2**40), outcomes)
+
+
+def sync_job_without_backoff_limit_term(
+    j: job_encodings.JobTerms, creations: job_encodings.Creations | None = None
+) -> job_encodings.JobSyncTerms:
+    return _SYNC_JOB_TERM(dataclasses.replace(j, backoff_limit=j.failed), creations)
+
+
+JOB_MUTANTS = {
+    mutant.name: mutant
+    for mutant in [
+        Mutant(
+            "ignores parallelism",
+            {(job, "want_active"): want_active_ignoring_parallelism},
+            {(job_encodings, "want_active_term"): want_active_ignoring_parallelism_term},
+        ),
+        Mutant(
+            "does not count succeeded pods",
+            {(job, "want_active"): want_active_not_counting_succeeded},
+            {(job_encodings, "want_active_term"): want_active_not_counting_succeeded_term},
+        ),
+        Mutant(
+            "ignores backoffLimit",
+            {(job, "sync_job"): sync_job_without_backoff_limit},
+            {(job_encodings, "sync_job_term"): sync_job_without_backoff_limit_term},
+        ),
+    ]
+}
