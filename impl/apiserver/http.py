@@ -127,7 +127,10 @@ async def _stream(
         await response.prepare(request)
         while loop.time() < deadline:
             wait = min(_POLL_S, max(deadline - loop.time(), 0.0), max(next_bookmark - loop.time(), 0.0))
-            events: list[dict[str, Any]] = await loop.run_in_executor(executor, watch.next_events, wait)
+            try:
+                events: list[dict[str, Any]] = await loop.run_in_executor(executor, watch.next_events, wait)
+            except RuntimeError:
+                break  # the executor is shut down: the server is stopping
             for event in events:
                 await response.write(json.dumps(event, separators=(",", ":")).encode() + b"\n")
             if watch.closed:

@@ -660,3 +660,46 @@ def test_core_reads_no_clock_and_no_global_randomness() -> None:
     for forbidden in ("import time", "import random", "datetime.now", "import socket", "import asyncio"):
         assert forbidden not in source
     assert Request("GET", "/").param("x") is None
+
+
+@pytest.mark.requirement("API-OPTIMISTIC-CONCURRENCY")
+@pytest.mark.requirement("API-STATUS-ERRORS")
+def test_delete_preconditions_and_delete_answers() -> None:
+    client = Client()
+    created = client.ok("POST", CONFIGMAPS, config_map("d"))
+    wrong_uid = {"preconditions": {"uid": "not-the-uid"}}
+    status = assert_status(client.call("DELETE", CONFIGMAPS + "/d", wrong_uid), 409, "Conflict")
+    assert "Precondition failed: UID in precondition: not-the-uid" in status["message"]
+    stale = {"preconditions": {"resourceVersion": "1"}}
+    assert_status(client.call("DELETE", CONFIGMAPS + "/d", stale), 409, "Conflict")
+    assert_status(client.call("DELETE", CONFIGMAPS + "/d", raw=b"{nope"), 400, "BadRequest")
+    assert_status(client.call("DELETE", CONFIGMAPS + "/d", raw=b"[]"), 400, "BadRequest")
+    exact = {
+        "preconditions": {
+            "uid": created["metadata"]["uid"],
+            "resourceVersion": created["metadata"]["resourceVersion"],
+        }
+    }
+    answer = client.ok("DELETE", CONFIGMAPS + "/d", exact)
+    assert answer["status"] == "Success" and answer["details"]["uid"] == created["metadata"]["uid"]
+    client.ok("POST", PODS, pod("p"))
+    assert client.ok("DELETE", PODS + "/p")["kind"] == "Pod"  # the pod registry returns the object
+
+
+@pytest.mark.requirement("API-STATUS-SUBRESOURCE")
+def test_status_subresource_routes() -> None:
+    client = Client()
+    namespace = client.ok("GET", "/api/v1/namespaces/default/status")
+    assert namespace["kind"] == "Namespace" and namespace["status"]["phase"] == "Active"
+    client.ok("POST", CONFIGMAPS, config_map("c"))
+    assert_status(client.call("GET", CONFIGMAPS + "/c/status"), 404, "NotFound")  # no status subresource
+    client.ok("POST", PODS, pod("p"))
+    assert_status(client.call("DELETE", PODS + "/p/status"), 405, "MethodNotAllowed")
+    assert_status(client.call("GET", PODS + "/p/scale"), 404, "NotFound")
+    assert_status(client.call("POST", "/version"), 405, "MethodNotAllowed")
+    assert_status(client.call("POST", "/api/v1"), 405, "MethodNotAllowed")
+    assert_status(client.call("GET", PODS, dryRun="All"), 400, "BadRequest")
+    assert_status(client.call("GET", PODS, limit="x"), 400, "BadRequest")
+    assert_status(client.call("GET", PODS, watch="1", timeoutSeconds="x"), 400, "BadRequest")
+    assert_status(client.call("GET", PODS, watch="1", sendInitialEvents="true"), 400, "BadRequest")
+    assert_status(client.call("GET", "/api/v1/pods/p"), 404, "NotFound")  # a pod is named with its namespace
