@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import copy
 import json
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
+
+from hypothesis import strategies as st
 
 from impl.apiserver.core import APIServer, Request, Response
 from impl.apiserver.memory import MemoryKV
@@ -104,3 +107,142 @@ def assert_status(response: Response, code: int, reason: str) -> dict[str, Any]:
     assert status["kind"] == "Status" and status["apiVersion"] == "v1", status
     assert status["status"] == "Failure" and status["code"] == code and status["reason"] == reason, status
     return status
+
+
+# -- random requests (the fuzz tests) ----------------------------------------------------------------
+
+_SEGMENTS = st.sampled_from(
+    [
+        "api",
+        "apis",
+        "v1",
+        "apps",
+        "namespaces",
+        "default",
+        "pods",
+        "configmaps",
+        "deployments",
+        "status",
+        "nodes",
+        "x",
+        "..",
+        "%2F",
+        "scale",
+        "binding",
+        "watch",
+    ]
+) | st.text("abcxyz-.0123456789", min_size=1, max_size=8)
+_SERVED_PATHS = (
+    PODS,
+    PODS + "/fuzz",
+    PODS + "/fuzz/status",
+    DEPLOYMENTS,
+    DEPLOYMENTS + "/fuzz",
+    DEPLOYMENTS + "/fuzz/status",
+    CONFIGMAPS,
+    CONFIGMAPS + "/fuzz",
+    "/api/v1/namespaces",
+    "/api/v1/namespaces/fuzz",
+    "/api/v1/nodes/fuzz",
+    "/api/v1/pods",
+)
+_QUERY_KEYS = st.sampled_from(
+    [
+        "labelSelector",
+        "fieldSelector",
+        "limit",
+        "continue",
+        "resourceVersion",
+        "resourceVersionMatch",
+        "fieldValidation",
+        "timeoutSeconds",
+        "pretty",
+        "x",
+    ]
+)
+_QUERY_VALUES = st.sampled_from(
+    [
+        "",
+        "0",
+        "1",
+        "-1",
+        "Exact",
+        "NotOlderThan",
+        "a=b",
+        "a in (",
+        "=",
+        "Strict",
+        "metadata.name=x",
+        "spec.foo=1",
+        "99999999999999999999",
+    ]
+) | st.text(max_size=10)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> bytes:
+    kind = draw(st.sampled_from(["empty", "bytes", "json", "mutated"]))
+    if kind == "empty":
+        return b""
+    if kind == "bytes":
+        return draw(st.binary(max_size=64))
+    if kind == "json":
+        return json.dumps(draw(_JSON)).encode()
+    obj: dict[str, Any] = draw(st.sampled_from([pod("fuzz"), config_map("fuzz"), deployment("fuzz")]))
+    path = draw(
+        st.sampled_from(
+            [
+                ("metadata",),
+                ("metadata", "name"),
+                ("spec",),
+                ("kind",),
+                ("apiVersion",),
+                ("metadata", "namespace"),
+                ("metadata", "labels"),
+                ("data",),
+            ]
+        )
+    )
+    target: Any = obj
+    for step in path[:-1]:
+        target = target.setdefault(step, {})
+    target[path[-1]] = draw(_JSON)
+    return json.dumps(obj).encode()
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[str, str, bytes]:
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]))
+    if draw(st.booleans()):  # a path the server serves, so that bodies reach the handlers
+        path = draw(st.sampled_from(_SERVED_PATHS))
+    else:
+        segments = draw(st.lists(_SEGMENTS, min_size=0, max_size=7))
+        path = "/" + "/".join(urllib.parse.quote(s, safe="%") for s in segments)
+    query = draw(st.dictionaries(_QUERY_KEYS, _QUERY_VALUES, max_size=3))
+    if query:
+        path += "?" + urllib.parse.urlencode(query)
+    return method, path, draw(bodies())
+
+
+def answer_problem(status: int, body: bytes) -> str | None:
+    """What is wrong with the answer to a fuzzed request, or None.
+
+    Every failure must be a Status whose code is the HTTP status, and no
+    failure may be a 5xx, except upstream's 504 for a resourceVersion the
+    store has not reached (which says so with its cause).
+    """
+    if status >= 500 and not (status == 504 and b"ResourceVersionTooLarge" in body):
+        return f"a {status} answer"
+    if status >= 400:
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return "a failure that is not JSON"
+        if not (isinstance(answer, dict) and answer.get("kind") == "Status" and answer.get("code") == status):
+            return f"a failure that is not a Status with code {status}"
+    return None

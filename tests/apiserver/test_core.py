@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import string
+import urllib.parse
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from impl.apiserver.core import APIServer, Request
 from impl.apiserver.memory import MemoryKV
+from impl.apiserver.watch import APIWatch
 from spec import apiserver
 from spec.entropy import SeededEntropy
 from spec.kv import CompactionRequest, RangeRequest, WatchCreateRequest
@@ -29,11 +31,13 @@ from tests.apiserver.helpers import (
     NOW,
     PODS,
     Client,
+    answer_problem,
     assert_status,
     config_map,
     deployment,
     edited,
     pod,
+    requests,
 )
 
 # -- create, get, storage layout ---------------------------------------------------------------------
@@ -703,3 +707,46 @@ def test_status_subresource_routes() -> None:
     assert_status(client.call("GET", PODS, watch="1", timeoutSeconds="x"), 400, "BadRequest")
     assert_status(client.call("GET", PODS, watch="1", sendInitialEvents="true"), 400, "BadRequest")
     assert_status(client.call("GET", "/api/v1/pods/p"), 404, "NotFound")  # a pod is named with its namespace
+
+
+# -- fuzz, sans-IO -------------------------------------------------------------------------------------------
+
+
+def fuzz_answer(client: Client, method: str, target: str, body: bytes) -> tuple[int, bytes]:
+    """Send a fuzzed request to the core as the HTTP driver would (path decoded, query split)."""
+    split = urllib.parse.urlsplit(target)
+    query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+    response = client.server.handle(Request(method, urllib.parse.unquote(split.path), query, {}, body))
+    if isinstance(response, APIWatch):
+        response.close()
+        return 200, b""
+    return response.status, response.body
+
+
+@pytest.mark.requirement("API-BAD-INPUT")
+@pytest.mark.requirement("API-STATUS-ERRORS")
+@given(request=requests())
+def test_fuzzed_requests_to_the_core_get_4xx_statuses(request: tuple[str, str, bytes]) -> None:
+    client = Client()
+    client.ok("POST", CONFIGMAPS, config_map("sentinel"))
+    assert answer_problem(*fuzz_answer(client, *request)) is None, request
+    assert client.ok("GET", CONFIGMAPS + "/sentinel")["data"] == {"a": "1"}
+
+
+class CrashesOnBadJSON(APIServer):
+    """Mutant: decodes bodies without catching JSON errors (a bug the catch-all turns into a 500)."""
+
+    def _decode_body(self, request: Request, info: Any) -> KindModel:
+        json.loads(request.body)
+        return super()._decode_body(request, info)
+
+
+@pytest.mark.requirement("API-BAD-INPUT")
+def test_the_fuzz_finds_the_mutant_that_crashes_on_bad_json() -> None:
+    mutant = mutant_client(CrashesOnBadJSON)
+    found = find(
+        requests(),
+        lambda request: answer_problem(*fuzz_answer(mutant, *request)) is not None,
+        settings=settings(max_examples=2000, database=None, phases=[Phase.generate]),
+    )
+    assert answer_problem(*fuzz_answer(mutant, *found)) == "a 500 answer"
