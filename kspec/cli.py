@@ -41,6 +41,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     validate.set_defaults(run=_validate)
 
+    api = commands.add_parser(
+        "apiserver",
+        help="serve the reference Kubernetes API server over HTTP on loopback (the official client works)",
+    )
+    api.add_argument(
+        "--etcd",
+        default="memory",
+        metavar="URL|memory",
+        help="where objects are stored: 'memory' (a single-member in-memory etcd model, the default) "
+        "or an etcd URL (not yet)",
+    )
+    api.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    api.add_argument("--port", type=int, default=6443, help="port to listen on (default: 6443)")
+    api.set_defaults(run=_apiserver)
+
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -71,6 +86,22 @@ def _implementations(args: argparse.Namespace) -> int:
 
     for name, target in known_implementations().items():
         print(f"{name}\t{target}")
+    return 0
+
+
+def _apiserver(args: argparse.Namespace) -> int:
+    if args.etcd != "memory":
+        print(
+            f"kspec apiserver: --etcd {args.etcd}: not yet; only --etcd memory works until the etcd "
+            "JSON-gateway client lands (kspec issue 8)",
+            file=sys.stderr,
+        )
+        return 2
+    from impl.apiserver.http import new_server, serve
+    from impl.apiserver.memory import MemoryKV
+
+    print(f"kspec apiserver: in-memory store, serving http://{args.host}:{args.port}", flush=True)
+    serve(new_server(MemoryKV().client()), host=args.host, port=args.port)
     return 0
 
 

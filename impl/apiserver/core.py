@@ -1,0 +1,696 @@
+"""The reference API server's request core: an HTTP request in, a response or a watch out (sans-IO).
+
+What it models: kube-apiserver's generic REST storage for the kinds of
+``spec.objects``, over the ``kv`` contract (``impl/apiserver/storage.py``).
+``APIServer.handle(Request)`` returns a ``Response`` or an ``APIWatch``; it
+reads no clock and draws no randomness of its own (the driver injects a
+clock and a ``spec.entropy.Entropy``) and opens no socket: the kv client it
+is given is its only way out, so the same core serves HTTP
+(``impl/apiserver/http.py``) and tests that call it directly.
+
+Upstream (k8s.io/apiserver unless said otherwise; read, not copied):
+
+- ``pkg/endpoints/handlers/create.go``, ``update.go``, ``get.go``,
+  ``delete.go``, ``watch.go``, ``rest.go``: decoding (a body's missing
+  apiVersion/kind default to the URL's; another kind is ``"X in version "v"
+  cannot be handled as a Y"``), namespace and name checks against the URL,
+  the 3 MiB body limit, ``fieldValidation=Strict``.
+- ``pkg/registry/rest/create.go`` (``BeforeCreate``), ``update.go``
+  (``BeforeUpdate``), ``pkg/storage/names/generate.go`` (generateName: the
+  prefix cut to 58 characters plus 5 from ``bcdfghjklmnpqrstvwxz2456789``).
+- ``pkg/registry/generic/registry/store.go`` and ``pkg/storage/etcd3/store.go``
+  (resourceVersion = mod_revision; create = Txn on ModRevision == 0;
+  update = read, then Txn on the read ModRevision, retried when the client
+  sent no resourceVersion; an update that changes nothing writes nothing;
+  list at one revision, paged with continue tokens).
+- apimachinery ``pkg/apis/meta/internalversion/validation``
+  (``ValidateListOptions``: resourceVersionMatch rules, 422 ListOptions).
+- k/k ``plugin/pkg/admission/namespace/lifecycle`` (a namespaced create
+  needs its namespace) and ``pkg/controlplane/controller/systemnamespaces``
+  (default, kube-system, kube-public, kube-node-lease exist from the start).
+
+Not yet (README, "The API server"): PATCH, dryRun, deletecollection,
+graceful deletion, finalizers and deletionTimestamp, propagationPolicy and
+garbage collection, namespace termination, the scale and binding
+subresources, admission beyond NamespaceLifecycle, update-only validation
+(immutable fields), CustomResourceDefinitions served as resources,
+sendInitialEvents, YAML and protobuf bodies.
+
+Requirement IDs: none defined here (``spec/apiserver.py`` declares them).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from impl.apiserver import discovery
+from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
+from impl.apiserver.storage import KV, Storage, StorageError, Stored
+from impl.apiserver.watch import APIWatch
+from spec import apiserver, selectors
+from spec.entropy import Entropy
+from spec.kv import WatchCreateRequest, prefix_end
+from spec.objects import core, defaults
+from spec.objects.base import Time
+from spec.objects.meta import KindModel
+from spec.objects.registry import KindInfo, ObjectError, from_dict, info_of, to_dict
+from spec.objects.validation import FieldError, validate
+from spec.objects.validation.errors import Path as FieldPath
+from spec.objects.validation.errors import forbidden, invalid, invalid_status, not_supported
+
+#: The namespaces the control plane creates at start (systemnamespaces controller).
+SYSTEM_NAMESPACES: Final = ("default", "kube-system", "kube-public", "kube-node-lease")
+#: names.SimpleNameGenerator's alphabet (utilrand.String) and lengths.
+_NAME_ALPHABET: Final = "bcdfghjklmnpqrstvwxz2456789"
+_RANDOM_LENGTH: Final = 5
+_MAX_GENERATE_NAME_PREFIX: Final = 63 - _RANDOM_LENGTH
+#: How often an unconditional update is retried when others keep writing (GuaranteedUpdate loops).
+_UPDATE_ATTEMPTS: Final = 16
+_GENERATE_NAME_ATTEMPTS: Final = 8
+#: Objects a list reads per kv page while a selector filters them (etcd3 store: starts at limit, grows).
+_MIN_LIST_BATCH: Final = 64
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request as the core sees it. Header names are lower case; each query name has its values."""
+
+    method: str
+    path: str
+    query: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class APIError(Exception):
+    """A request that fails with ``status`` (a Kubernetes Status dict)."""
+
+    def __init__(self, status: dict[str, Any]) -> None:
+        super().__init__(status.get("message", ""))
+        self.status = status
+
+
+def _json_response(code: int, body: Any) -> Response:
+    return Response(code, json.dumps(body, separators=(",", ":")).encode())
+
+
+def _status_response(status: dict[str, Any]) -> Response:
+    return _json_response(int(status["code"]), status)
+
+
+def _truthy(value: str | None) -> bool:
+    """Go's strconv.ParseBool, as the query decoder reads booleans (``true``, ``True``, ``1``, ...)."""
+    return value in ("1", "t", "T", "true", "TRUE", "True")
+
+
+def _parse_revision(text: str, what: str = "resource version") -> int:
+    if not text.isdigit() or not text.isascii():
+        raise APIError(apiserver.bad_request(f'invalid {what}: "{text}"'))
+    return int(text)
+
+
+@dataclass(frozen=True)
+class _ListOptions:
+    labels: selectors.Selector
+    fields: selectors.FieldSelector
+    limit: int
+    continue_token: str
+    resource_version: str | None
+    match: str
+
+
+class APIServer:
+    """The request core: ``kv`` is a ``kv``-contract client; the driver gives ``clock`` and ``entropy``."""
+
+    def __init__(
+        self,
+        kv: KV,
+        *,
+        clock: Callable[[], datetime],
+        entropy: Entropy,
+        git_version: str = "v1.31.0-kspec",
+    ) -> None:
+        self.storage = Storage(kv)
+        self.kv = kv
+        self.clock = clock
+        self.entropy = entropy
+        self.git_version = git_version
+
+    # -- entry point ---------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response | APIWatch:
+        """Answer one request; every failure is a Status, and only a broken store gives a 5xx."""
+        try:
+            return self._dispatch(request)
+        except APIError as error:
+            return _status_response(error.status)
+        except StorageError as error:
+            return _status_response(self._storage_status(error))
+        except Exception as error:  # a bug: still a Status, and the server keeps serving
+            return _status_response(
+                apiserver.failure(500, "InternalError", f"an error on the server: {error!r}")
+            )
+
+    def bootstrap(self) -> None:
+        """Create the system namespaces that do not exist yet (what the control plane does at start)."""
+        for name in SYSTEM_NAMESPACES:
+            namespace = core.Namespace().replace(metadata=core.Namespace().metadata.replace(name=name))
+            body = json.dumps(to_dict(namespace)).encode()
+            self.handle(Request("POST", "/api/v1/namespaces", body=body))
+
+    def _storage_status(self, error: StorageError) -> dict[str, Any]:
+        if error.compacted:
+            return apiserver.expired("The resourceVersion for the provided list is too old.")
+        return apiserver.failure(500, "InternalError", f"etcd: {error.error.message}")
+
+    def _dispatch(self, request: Request) -> Response | APIWatch:
+        body_limit = apiserver.MAX_REQUEST_BODY_BYTES
+        if len(request.body) > body_limit:
+            raise APIError(apiserver.request_entity_too_large(body_limit))
+        target = route(request.path)
+        if target is None:
+            raise APIError(apiserver.path_not_found())
+        if isinstance(target, OtherPath):
+            return self._other(request, target)
+        if isinstance(target, DiscoveryPath):
+            return self._discovery(request, target)
+        return self._resource(request, target)
+
+    def _other(self, request: Request, target: OtherPath) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            raise APIError(
+                apiserver.failure(405, "MethodNotAllowed", f"{request.method} is not allowed here")
+            )
+        if target.name == "version":
+            return _json_response(200, discovery.version_info(self.git_version))
+        return Response(200, b"ok", "text/plain; charset=utf-8")
+
+    def _discovery(self, request: Request, target: DiscoveryPath) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            raise APIError(
+                apiserver.failure(405, "MethodNotAllowed", f"{request.method} is not allowed here")
+            )
+        if target.version is not None:
+            return _json_response(200, discovery.api_resource_list(target.group or "", target.version))
+        if target.legacy:
+            return _json_response(200, discovery.api_versions())
+        if target.group is not None:
+            return _json_response(200, discovery.api_group(target.group))
+        return _json_response(200, discovery.api_group_list())
+
+    def _resource(self, request: Request, target: ResourcePath) -> Response | APIWatch:
+        info, method = target.info, request.method
+        if request.param("dryRun"):
+            raise APIError(apiserver.bad_request("dryRun is not supported by this server yet"))
+        if target.subresource is not None:
+            if target.subresource != "status" or info.model not in apiserver.HAS_STATUS:
+                raise APIError(apiserver.path_not_found())
+            if method == "GET":
+                return self._get(target)
+            if method == "PUT":
+                return self._update(request, target, status_only=True)
+            raise APIError(apiserver.method_not_supported(info.group, f"{info.resource}/status", method))
+        if target.name is None:
+            if method == "GET":
+                return (
+                    self._watch(request, target)
+                    if _truthy(request.param("watch"))
+                    else self._list(request, target)
+                )
+            if method == "POST":
+                return self._create(request, target)
+        else:
+            if method == "GET":
+                return self._get(target)
+            if method == "PUT":
+                return self._update(request, target, status_only=False)
+            if method == "DELETE":
+                return self._delete(request, target)
+        raise APIError(apiserver.method_not_supported(info.group, info.resource, method))
+
+    # -- objects in and out --------------------------------------------------------------------------
+
+    def _key(self, target: ResourcePath, name: str) -> str:
+        return apiserver.object_key(target.info, target.namespace or "", name)
+
+    def _decode_stored(self, value: bytes, revision: int) -> dict[str, Any] | None:
+        """The stored JSON with its resourceVersion; None if the value is not a JSON object."""
+        try:
+            obj = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        metadata = obj.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            return None
+        metadata["resourceVersion"] = str(revision)
+        return obj
+
+    def _read(self, target: ResourcePath, name: str) -> tuple[KindModel, Stored]:
+        stored = self.storage.get(self._key(target, name))
+        if stored is None:
+            raise APIError(apiserver.not_found(target.info.group, target.info.resource, name))
+        try:
+            obj = from_dict(json.loads(stored.value))
+        except (ObjectError, ValueError):
+            raise APIError(
+                apiserver.failure(
+                    500, "InternalError", f"the stored object at {stored.key} cannot be decoded"
+                )
+            ) from None
+        return obj, stored
+
+    def _decode_body(self, request: Request, info: KindInfo) -> KindModel:
+        """The request body as an object of ``info``'s kind (handlers' decode step), or a 4xx."""
+        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if content_type not in ("application/json", "", "*/*"):
+            raise APIError(apiserver.unsupported_media_type(content_type))
+        try:
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise APIError(
+                apiserver.bad_request(f"couldn't get version/kind; json parse error: {error}")
+            ) from None
+        if not isinstance(data, dict):
+            raise APIError(
+                apiserver.bad_request(f"the object provided is unrecognized (must be of type {info.kind})")
+            )
+        # A missing apiVersion or kind is the URL's (the decoder's default GVK).
+        data.setdefault("apiVersion", info.api_version)
+        data.setdefault("kind", info.kind)
+        api_version, kind = data["apiVersion"], data["kind"]
+        if (api_version, kind) != (info.api_version, info.kind):
+            version = api_version.rpartition("/")[2] if isinstance(api_version, str) else api_version
+            raise APIError(
+                apiserver.bad_request(
+                    f'{kind} in version "{version}" cannot be handled as a {info.kind}: '
+                    "no kind is registered for it at this URL"
+                )
+            )
+        strict = (request.param("fieldValidation") or "").lower() == "strict"
+        try:
+            return from_dict(data, strict=strict)
+        except ObjectError as error:
+            what = (
+                "strict decoding error"
+                if strict and any("unknown field" in str(p) for p in error.problems)
+                else (f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}')
+            )
+            raise APIError(apiserver.bad_request(f"{what}: {error}")) from None
+
+    def _check_scope(self, obj: KindModel, target: ResourcePath) -> KindModel:
+        """The namespace of the body against the URL's (handlers' checks; cluster-scoped: cleared)."""
+        if not target.info.namespaced:
+            return obj.replace(metadata=obj.metadata.replace(namespace=""))
+        namespace = target.namespace or ""
+        if obj.metadata.namespace and obj.metadata.namespace != namespace:
+            raise APIError(
+                apiserver.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            )
+        return obj.replace(metadata=obj.metadata.replace(namespace=namespace))
+
+    def _validate(self, obj: KindModel) -> None:
+        errors = validate(obj)
+        if errors:
+            raise APIError(_invalid(obj, errors))
+
+    def _encode(self, obj: KindModel) -> bytes:
+        """The stored form: the object without its resourceVersion (etcd3 ``PrepareObjectForStorage``)."""
+        bare = obj.replace(metadata=obj.metadata.replace(resource_version=""))
+        return json.dumps(to_dict(bare), separators=(",", ":")).encode()
+
+    def _output(self, obj: KindModel, revision: int) -> dict[str, Any]:
+        out = to_dict(obj)
+        out.setdefault("metadata", {})["resourceVersion"] = str(revision)
+        return out
+
+    # -- get, create, update, delete -----------------------------------------------------------------
+
+    def _get(self, target: ResourcePath) -> Response:
+        assert target.name is not None
+        stored = self.storage.get(self._key(target, target.name))
+        if stored is None:
+            raise APIError(apiserver.not_found(target.info.group, target.info.resource, target.name))
+        obj = self._decode_stored(stored.value, stored.mod_revision)
+        if obj is None:
+            raise APIError(
+                apiserver.failure(500, "InternalError", f"the stored object at {stored.key} is not JSON")
+            )
+        return _json_response(200, obj)
+
+    def _create(self, request: Request, target: ResourcePath) -> Response:
+        info = target.info
+        obj = self._check_scope(self._decode_body(request, info), target)
+        if (
+            info.namespaced
+            and self.storage.get(apiserver.object_key(_NAMESPACES, "", obj.metadata.namespace)) is None
+        ):
+            if obj.metadata.namespace:  # an empty namespace is a validation error, reported below
+                raise APIError(apiserver.not_found("", "namespaces", obj.metadata.namespace))
+        obj = self._prepare_for_create(defaults.default(obj))
+        generated = not obj.metadata.name and bool(obj.metadata.generate_name)
+        for _ in range(_GENERATE_NAME_ATTEMPTS if generated else 1):
+            if generated:
+                obj = obj.replace(
+                    metadata=obj.metadata.replace(name=self._generate_name(obj.metadata.generate_name))
+                )
+            self._validate(obj)
+            revision = self.storage.create(self._key(target, obj.metadata.name), self._encode(obj))
+            if revision is not None:
+                return _json_response(201, self._output(obj, revision))
+        raise APIError(apiserver.already_exists(info.group, info.resource, obj.metadata.name))
+
+    def _generate_name(self, prefix: str) -> str:
+        suffix = "".join(self.entropy.choice(_NAME_ALPHABET) for _ in range(_RANDOM_LENGTH))
+        return prefix[:_MAX_GENERATE_NAME_PREFIX] + suffix
+
+    def _prepare_for_create(self, obj: KindModel) -> KindModel:
+        """``BeforeCreate`` and the strategy's ``PrepareForCreate``: system fields, generation, status."""
+        uid = uuid.UUID(int=self.entropy.randint(0, (1 << 128) - 1), version=4)
+        metadata = obj.metadata.replace(
+            uid=str(uid),
+            creation_timestamp=Time.of(self.clock()),
+            resource_version="",
+            generation=1 if type(obj) in apiserver.TRACKS_GENERATION else 0,
+            deletion_timestamp=None,
+            deletion_grace_period_seconds=None,
+        )
+        obj = obj.replace(metadata=metadata)
+        status = apiserver.initial_status(obj)
+        if status is not None:
+            obj = obj.replace(status=type(obj.status).model_validate(status))  # type: ignore[attr-defined]
+        return obj
+
+    def _update(self, request: Request, target: ResourcePath, *, status_only: bool) -> Response:
+        info, name = target.info, target.name
+        assert name is not None
+        new = self._check_scope(self._decode_body(request, info), target)
+        if new.metadata.name != name:
+            raise APIError(
+                apiserver.bad_request(
+                    f"the name of the object ({new.metadata.name}) does not match the name on the URL "
+                    f"({name})"
+                )
+            )
+        precondition = new.metadata.resource_version
+        expected = _parse_revision(precondition) if precondition else None
+        for _ in range(_UPDATE_ATTEMPTS):
+            old, stored = self._read(target, name)
+            if expected is not None and expected != stored.mod_revision:
+                raise APIError(apiserver.conflict(info.group, info.resource, name))
+            updated = self._prepare_for_update(defaults.default(new), old, status_only=status_only)
+            self._validate(updated)
+            value = self._encode(updated)
+            if value == stored.value:
+                return _json_response(200, self._output(updated, stored.mod_revision))  # nothing to write
+            revision = self.storage.update(stored.key, value, stored.mod_revision)
+            if revision is not None:
+                return _json_response(200, self._output(updated, revision))
+            if expected is not None:
+                raise APIError(apiserver.conflict(info.group, info.resource, name))
+        raise APIError(apiserver.conflict(info.group, info.resource, name, "too many concurrent updates"))
+
+    def _prepare_for_update(self, new: KindModel, old: KindModel, *, status_only: bool) -> KindModel:
+        """``BeforeUpdate`` with the strategy's (or status strategy's) ``PrepareForUpdate``."""
+        if new.metadata.uid and new.metadata.uid != old.metadata.uid:
+            errors = [invalid(FieldPath("metadata.uid"), new.metadata.uid, "field is immutable")]
+            raise APIError(_invalid(new, errors))
+        if status_only:
+            # The status strategy: everything but status comes from the stored object.
+            return old.replace(status=new.status)  # type: ignore[attr-defined]
+        kind = type(new)
+        metadata = new.metadata.replace(
+            uid=old.metadata.uid,
+            creation_timestamp=old.metadata.creation_timestamp,
+            deletion_timestamp=old.metadata.deletion_timestamp,
+            deletion_grace_period_seconds=old.metadata.deletion_grace_period_seconds,
+            resource_version="",
+            generation=apiserver.next_generation(
+                kind, old.metadata.generation, getattr(old, "spec", None), getattr(new, "spec", None)
+            ),
+        )
+        updated = new.replace(metadata=metadata)
+        if kind in apiserver.HAS_STATUS:
+            updated = updated.replace(status=old.status)  # type: ignore[attr-defined]
+        return updated
+
+    def _delete(self, request: Request, target: ResourcePath) -> Response:
+        info, name = target.info, target.name
+        assert name is not None
+        preconditions = self._delete_preconditions(request)
+        for _ in range(_UPDATE_ATTEMPTS):
+            old, stored = self._read(target, name)
+            uid = preconditions.get("uid")
+            if uid is not None and uid != old.metadata.uid:
+                why = (
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.metadata.uid}"
+                )
+                raise APIError(apiserver.conflict(info.group, info.resource, name, why))
+            rv = preconditions.get("resourceVersion")
+            if rv is not None and rv != str(stored.mod_revision):
+                why = (
+                    f"Precondition failed: ResourceVersion in precondition: {rv}, "
+                    f"ResourceVersion in object meta: {stored.mod_revision}"
+                )
+                raise APIError(apiserver.conflict(info.group, info.resource, name, why))
+            if self.storage.delete(stored.key, stored.mod_revision) is not None:
+                if info.model is core.Pod:  # the pod registry returns the deleted object
+                    return _json_response(200, self._output(old, stored.mod_revision))
+                return _json_response(
+                    200, apiserver.success(info.group, info.resource, name, old.metadata.uid)
+                )
+        raise APIError(apiserver.conflict(info.group, info.resource, name, "too many concurrent updates"))
+
+    def _delete_preconditions(self, request: Request) -> dict[str, str]:
+        if not request.body.strip():
+            return {}
+        try:
+            options = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise APIError(
+                apiserver.bad_request(f"couldn't get version/kind; json parse error: {error}")
+            ) from None
+        if not isinstance(options, dict):
+            raise APIError(apiserver.bad_request("the body of a delete must be a DeleteOptions object"))
+        preconditions = options.get("preconditions") or {}
+        if not isinstance(preconditions, dict):
+            raise APIError(apiserver.bad_request("DeleteOptions.preconditions must be an object"))
+        return {
+            key: str(value)
+            for key, value in preconditions.items()
+            if key in ("uid", "resourceVersion") and value
+        }
+
+    # -- list and watch ------------------------------------------------------------------------------
+
+    def _list_options(self, request: Request, target: ResourcePath) -> _ListOptions:
+        try:
+            labels = selectors.parse_selector(request.param("labelSelector") or "")
+            fields = selectors.parse_field_selector(request.param("fieldSelector") or "")
+        except selectors.SelectorError as error:
+            raise APIError(apiserver.bad_request(str(error))) from None
+        supported = apiserver.supported_field_labels(target.info.model, target.info.namespaced)
+        for requirement in fields.requirements:
+            if requirement.field not in supported:
+                raise APIError(apiserver.bad_request(f"field label not supported: {requirement.field}"))
+        limit_text = request.param("limit") or "0"
+        if not limit_text.lstrip("-").isdigit() or not limit_text.isascii():
+            raise APIError(apiserver.bad_request(f'invalid limit: "{limit_text}"'))
+        limit = max(int(limit_text), 0)  # a negative limit means none, as in upstream
+        resource_version = request.param("resourceVersion")
+        match = request.param("resourceVersionMatch") or ""
+        continue_token = request.param("continue") or ""
+        errors: list[FieldError] = []
+        where = FieldPath("resourceVersionMatch")
+        if match:
+            if not resource_version:
+                errors.append(
+                    forbidden(where, "resourceVersionMatch is forbidden unless resourceVersion is provided")
+                )
+            if continue_token:
+                errors.append(forbidden(where, "resourceVersionMatch is forbidden when continue is provided"))
+            if match not in ("NotOlderThan", "Exact"):
+                errors.append(not_supported(where, match, ["Exact", "NotOlderThan"]))
+            if match == "Exact" and resource_version == "0":
+                errors.append(
+                    forbidden(where, 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+                )
+        if errors:
+            raise APIError(invalid_status("meta.k8s.io", "ListOptions", "", errors))
+        return _ListOptions(labels, fields, limit, continue_token, resource_version, match)
+
+    def _matcher(self, target: ResourcePath, options: _ListOptions) -> Callable[[dict[str, Any]], bool]:
+        info = target.info
+
+        def matches(obj: dict[str, Any]) -> bool:
+            metadata = obj.get("metadata") or {}
+            if not options.labels.matches(metadata.get("labels") or {}):
+                return False
+            if options.fields.empty():
+                return True
+            try:
+                model = from_dict(obj)
+            except ObjectError:
+                return False
+            return options.fields.matches(apiserver.selectable_fields(model, info.namespaced))
+
+        return matches
+
+    def _list(self, request: Request, target: ResourcePath) -> Response:
+        info = target.info
+        options = self._list_options(request, target)
+        prefix = apiserver.list_prefix(info, target.namespace)
+        revision, minimum, start = 0, 0, prefix
+        if options.continue_token:
+            if options.resource_version:
+                raise APIError(
+                    apiserver.bad_request("specifying resource version is not allowed when using continue")
+                )
+            try:
+                start, revision = apiserver.decode_continue(options.continue_token, prefix)
+            except apiserver.ContinueError as error:
+                raise APIError(apiserver.bad_request(str(error))) from None
+        elif options.resource_version:
+            requested = _parse_revision(options.resource_version)
+            exact = options.match == "Exact" or (not options.match and options.limit > 0 and requested > 0)
+            revision, minimum = (requested, 0) if exact else (0, requested)
+        matches = self._matcher(target, options)
+        try:
+            items, next_key, revision, remaining = self._collect(prefix, start, revision, options, matches)
+        except StorageError as error:
+            if error.compacted and options.continue_token:
+                raise APIError(apiserver.expired(_CONTINUE_EXPIRED)) from None
+            if error.future_revision:
+                raise APIError(
+                    apiserver.too_large_resource_version(revision, self.storage.revision())
+                ) from None
+            raise
+        if minimum > revision:
+            raise APIError(apiserver.too_large_resource_version(minimum, revision))
+        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+        if next_key is not None:
+            metadata["continue"] = apiserver.encode_continue(next_key, prefix, revision)
+            if remaining is not None:
+                metadata["remainingItemCount"] = remaining
+        for item in items:  # items of a typed list carry no apiVersion and kind
+            item.pop("apiVersion", None)
+            item.pop("kind", None)
+        return _json_response(
+            200,
+            {
+                "kind": f"{info.kind}List",
+                "apiVersion": info.api_version,
+                "metadata": metadata,
+                "items": items,
+            },
+        )
+
+    def _collect(
+        self,
+        prefix: str,
+        start: str,
+        revision: int,
+        options: _ListOptions,
+        matches: Callable[[dict[str, Any]], bool],
+    ) -> tuple[list[dict[str, Any]], str | None, int, int | None]:
+        """(items, the key to continue from or None, the read revision, remainingItemCount or None)."""
+        items: list[dict[str, Any]] = []
+        limit = options.limit
+        unfiltered = options.labels.empty() and options.fields.empty()
+        batch = limit if unfiltered else max(limit, _MIN_LIST_BATCH) if limit else 0
+        while True:
+            page = self.storage.page(prefix, start, revision, batch)
+            revision = page.revision
+            for index, stored in enumerate(page.items):
+                obj = self._decode_stored(stored.value, stored.mod_revision)
+                if obj is not None and matches(obj):
+                    items.append(obj)
+                if limit and len(items) == limit:
+                    more = page.more or index + 1 < len(page.items)
+                    if not more:
+                        return items, None, revision, None
+                    remaining = page.remaining + len(page.items) - index - 1 if unfiltered else None
+                    return items, stored.key + "\0", revision, remaining
+            if not page.more or not page.items:
+                return items, None, revision, None
+            start = page.items[-1].key + "\0"
+
+    def _watch(self, request: Request, target: ResourcePath) -> APIWatch:
+        info = target.info
+        options = self._list_options(request, target)
+        if request.param("sendInitialEvents"):
+            raise APIError(apiserver.bad_request("sendInitialEvents is not supported by this server yet"))
+        timeout_text = request.param("timeoutSeconds")
+        timeout = None
+        if timeout_text:
+            if not timeout_text.isdigit() or not timeout_text.isascii():
+                raise APIError(apiserver.bad_request(f'invalid timeoutSeconds: "{timeout_text}"'))
+            timeout = int(timeout_text)
+        prefix = apiserver.list_prefix(info, target.namespace)
+        matches = self._matcher(target, options)
+        initial: list[dict[str, Any]] = []
+        if options.resource_version in (None, "", "0"):
+            # Start at the current state: synthetic ADDED events, then changes after it.
+            initial, _, start_revision, _ = self._collect(prefix, prefix, 0, _all(options), matches)
+        else:
+            start_revision = _parse_revision(options.resource_version)
+        stream = self.kv.watch(
+            WatchCreateRequest(
+                prefix.encode(),
+                prefix_end(prefix.encode()),
+                start_revision=start_revision + 1,
+                prev_kv=True,
+                progress_notify=_truthy(request.param("allowWatchBookmarks")),
+            )
+        )
+        return APIWatch(
+            stream,
+            info=info,
+            decode=self._decode_stored,
+            matches=matches,
+            start_revision=start_revision,
+            initial=initial,
+            bookmarks=_truthy(request.param("allowWatchBookmarks")),
+            timeout_seconds=timeout,
+        )
+
+
+_NAMESPACES: Final = info_of(core.Namespace)
+
+#: NewResourceExpired's message for a continue token whose revision is compacted (etcd3 store).
+_CONTINUE_EXPIRED: Final = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new "
+    "list without the continue parameter."
+)
+
+
+def _all(options: _ListOptions) -> _ListOptions:
+    """The same selectors without a limit: a watch's initial state is never paged."""
+    return _ListOptions(options.labels, options.fields, 0, "", None, "")
+
+
+def _invalid(obj: KindModel, errors: list[FieldError]) -> dict[str, Any]:
+    info = info_of(obj)
+    return invalid_status(info.group, info.kind, obj.metadata.name, errors)

@@ -1,0 +1,103 @@
+"""Discovery documents: what ``/api``, ``/apis``, ``/apis/<group>`` and ``/api(s)/.../<version>`` answer.
+
+Upstream: k8s.io/apiserver ``pkg/endpoints/discovery`` (``legacy.go``:
+``APIVersions``; ``root.go``: ``APIGroupList``; ``group.go``: ``APIGroup``;
+``version.go``: ``APIResourceList``) and the shapes of metav1's
+``APIResource``: ``name``, ``singularName``, ``namespaced``, ``kind``,
+``verbs``; a subresource is listed as ``<resource>/<subresource>``. The
+verbs are only those this server serves (README, "The API server"): no
+``patch`` and ``deletecollection`` yet.
+
+Requirement IDs: none defined here (API-DISCOVERY is in ``spec/apiserver.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
+from spec import apiserver
+
+VERBS: Final = ["create", "delete", "get", "list", "update", "watch"]
+STATUS_VERBS: Final = ["get", "update"]
+
+
+def _group_version(group: str, version: str) -> str:
+    return f"{group}/{version}" if group else version
+
+
+def api_versions() -> dict[str, Any]:
+    """``/api``: the legacy group's versions."""
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+    }
+
+
+def _group(group: str) -> dict[str, Any]:
+    versions = [
+        {"groupVersion": _group_version(group, version), "version": version}
+        for served, version in GROUP_VERSIONS
+        if served == group
+    ]
+    return {"name": group, "versions": versions, "preferredVersion": versions[0]}
+
+
+def api_group_list() -> dict[str, Any]:
+    """``/apis``: every named group."""
+    groups = list(dict.fromkeys(group for group, _ in GROUP_VERSIONS if group))
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group(group) for group in groups]}
+
+
+def api_group(group: str) -> dict[str, Any]:
+    """``/apis/<group>``."""
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(group)}
+
+
+def api_resource_list(group: str, version: str) -> dict[str, Any]:
+    """``/api/v1``, ``/apis/<group>/<version>``: each resource and its subresources."""
+    resources: list[dict[str, Any]] = []
+    for (served_group, served_version, resource), info in RESOURCES.items():
+        if (served_group, served_version) != (group, version):
+            continue
+        resources.append(
+            {
+                "name": resource,
+                "singularName": info.kind.lower(),
+                "namespaced": info.namespaced,
+                "kind": info.kind,
+                "verbs": VERBS,
+            }
+        )
+        if info.model in apiserver.HAS_STATUS:
+            resources.append(
+                {
+                    "name": f"{resource}/status",
+                    "singularName": "",
+                    "namespaced": info.namespaced,
+                    "kind": info.kind,
+                    "verbs": STATUS_VERBS,
+                }
+            )
+    result: dict[str, Any] = {"kind": "APIResourceList", "groupVersion": _group_version(group, version)}
+    if group:
+        result["apiVersion"] = "v1"
+    result["resources"] = resources
+    return result
+
+
+def version_info(git_version: str) -> dict[str, str]:
+    """``/version`` (``version.Info``)."""
+    major, minor = git_version.lstrip("v").split(".")[:2]
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": git_version,
+        "gitCommit": "",
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+        "goVersion": "python",
+        "compiler": "kspec",
+        "platform": "python",
+    }

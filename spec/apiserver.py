@@ -1,0 +1,510 @@
+"""The Kubernetes API server as clients see it: storage layout, Status errors, paging, watch, generation.
+
+What it models: the generic REST storage of kube-apiserver over etcd, for
+the kinds of ``spec.objects``. The reference server (``impl/apiserver``)
+uses these functions, and the requirements below are what its tests (and,
+later, the apiserver conformance suite) check. Everything here is pure.
+
+Upstream sources (kubernetes/kubernetes at master, read, not copied):
+
+- ``pkg/kubeapiserver/default_storage_factory_builder.go``
+  (``SpecialDefaultResourcePrefixes``: nodes are kept under ``minions`` and
+  services under ``services/specs``; ``AddCohabitatingResources``: core and
+  events.k8s.io Events share ``/registry/events``),
+  ``staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go``
+  (``NamespaceKeyFunc``/``NoNamespaceKeyFunc``: ``<prefix>/<namespace>/<name>``,
+  ``<prefix>/<name>``; ``Create``, ``Update``, ``Delete``, ``List``),
+  ``.../registry/rest/create.go`` and ``update.go`` (``BeforeCreate``: uid,
+  creationTimestamp, generateName; ``BeforeUpdate``: uid and
+  creationTimestamp kept, generation only from the strategy).
+- ``staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go``: the object's
+  resourceVersion is its key's ``mod_revision``, a list's is the revision the
+  read was served at; ``GuaranteedUpdate`` writes with a Txn comparing the
+  ``mod_revision`` it read; ``GetList`` with ``limit`` and ``continue``.
+  ``.../storage/continue.go``: the continue token is base64url (no padding)
+  of ``{"v":"meta.k8s.io/v1","rv":R,"start":"<key after the prefix>"}``.
+- ``.../storage/etcd3/watcher.go`` (``transform``: with a selector, an
+  object that starts matching is ADDED and one that stops matching is
+  DELETED), ``.../storage/cacher/watch_cache.go`` (``too old resource
+  version: %d (%d)`` as a 410 ``Expired`` Status), ``.../endpoints/handlers/
+  watch.go`` (the ERROR event carries the Status; the response itself is 200).
+- ``staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go``: ``NewNotFound``,
+  ``NewAlreadyExists``, ``NewConflict`` (with ``OptimisticLockErrorMsg``),
+  ``NewBadRequest``, ``NewMethodNotSupported``, ``NewResourceExpired``,
+  ``NewRequestEntityTooLargeError``, ``NewInvalid`` (``spec.objects.validation``).
+- ``pkg/registry/core/pod/strategy.go`` (``ToSelectableFields``),
+  ``node/strategy.go``, ``namespace/strategy.go``, ``secret/strategy.go``: the
+  field selectors each kind supports beyond ``metadata.name`` and
+  ``metadata.namespace``; the strategies' ``PrepareForCreate`` and
+  ``PrepareForUpdate``: which kinds track ``metadata.generation`` and have a
+  status subresource (the main resource ignores status changes, ``/status``
+  changes only status).
+- ``plugin/pkg/admission/namespace/lifecycle/admission.go``: creating in a
+  namespace that does not exist is ``namespaces "x" not found``.
+
+Decisions and deviations (each is stated where it is used):
+
+- events.k8s.io/v1 Events are kept under ``/registry/events.k8s.io/events``,
+  not beside core Events: upstream stores both as core Events and converts,
+  and the spec has no conversion between the two shapes.
+- A watch from a compacted resourceVersion reports the oldest version it can
+  still start from in parentheses, as the watch cache does.
+
+Requirement IDs (component ``apiserver``): API-STORAGE-LAYOUT,
+API-RV-MONOTONIC, API-OPTIMISTIC-CONCURRENCY, API-CREATE, API-NOT-FOUND,
+API-LIST-SELECTORS, API-LIST-PAGING, API-WATCH-ORDER, API-WATCH-GONE,
+API-WATCH-BOOKMARK, API-VALIDATION, API-STATUS-ERRORS, API-BAD-INPUT,
+API-GENERATION, API-STATUS-SUBRESOURCE, API-NAMESPACE-EXISTS, API-DISCOVERY.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import posixpath
+from collections.abc import Mapping
+from typing import Any, Final
+
+from spec import selectors
+from spec.objects import apiextensions, apps, batch, core, events, networking
+from spec.objects.meta import KindModel
+from spec.objects.registry import KindInfo
+from spec.requirements import requirement
+
+_STORE = "k8s.io/apiserver pkg/registry/generic/registry/store.go, pkg/storage/etcd3/store.go"
+
+API_STORAGE_LAYOUT = requirement(
+    "API-STORAGE-LAYOUT",
+    "An object MUST be stored as JSON under /registry/<resource>/<namespace>/<name> (cluster-scoped: "
+    "/registry/<resource>/<name>), with upstream's special prefixes (nodes under minions, services under "
+    "services/specs), through the kv contract only.",
+    component="apiserver",
+    source="k/k pkg/kubeapiserver/default_storage_factory_builder.go; " + _STORE,
+)
+API_RV_MONOTONIC = requirement(
+    "API-RV-MONOTONIC",
+    "An object's resourceVersion MUST be its key's mod_revision and a list's the revision it was read at, "
+    "so that every write gives the written object a resourceVersion greater than any seen before.",
+    component="apiserver",
+    source=_STORE,
+)
+API_OPTIMISTIC_CONCURRENCY = requirement(
+    "API-OPTIMISTIC-CONCURRENCY",
+    "An update whose metadata.resourceVersion is not the stored one MUST fail with 409 Conflict "
+    '("the object has been modified; please apply your changes to the latest version and try again") and '
+    "change nothing; the write MUST be a kv Txn comparing the mod_revision it read.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/storage/etcd3/store.go GuaranteedUpdate; apimachinery errors.NewConflict",
+)
+API_CREATE = requirement(
+    "API-CREATE",
+    "A create MUST fill uid, creationTimestamp and (for generateName) a name of the prefix plus 5 random "
+    "characters, and MUST fail with 409 AlreadyExists if the name is taken.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/registry/rest/create.go BeforeCreate; pkg/storage/names/generate.go",
+)
+API_NOT_FOUND = requirement(
+    "API-NOT-FOUND",
+    "A get, update or delete of an object that does not exist MUST fail with 404 NotFound, message "
+    '<resource>[.<group>] "<name>" not found.',
+    component="apiserver",
+    source="apimachinery pkg/api/errors/errors.go NewNotFound",
+)
+API_LIST_SELECTORS = requirement(
+    "API-LIST-SELECTORS",
+    "A list or watch MUST return exactly the objects matching its labelSelector and fieldSelector, and a "
+    "field selector on a field the resource does not support MUST fail with 400.",
+    component="apiserver",
+    source="k/k pkg/registry/core/*/strategy.go ToSelectableFields; apimachinery pkg/labels, pkg/fields",
+)
+API_LIST_PAGING = requirement(
+    "API-LIST-PAGING",
+    "A list with limit MUST return at most limit items and a continue token while more remain; following "
+    "the tokens MUST yield every matching object once, as of the first page's resourceVersion.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/storage/etcd3/store.go GetList; pkg/storage/continue.go",
+)
+API_WATCH_ORDER = requirement(
+    "API-WATCH-ORDER",
+    "A watch from resourceVersion R MUST deliver every change after R exactly once, in resourceVersion "
+    "order, as ADDED, MODIFIED or DELETED events (selector-aware: starting or stopping to match is "
+    "ADDED or DELETED).",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/storage/etcd3/watcher.go; pkg/endpoints/handlers/watch.go",
+)
+API_WATCH_GONE = requirement(
+    "API-WATCH-GONE",
+    "A watch from a resourceVersion older than the compacted history MUST end with an ERROR event holding "
+    'a 410 Expired Status ("too old resource version"), never with events that skip changes.',
+    component="apiserver",
+    source="k8s.io/apiserver pkg/storage/cacher/watch_cache.go; pkg/endpoints/handlers/watch.go",
+)
+API_WATCH_BOOKMARK = requirement(
+    "API-WATCH-BOOKMARK",
+    "A watch with allowWatchBookmarks MAY get BOOKMARK events; a bookmark's resourceVersion MUST NOT "
+    "exceed the revision up to which every change has been delivered, and MUST NOT go backwards.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/storage/cacher/cacher.go (bookmarks); KEP-956",
+)
+API_VALIDATION = requirement(
+    "API-VALIDATION",
+    "A create or update MUST default the object, then validate it, and fail with 422 Invalid listing every "
+    "cause when validation finds any, storing nothing.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/registry/rest/create.go, update.go; spec.objects.validation",
+)
+API_STATUS_ERRORS = requirement(
+    "API-STATUS-ERRORS",
+    "Every failed request MUST be answered with a Kubernetes Status (kind Status, status Failure) whose "
+    "code is the HTTP status and whose reason is upstream's for that failure.",
+    component="apiserver",
+    source="apimachinery pkg/api/errors/errors.go; k8s.io/apiserver pkg/endpoints/handlers/responsewriters",
+)
+API_BAD_INPUT = requirement(
+    "API-BAD-INPUT",
+    "Malformed JSON, a body of the wrong apiVersion or kind for the URL, a body over 3 MiB (413) and "
+    "unknown paths or methods MUST get a 4xx Status, never a 5xx, and the server MUST keep serving.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/endpoints/handlers/rest.go (limitedReadBody), create.go (decode errors)",
+)
+API_GENERATION = requirement(
+    "API-GENERATION",
+    "For kinds that track it, metadata.generation MUST be 1 on create and MUST grow by one exactly when "
+    "an update changes spec; clients MUST NOT be able to set it.",
+    component="apiserver",
+    source="k/k pkg/registry/apps/deployment/strategy.go PrepareForUpdate (and the other strategies)",
+)
+API_STATUS_SUBRESOURCE = requirement(
+    "API-STATUS-SUBRESOURCE",
+    "For kinds with a status subresource, an update of the main resource MUST keep the stored status, and "
+    "an update of /status MUST change only status.",
+    component="apiserver",
+    source="k/k pkg/registry/*/strategy.go PrepareForUpdate of the strategy and the status strategy",
+)
+API_NAMESPACE_EXISTS = requirement(
+    "API-NAMESPACE-EXISTS",
+    "Creating a namespaced object in a namespace that does not exist MUST fail with 404 namespaces "
+    '"<namespace>" not found.',
+    component="apiserver",
+    source="k/k plugin/pkg/admission/namespace/lifecycle/admission.go",
+)
+API_DISCOVERY = requirement(
+    "API-DISCOVERY",
+    "/api, /apis and each /api(s)/<group>/<version> MUST list every served resource with its kind, "
+    "scope and verbs, as the official client's discovery reads them.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/endpoints/discovery",
+)
+
+#: The largest request body the server reads (handlers/rest.go: 3 MiB, "limitedReadBody").
+MAX_REQUEST_BODY_BYTES: Final = 3 * 1024 * 1024
+
+#: ``SpecialDefaultResourcePrefixes`` plus the events.k8s.io deviation (module docstring).
+_SPECIAL_PREFIXES: Final[dict[tuple[str, str], str]] = {
+    ("", "nodes"): "minions",
+    ("", "services"): "services/specs",
+    ("events.k8s.io", "events"): "events.k8s.io/events",
+}
+
+
+def storage_prefix(info: KindInfo) -> str:
+    """The key prefix of a resource, without the trailing slash: ``/registry/pods``, ``/registry/minions``."""
+    return "/registry/" + _SPECIAL_PREFIXES.get((info.group, info.resource), info.resource)
+
+
+def object_key(info: KindInfo, namespace: str, name: str) -> str:
+    """The key of one object (``NamespaceKeyFunc`` / ``NoNamespaceKeyFunc``)."""
+    if info.namespaced:
+        return f"{storage_prefix(info)}/{namespace}/{name}"
+    return f"{storage_prefix(info)}/{name}"
+
+
+def list_prefix(info: KindInfo, namespace: str | None) -> str:
+    """The prefix a list reads, with the trailing slash etcd3 ``GetList`` adds: every namespace if None."""
+    if info.namespaced and namespace:
+        return f"{storage_prefix(info)}/{namespace}/"
+    return storage_prefix(info) + "/"
+
+
+# -- what the strategies say about each kind -------------------------------------------------------
+
+#: Kinds whose strategy sets generation 1 on create and bumps it on a spec change.
+TRACKS_GENERATION: Final[frozenset[type[KindModel]]] = frozenset(
+    {
+        core.Pod,  # PodObservedGenerationTracking (on by default since 1.34)
+        apps.Deployment,
+        apps.ReplicaSet,
+        apps.StatefulSet,
+        apps.DaemonSet,
+        batch.Job,
+        batch.CronJob,
+        networking.NetworkPolicy,
+        apiextensions.CustomResourceDefinition,
+    }
+)
+
+#: Kinds with a status subresource (``<resource>/status`` in discovery).
+HAS_STATUS: Final[frozenset[type[KindModel]]] = frozenset(
+    {
+        core.Pod,
+        core.Node,
+        core.Namespace,
+        core.Service,
+        core.PersistentVolume,
+        core.PersistentVolumeClaim,
+        apps.Deployment,
+        apps.ReplicaSet,
+        apps.StatefulSet,
+        apps.DaemonSet,
+        batch.Job,
+        batch.CronJob,
+        apiextensions.CustomResourceDefinition,
+    }
+)
+
+#: Kinds whose create keeps the status the client sent (node/strategy.go: the kubelet registers with one).
+_KEEPS_STATUS_ON_CREATE: Final = frozenset({core.Node})
+
+
+def initial_status(obj: KindModel) -> dict[str, Any] | None:
+    """The status a create stores for a kind with a status subresource (its ``PrepareForCreate``).
+
+    None: keep what the client sent. Pods, volumes and claims start Pending,
+    namespaces Active; the others start empty.
+    """
+    kind = type(obj)
+    if kind not in HAS_STATUS or kind in _KEEPS_STATUS_ON_CREATE:
+        return None
+    if kind is core.Pod:
+        return {"phase": "Pending"}
+    if kind in (core.PersistentVolume, core.PersistentVolumeClaim):
+        return {"phase": "Pending"}
+    if kind is core.Namespace:
+        return {"phase": "Active"}
+    return {}
+
+
+def next_generation(kind: type[KindModel], generation: int, old_spec: Any, new_spec: Any) -> int:
+    """The generation after an update: one more exactly when a tracking kind's spec changed."""
+    if kind not in TRACKS_GENERATION:
+        return generation
+    return generation + 1 if old_spec != new_spec else generation
+
+
+# -- field selectors ---------------------------------------------------------------------------------
+
+
+def _go_bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def selectable_fields(obj: KindModel, namespaced: bool) -> dict[str, str]:
+    """The fields a field selector can name for ``obj`` (each strategy's ``ToSelectableFields``)."""
+    fields = selectors.object_meta_fields(obj.metadata.name, obj.metadata.namespace if namespaced else None)
+    if isinstance(obj, core.Pod):
+        fields |= {
+            "spec.nodeName": obj.spec.node_name,
+            "spec.restartPolicy": obj.spec.restart_policy,
+            "spec.schedulerName": obj.spec.scheduler_name,
+            "spec.serviceAccountName": obj.spec.service_account_name,
+            "spec.hostNetwork": _go_bool(obj.spec.host_network),
+            "status.phase": obj.status.phase,
+            "status.podIP": obj.status.pod_ip,
+            "status.nominatedNodeName": obj.status.nominated_node_name,
+        }
+    elif isinstance(obj, core.Node):
+        fields["spec.unschedulable"] = _go_bool(obj.spec.unschedulable)
+    elif isinstance(obj, core.Namespace):
+        fields["status.phase"] = obj.status.phase
+    elif isinstance(obj, core.Secret):
+        fields["type"] = obj.type
+    elif isinstance(obj, core.Event | events.Event):
+        pass  # involvedObject.* and friends: not yet (README, "The API server")
+    return fields
+
+
+def supported_field_labels(kind: type[KindModel], namespaced: bool) -> frozenset[str]:
+    """The field names a field selector may use for ``kind`` (the others are 400 BadRequest)."""
+    return frozenset(selectable_fields(kind(), namespaced))
+
+
+# -- continue tokens ---------------------------------------------------------------------------------
+
+
+class ContinueError(ValueError):
+    """A continue token this server cannot read (upstream answers 400 BadRequest)."""
+
+
+def encode_continue(next_key: str, prefix: str, revision: int) -> str:
+    """The token that resumes a list at ``next_key`` (a key under ``prefix``) at ``revision``."""
+    if not next_key.startswith(prefix):
+        raise ValueError(f"key {next_key!r} is not under the prefix {prefix!r}")
+    token = {"v": "meta.k8s.io/v1", "rv": revision, "start": next_key[len(prefix) :]}
+    text = json.dumps(token, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def decode_continue(token: str, prefix: str) -> tuple[str, int]:
+    """(the key to resume from, the revision) of a token; ``ContinueError`` when it is not valid.
+
+    As upstream's ``DecodeContinue``: the start key may not climb out of the
+    prefix (``path.Clean`` must leave it unchanged).
+    """
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError) as error:
+        raise ContinueError(f"continue key is not valid: {error}") from None
+    if not isinstance(data, Mapping) or data.get("v") != "meta.k8s.io/v1":
+        raise ContinueError("continue key is not valid: server does not recognize this encoded version")
+    revision, start = data.get("rv"), data.get("start")
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision <= 0:
+        raise ContinueError(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+        )
+    if not isinstance(start, str) or not start:
+        raise ContinueError("continue key is not valid: encoded start key empty (version meta.k8s.io/v1)")
+    key = start if start.startswith("/") else "/" + start
+    if posixpath.normpath(key) != key:
+        raise ContinueError(f"continue key is not valid: {start}")
+    return prefix + key[1:], revision
+
+
+# -- watch -----------------------------------------------------------------------------------------
+
+
+def watch_event_type(*, created: bool, deleted: bool, old_matches: bool, new_matches: bool) -> str | None:
+    """The event a watch with a selector sends for one change, or None (etcd3 watcher ``transform``).
+
+    ``old_matches`` is about the object before the change (ignored for a
+    create), ``new_matches`` after it (ignored for a delete).
+    """
+    if deleted:
+        return "DELETED" if old_matches else None
+    if created:
+        return "ADDED" if new_matches else None
+    if old_matches and new_matches:
+        return "MODIFIED"
+    if new_matches:
+        return "ADDED"
+    if old_matches:
+        return "DELETED"
+    return None
+
+
+# -- Status ------------------------------------------------------------------------------------------
+
+
+def group_resource(group: str, resource: str) -> str:
+    """``schema.GroupResource.String``: ``pods``, ``deployments.apps``."""
+    return f"{resource}.{group}" if group else resource
+
+
+def failure(code: int, reason: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A Status with status Failure, as every error response carries."""
+    status: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+    }
+    if details:
+        status["details"] = dict(details)
+    status["code"] = code
+    return status
+
+
+def _details(group: str, resource: str, name: str) -> dict[str, Any]:
+    return {"name": name, **({"group": group} if group else {}), "kind": resource}
+
+
+def not_found(group: str, resource: str, name: str) -> dict[str, Any]:
+    return failure(
+        404,
+        "NotFound",
+        f'{group_resource(group, resource)} "{name}" not found',
+        _details(group, resource, name),
+    )
+
+
+def already_exists(group: str, resource: str, name: str) -> dict[str, Any]:
+    what = f'{group_resource(group, resource)} "{name}" already exists'
+    return failure(409, "AlreadyExists", what, _details(group, resource, name))
+
+
+#: apimachinery ``storage.OptimisticLockErrorMsg``.
+OPTIMISTIC_LOCK_MESSAGE: Final = (
+    "the object has been modified; please apply your changes to the latest version and try again"
+)
+
+
+def conflict(group: str, resource: str, name: str, why: str = OPTIMISTIC_LOCK_MESSAGE) -> dict[str, Any]:
+    message = f'Operation cannot be fulfilled on {group_resource(group, resource)} "{name}": {why}'
+    return failure(409, "Conflict", message, _details(group, resource, name))
+
+
+def bad_request(message: str) -> dict[str, Any]:
+    return failure(400, "BadRequest", message)
+
+
+def method_not_supported(group: str, resource: str, verb: str) -> dict[str, Any]:
+    message = f"{verb} is not supported on resources of kind {group_resource(group, resource)!r}"
+    return failure(
+        405, "MethodNotAllowed", message, {**({"group": group} if group else {}), "kind": resource}
+    )
+
+
+def path_not_found() -> dict[str, Any]:
+    """What an unknown path gets (the API server's NotFound handler, as a Status)."""
+    return failure(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def expired(message: str) -> dict[str, Any]:
+    """410 Expired (``NewResourceExpired``): a resourceVersion or continue token whose history is gone."""
+    return failure(410, "Expired", message)
+
+
+def too_old_resource_version(requested: int, oldest: int) -> dict[str, Any]:
+    """The Status of a watch that starts before the kept history (the watch cache's wording)."""
+    return expired(f"too old resource version: {requested} ({oldest})")
+
+
+def request_entity_too_large(limit: int = MAX_REQUEST_BODY_BYTES) -> dict[str, Any]:
+    return failure(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
+
+
+def unsupported_media_type(content_type: str) -> dict[str, Any]:
+    return failure(
+        415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}"
+    )
+
+
+def too_large_resource_version(requested: int, current: int) -> dict[str, Any]:
+    """504 for a read at a resourceVersion the store has not reached (``NewTooLargeResourceVersionError``).
+
+    Upstream waits up to 3 s for the store to catch up and then answers this;
+    it is the one 5xx answer to a client's input, and it says so with a cause.
+    """
+    return failure(
+        504,
+        "Timeout",
+        f"Too large resource version: {requested}, current: {current}",
+        {
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": 1,
+        },
+    )
+
+
+def success(group: str, resource: str, name: str, uid: str) -> dict[str, Any]:
+    """What a delete answers for kinds that do not return the deleted object."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": {**_details(group, resource, name), "uid": uid},
+    }
