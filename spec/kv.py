@@ -274,18 +274,26 @@ KV_LEASE_QUERIES = requirement(
 
 
 class GrpcCode(IntEnum):
-    """The gRPC status codes etcd's KV and Lease errors use (google.golang.org/grpc/codes)."""
+    """gRPC status codes (google.golang.org/grpc/codes): those of etcd's KV and Lease errors, and the
+    rest, which a server or gateway in trouble may answer (timeouts, no leader)."""
 
     OK = 0
     CANCELED = 1
     UNKNOWN = 2
     INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4  # the gateway's or client's deadline passed: the outcome is unknown
     NOT_FOUND = 5
+    ALREADY_EXISTS = 6
     PERMISSION_DENIED = 7
     RESOURCE_EXHAUSTED = 8
     FAILED_PRECONDITION = 9
+    ABORTED = 10
     OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
     UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
 
 
 @dataclass(frozen=True)
