@@ -55,9 +55,9 @@ from conformance.kv.checks import (
     watch_response_leases,
 )
 from conformance.strategies import kv as kvs
-from conformance.strategies.entropy import entropies
 from conformance.violation import RequirementViolation
 from spec import kv_watch
+from spec.entropy import SeededEntropy
 from spec.kv import (
     KV_LEASE_EXPIRY,
     KV_LEASE_GRANT,
@@ -170,7 +170,9 @@ class KVMachine(RuleBasedStateMachine):
     @initialize(data=st.data())
     def start(self, data: st.DataObject) -> None:
         size = data.draw(st.sampled_from(self.sizes), label="cluster size")
-        entropy = data.draw(entropies(), label="entropy")
+        # Seeded, not Hypothesis-driven: this suite checks answers, not liveness, and an adversary that
+        # picks every election timeout can keep a simulated cluster leaderless past any client timeout.
+        entropy = SeededEntropy(data.draw(st.integers(0, 2**64 - 1), label="simulation seed"))
         self.cluster = self.provider.new_cluster(size=size, entropy=entropy)
         self.client = self.cluster.client(self.cluster.members()[0])
         self.log.append(f"cluster of {size}")
