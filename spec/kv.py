@@ -105,7 +105,7 @@ unknown leases, a revoke without keys, compacted and empty-range watches):
 - A watch with a negative start revision: etcd since afeab20ac (later v3.5
   releases, main) answers created and canceled with ErrCompacted as the
   cancel reason; 3.4 cancels it like a compacted watch (compact_revision
-  set). The model answers like the newer versions.
+  set), and so does 3.5.1. The model answers like the newer versions.
 - ``serializable`` reads are answered like linearizable ones: a sequential
   model has no stale member. A checker allows a serializable read any
   revision not older than what the client saw before.
