@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from spec.kv import (
     ERR_COMPACTED,
@@ -120,27 +120,28 @@ class LeaseIds:
 # -- rewriting lease IDs ---------------------------------------------------------------------------
 
 Ids = Callable[[int], int]
-R = TypeVar("R", Request, RequestOp)
+T = TypeVar("T")
 
 
-def request_leases(request: R, ids: Ids) -> R:
+def request_leases(request: T, ids: Ids) -> T:
     """``request`` with every lease ID it names mapped by ``ids`` (0 stays 0: no lease)."""
 
     def lease(i: int) -> int:
         return ids(i) if i else 0
 
     if isinstance(request, PutRequest):
-        return replace(request, lease=lease(request.lease))  # type: ignore[return-value]
+        return cast(T, replace(request, lease=lease(request.lease)))
     if isinstance(request, TxnRequest):
-        return TxnRequest(  # type: ignore[return-value]
+        txn = TxnRequest(
             tuple(_compare_leases(c, lease) for c in request.compare),
             tuple(request_leases(op, ids) for op in request.success),
             tuple(request_leases(op, ids) for op in request.failure),
         )
+        return cast(T, txn)
     if isinstance(request, LeaseRevokeRequest | LeaseKeepAliveRequest | LeaseTimeToLiveRequest | LeaseExpire):
-        return replace(request, id=ids(request.id))  # type: ignore[return-value]
+        return cast(T, replace(request, id=ids(request.id)))
     if isinstance(request, LeaseGrantRequest) and request.id:
-        return replace(request, id=ids(request.id))  # type: ignore[return-value]
+        return cast(T, replace(request, id=ids(request.id)))
     return request
 
 

@@ -285,6 +285,10 @@ class EtcdProvider:
     heartbeat_ms: int = 25
     election_ms: int = 250
     max_txn_ops: int = 128
+    #: What the kv suite steers clear of (docs/findings.md), each reproduced in
+    #: tests/peers/test_etcd_findings.py. etcd-3 is fixed upstream (etcd-io/etcd#18274) after the
+    #: releases tested here; a fixed release makes its reproduction pass, which, strict, fails.
+    known_findings: frozenset[str] = frozenset({"etcd-3"})
     #: How long a client waits for an answer before the outcome is unknown.
     client_timeout_s: float = 5.0
     startup_timeout_s: float = 30.0

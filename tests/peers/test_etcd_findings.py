@@ -29,7 +29,9 @@ from spec.kv import (
     Request,
     Response,
     TxnRequest,
+    WatchCreateRequest,
 )
+from spec.kv_watch import KV_WATCH_RESUMABLE
 
 pytestmark = pytest.mark.component("kv")
 
@@ -113,3 +115,34 @@ def test_etcd_2_a_range_in_a_txn_with_a_negative_revision_reads_the_newest(etcd:
                 f"{txn!r}\nexpected {expected!r}\nreceived {actual!r}"
             ),
         )
+
+
+@pytest.mark.requirement("KV-WATCH-RESUMABLE")
+@pytest.mark.xfail(
+    reason="docs/findings.md#etcd-3: compacting at revision R removes a tombstone at R, so a watch "
+    "from R (not compacted) misses that delete (etcd-io/etcd#18089, fixed in #18274)",
+    raises=RequirementViolation,
+    strict=True,
+)
+def test_etcd_3_a_watch_from_the_compact_revision_delivers_the_deletes_at_it(etcd: EtcdCluster) -> None:
+    model = KVStore()
+    client = etcd.client()
+    for setup in (PutRequest(b"k", b"v"), DeleteRangeRequest(b"k"), CompactionRequest(3)):
+        assert client.call(setup) == model.apply(setup)
+    request = WatchCreateRequest(b"k", start_revision=3)
+    expected = model.watch(request)
+    stream = client.watch(request)
+    try:
+        received = stream.receive(2.0)
+        received += stream.receive(0.5)
+    finally:
+        stream.cancel()
+    events = [e for r in received for e in r.events]
+    require(
+        KV_WATCH_RESUMABLE,
+        events == list(expected.events),
+        lambda: (
+            f"{request!r} after a delete at 3 and a compaction at 3\nexpected {expected.events!r}\n"
+            f"received {received!r}"
+        ),
+    )
