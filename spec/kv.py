@@ -27,7 +27,9 @@ two differ; no code is copied):
   ``txn.go`` (``compareToPath`` evaluates every compare, nested ones too,
   against the store before the txn; ``applyCompare``: a VALUE compare on no
   key fails, any other compares with a zero KeyValue; ``checkTxn`` checks the
-  taken branch only; ``newTxnResp``).
+  taken branch only, a put's ignore_* before its lease; ``newTxnResp``);
+  v3.5's ``server/etcdserver/apply.go`` (``applierV3backend.Txn`` checks the
+  taken branch's puts first, then its ranges: see the decisions).
 - ``server/storage/mvcc/``: ``kvstore.go`` (``NewStore``: revision 1,
   compact revision -1; ``updateCompactRev``), ``kvstore_txn.go``
   (``rangeKeys``: future revision checked first, ``rev <= 0`` reads the
@@ -88,6 +90,17 @@ unknown leases, a revoke without keys, compacted and empty-range watches):
   then indexes an empty result: the apply loop panics, on etcd 3.4.23 at
   every restart too (docs/findings.md). The model fails such a txn with
   "etcdserver: key not found", the error its check means to give.
+- Which error a txn gets when its taken branch has several. etcd 3.4 and
+  3.5 (apply.go ``Txn``: ``checkRequests`` with ``checkRequestPut``, then
+  with ``checkRequestRange``) check every put of the taken path, nested txns
+  included, before any range, so a bad lease or missing key wins over a
+  future or compacted revision wherever they stand; main (txn.go
+  ``checkTxn``) checks them in one pass in the order of the operations. Each
+  put checks ignore_value/ignore_lease against the store before its lease in
+  every version, where a plain Put checks the lease first (``Put``). The
+  model follows 3.4 and 3.5, the released versions the suite runs against
+  (etcd 3.5.1 answered "requested lease not found" to a txn whose failure
+  branch read a future revision before a nested put with an unknown lease).
 - Sort ties. etcd sorts with ``sort.Sort``, which is not stable; the model
   keeps ties in key order (both directions). Which of several tied keys come
   first, and which survive a ``limit``, is unspecified: a checker must
@@ -105,7 +118,7 @@ unknown leases, a revoke without keys, compacted and empty-range watches):
 - A watch with a negative start revision: etcd since afeab20ac (later v3.5
   releases, main) answers created and canceled with ErrCompacted as the
   cancel reason; 3.4 cancels it like a compacted watch (compact_revision
-  set). The model answers like the newer versions.
+  set), and so does 3.5.1. The model answers like the newer versions.
 - ``serializable`` reads are answered like linearizable ones: a sequential
   model has no stale member. A checker allows a serializable read any
   revision not older than what the client saw before.
@@ -274,18 +287,26 @@ KV_LEASE_QUERIES = requirement(
 
 
 class GrpcCode(IntEnum):
-    """The gRPC status codes etcd's KV and Lease errors use (google.golang.org/grpc/codes)."""
+    """gRPC status codes (google.golang.org/grpc/codes): those of etcd's KV and Lease errors, and the
+    rest, which a server or gateway in trouble may answer (timeouts, no leader)."""
 
     OK = 0
     CANCELED = 1
     UNKNOWN = 2
     INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4  # the gateway's or client's deadline passed: the outcome is unknown
     NOT_FOUND = 5
+    ALREADY_EXISTS = 6
     PERMISSION_DENIED = 7
     RESOURCE_EXHAUSTED = 8
     FAILED_PRECONDITION = 9
+    ABORTED = 10
     OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
     UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
 
 
 @dataclass(frozen=True)
@@ -974,7 +995,7 @@ def _check_put_request(request: PutRequest) -> EtcdError | None:
 
 
 def _check_put(state: KVState, request: PutRequest) -> EtcdError | None:
-    """txn checkPut against the store before the write: the lease first, then ignore_* needs the key."""
+    """A plain Put's checks against the store (apply.go Put): the lease first, then ignore_* needs the key."""
     if request.lease != 0 and request.lease not in state.leases:
         return ERR_LEASE_NOT_FOUND
     if (request.ignore_value or request.ignore_lease) and state.get(request.key) is None:
@@ -1145,19 +1166,35 @@ def _succeeds(before: KVState, request: TxnRequest) -> bool:
     return all(compare_holds(before, compare) for compare in request.compare)
 
 
-def _check_taken_branch(before: KVState, request: TxnRequest) -> EtcdError | None:
-    """txn checkTxn: the operations the compares select, nested txns included, against the store before."""
+def _taken_ops(before: KVState, request: TxnRequest) -> list[RangeRequest | PutRequest | DeleteRangeRequest]:
+    """The operations the compares select, nested txns' own selections in their place."""
+    ops: list[RangeRequest | PutRequest | DeleteRangeRequest] = []
     for op in request.success if _succeeds(before, request) else request.failure:
-        error: EtcdError | None = None
-        if isinstance(op, RangeRequest) and op.revision > 0:
-            at = _read_revision(op.revision, before.revision, before.compact_revision)
-            error = at if isinstance(at, EtcdError) else None
-        elif isinstance(op, PutRequest):
-            error = _check_put(before, op)
-        elif isinstance(op, TxnRequest):
-            error = _check_taken_branch(before, op)
+        ops += _taken_ops(before, op) if isinstance(op, TxnRequest) else [op]
+    return ops
+
+
+def _check_txn_put(state: KVState, request: PutRequest) -> EtcdError | None:
+    """apply.go checkRequestPut (txn.go checkPut): ignore_* needs the key, then the lease must exist."""
+    if (request.ignore_value or request.ignore_lease) and state.get(request.key) is None:
+        return ERR_KEY_NOT_FOUND
+    if request.lease != 0 and request.lease not in state.leases:
+        return ERR_LEASE_NOT_FOUND
+    return None
+
+
+def _check_taken_branch(before: KVState, request: TxnRequest) -> EtcdError | None:
+    """apply.go Txn's checks against the store before the txn: every put taken, then every range."""
+    ops = _taken_ops(before, request)
+    for op in ops:
+        error = _check_txn_put(before, op) if isinstance(op, PutRequest) else None
         if error:
             return error
+    for op in ops:
+        if isinstance(op, RangeRequest) and op.revision > 0:
+            at = _read_revision(op.revision, before.revision, before.compact_revision)
+            if isinstance(at, EtcdError):
+                return at
     return None
 
 

@@ -1,1 +1,1 @@
-"""The kv suite: etcd's KV, Watch and Lease API against the sequential model of spec/kv.py."""
+"""The kv suite: spec/kv.py's and spec/kv_watch.py's requirements against ``--impl``'s ``kv`` component."""

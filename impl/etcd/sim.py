@@ -129,7 +129,8 @@ class EtcdProcess(RaftProcess):
         for lease_id in [i for i in self.deadlines if i not in leases]:
             del self.deadlines[lease_id]
             self.expiring.pop(lease_id, None)
-        for lease_id, ttl in leases.items():
+        # A list: on a single member the proposed expiry applies at once and changes the leases.
+        for lease_id, ttl in list(leases.items()):
             deadline = self.deadlines.setdefault(lease_id, now + ttl * SECOND)
             proposed = self.expiring.get(lease_id)
             if now >= deadline and (proposed is None or now - proposed > SECOND):

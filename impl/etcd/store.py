@@ -387,18 +387,27 @@ class EtcdStore:
     def _succeeds(self, request: TxnRequest) -> bool:
         return all(self._compare_holds(compare) for compare in request.compare)
 
-    def _check_taken_branch(self, request: TxnRequest) -> EtcdError | None:
+    def _taken_ops(self, request: TxnRequest) -> list[RequestOp]:
+        ops: list[RequestOp] = []
         for op in request.success if self._succeeds(request) else request.failure:
-            error: EtcdError | None = None
+            ops += self._taken_ops(op) if isinstance(op, TxnRequest) else [op]
+        return ops
+
+    def _check_taken_branch(self, request: TxnRequest) -> EtcdError | None:
+        """etcd 3.4/3.5 apply.go Txn: every put the compares select first (ignore_* before the lease),
+        then every range (spec/kv.py, decisions)."""
+        ops = self._taken_ops(request)
+        for op in ops:
+            if isinstance(op, PutRequest):
+                if (op.ignore_value or op.ignore_lease) and self.get(op.key) is None:
+                    return ERR_KEY_NOT_FOUND
+                if op.lease != 0 and op.lease not in self.leases:
+                    return ERR_LEASE_NOT_FOUND
+        for op in ops:
             if isinstance(op, RangeRequest) and op.revision > 0:
                 at = self._read_revision(op.revision)
-                error = at if isinstance(at, EtcdError) else None
-            elif isinstance(op, PutRequest):
-                error = self._check_put(op)
-            elif isinstance(op, TxnRequest):
-                error = self._check_taken_branch(op)
-            if error:
-                return error
+                if isinstance(at, EtcdError):
+                    return at
         return None
 
     def _execute_txn(self, request: TxnRequest, succeeded: bool) -> TxnResponse:

@@ -44,6 +44,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -51,7 +52,7 @@ import weakref
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 _HEADER = struct.Struct("<I")
 
@@ -241,7 +242,20 @@ def wait_stopped(pid: int, *, stopped: bool, timeout: float = 2.0) -> None:
         time.sleep(0.001)
 
 
-_LIVE: weakref.WeakSet[ProcessCluster] = weakref.WeakSet()
+class _Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+_LIVE: weakref.WeakSet[_Closeable] = weakref.WeakSet()
+
+
+def close_at_exit(cluster: _Closeable) -> None:
+    """Have ``cluster.close()`` run at interpreter exit unless ``closed_already`` said it ran."""
+    _LIVE.add(cluster)
+
+
+def closed_already(cluster: _Closeable) -> None:
+    _LIVE.discard(cluster)
 
 
 @atexit.register
@@ -249,6 +263,35 @@ def _close_all() -> None:
     """No member outlives the test process, whatever a test forgot to close."""
     for cluster in list(_LIVE):
         cluster.close()
+
+
+#: Run by ``spawn_dying_with_parent``: ask for SIGKILL when the parent dies, then become the program.
+_EXEC_DYING = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)\n"
+    "except (OSError, AttributeError):\n"
+    "    pass\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
+
+
+def spawn_dying_with_parent(argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a program that is not ours (etcd) so that it dies with this process, its output in
+    ``log_path``: a small Python stub sets PR_SET_PDEATHSIG (Linux; elsewhere only ``close_at_exit``
+    helps) and execs it, so the pid is the program's own and signals reach it directly.
+
+    PR_SET_PDEATHSIG fires when the *thread* that forked exits: call this from a thread that lives
+    as long as the cluster (the test's main thread)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _EXEC_DYING, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            close_fds=True,
+            start_new_session=True,  # a terminal's Ctrl-C goes to the suite, which closes the cluster
+        )
 
 
 class ProcessCluster:
@@ -283,7 +326,7 @@ class ProcessCluster:
         self.network_path.write_bytes(bytes(size * size))
         self._network_file = self.network_path.open("r+b")
         self._network = mmap.mmap(self._network_file.fileno(), size * size)
-        _LIVE.add(self)
+        close_at_exit(self)
         try:
             for member in self._members:  # start them all, then wait: interpreters start in parallel
                 self._spawn(member)
@@ -392,7 +435,7 @@ class ProcessCluster:
             self._network.close()
         self._network_file.close()
         self._directory.cleanup()
-        _LIVE.discard(self)
+        closed_already(self)
         for client in self._clients:  # members gone: every client's wait ends at once
             client.join(timeout=10)
 

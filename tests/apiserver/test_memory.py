@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.strategies.kv import watch_requests, writes
 from impl.apiserver.memory import MemoryKV, MemoryKVProvider
 from spec import kv_watch
 from spec.kv import CompactionRequest, PutRequest, Request, WatchCreateRequest, WatchResponse
+from tests.spec.kv_strategies import watch_requests, writes
 
 
 def _run(

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.strategies.kv import requests, writes
 from impl.etcd.store import EtcdStore
 from spec.kv import (
     CompactionRequest,
@@ -19,6 +18,7 @@ from spec.kv import (
     Request,
     step,
 )
+from tests.spec.kv_strategies import requests, writes
 
 
 def replay(sequence: list[Request]) -> tuple[EtcdStore, KVState]:

@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.strategies.kv import watch_requests, writes
 from impl.etcd.store import EtcdStore
 from impl.etcd.watch import WatchHub
 from spec import kv_watch
@@ -22,6 +21,7 @@ from spec.kv import (
     step,
     watch,
 )
+from tests.spec.kv_strategies import watch_requests, writes
 
 
 def events(responses: list[WatchResponse]) -> list[Event]:

@@ -718,3 +718,17 @@ def test_events_between_refuses_compacted_history() -> None:
     store.compact(3)
     with pytest.raises(ValueError, match="compact"):
         events_between(store.state, b"a", b"", 2, 3)
+
+
+def test_a_txn_checks_every_put_it_takes_before_any_range_as_etcd_3_4_and_3_5_do() -> None:
+    """apply.go Txn: checkRequests with checkRequestPut, then with checkRequestRange; each put's
+    ignore_* before its lease, where a plain Put checks the lease first (seen on etcd 3.5.1 and 3.4.23)."""
+    store = KVStore()
+    future_then_unknown_lease = TxnRequest(
+        success=(RangeRequest(b"a", revision=5), TxnRequest(success=(PutRequest(b"b", lease=7),)))
+    )
+    assert store.apply(future_then_unknown_lease) == ERR_LEASE_NOT_FOUND
+    assert store.apply(TxnRequest(success=(RangeRequest(b"a", revision=5),))) == ERR_FUTURE_REV
+    missing_key_and_unknown_lease = PutRequest(b"zz", ignore_value=True, lease=7)
+    assert store.apply(TxnRequest(success=(missing_key_and_unknown_lease,))) == ERR_KEY_NOT_FOUND
+    assert store.apply(missing_key_and_unknown_lease) == ERR_LEASE_NOT_FOUND

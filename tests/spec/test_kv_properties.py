@@ -13,7 +13,6 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.strategies.kv import range_requests, requests, txn_requests, writes
 from spec.kv import (
     ERR_COMPACTED,
     Change,
@@ -41,6 +40,7 @@ from spec.kv import (
     range_response_matches,
     step,
 )
+from tests.spec.kv_strategies import range_requests, requests, txn_requests, writes
 
 # Leases 1 and 2 exist from the start so that leased puts and revokes with keys are common.
 histories = st.lists(requests, min_size=8, max_size=40).map(

@@ -16,7 +16,6 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.strategies.kv import watch_requests, writes
 from spec import kv_watch
 from spec.kv import (
     WATCH_RANGE_EMPTY,
@@ -34,6 +33,7 @@ from spec.kv import (
     step,
     watch,
 )
+from tests.spec.kv_strategies import watch_requests, writes
 
 
 def history() -> KVState:
