@@ -396,6 +396,8 @@ class PodSpec(Model):
     priority: Int32 | None = None
     topology_spread_constraints: Seq[TopologySpreadConstraint] = ()
     enable_service_links: bool | None = None
+    #: What running the pod costs beyond its containers (RuntimeClass overhead): added to its requests.
+    overhead: ResourceList = FrozenMap()
 
     def all_containers(self) -> tuple[Container, ...]:
         """Init containers, then app containers."""
