@@ -49,12 +49,13 @@ unsat), over seeded generated problems.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import z3
 
@@ -94,6 +95,8 @@ class Infeasible:
 
     core: tuple[str, ...]
     seconds: float = 0.0
+    #: Whether dropping any one group of the core leaves a satisfiable rest (see ``solve``).
+    minimal: bool = True
 
     @property
     def feasible(self) -> bool:
@@ -118,6 +121,12 @@ class Group:
 #: Pseudo-Boolean coefficients are C ints in Z3.
 _PB_LIMIT = 2**31 - 1
 
+#: The constants every folded term is built from. Folding tests identity (``is FALSE``), not
+#: ``z3.is_false``: a call into Z3 per literal made building a 100 x 50 problem take seconds. A
+#: false literal that is not this object is only folded less, never encoded wrongly.
+TRUE: z3.BoolRef = z3.BoolVal(True)
+FALSE: z3.BoolRef = z3.BoolVal(False)
+
 
 def _pb_le(literals: Sequence[tuple[z3.BoolRef, int]], bound: int) -> z3.BoolRef:
     """``sum(weight for literal, weight if literal) <= bound`` (weights > 0), constants folded.
@@ -126,11 +135,11 @@ def _pb_le(literals: Sequence[tuple[z3.BoolRef, int]], bound: int) -> z3.BoolRef
     Weights and bound are divided by the weights' gcd (exact: the sum is a
     multiple of it); what still does not fit a C int becomes a linear sum.
     """
-    live = [(lit, w) for lit, w in literals if not z3.is_false(lit)]
+    live = [(lit, w) for lit, w in literals if lit is not FALSE]
     if sum(w for _, w in live) <= bound:
-        return z3.BoolVal(True)
+        return TRUE
     if bound < 0:
-        return z3.BoolVal(False)
+        return FALSE
     if bound == 0:
         return z3.Not(_any(lit for lit, _ in live))
     divisor = math.gcd(*(w for _, w in live))
@@ -138,21 +147,36 @@ def _pb_le(literals: Sequence[tuple[z3.BoolRef, int]], bound: int) -> z3.BoolRef
     limit = bound // divisor
     if max(limit, *(w for _, w in scaled)) > _PB_LIMIT:
         return z3.Sum([z3.If(lit, w, 0) for lit, w in scaled]) <= limit
+    asts = _ast_array([lit for lit, _ in scaled])
     if all(w == 1 for _, w in scaled):
-        return z3.AtMost(*(lit for lit, _ in scaled), limit)
-    return z3.PbLe(scaled, limit)
+        return z3.BoolRef(z3.Z3_mk_atmost(_CTX.ref(), len(scaled), asts, limit), _CTX)
+    weights = (ctypes.c_int * len(scaled))(*(w for _, w in scaled))
+    return z3.BoolRef(z3.Z3_mk_pble(_CTX.ref(), len(scaled), asts, weights, limit), _CTX)
 
 
 def _any(literals: Iterable[z3.BoolRef]) -> z3.BoolRef:
-    live = [lit for lit in literals if not z3.is_false(lit)]
+    live = [lit for lit in literals if lit is not FALSE]
     if not live:
-        return z3.BoolVal(False)
-    return live[0] if len(live) == 1 else z3.Or(live)
+        return FALSE
+    if len(live) == 1:
+        return live[0]
+    return z3.BoolRef(z3.Z3_mk_or(_CTX.ref(), len(live), _ast_array(live)), _CTX)
+
+
+# z3.Or, z3.AtMost and z3.PbLe check and coerce every argument in Python, which was most of the time
+# spent building a large problem; the literals here are Bools of the main context already, so the
+# C API is called directly (the same terms).
+_CTX = z3.main_ctx()
+
+
+def _ast_array(literals: Sequence[z3.BoolRef]) -> ctypes.Array[Any]:
+    array: ctypes.Array[Any] = (z3.Ast * len(literals))(*(lit.as_ast() for lit in literals))
+    return array
 
 
 def _pb_difference_le(plus: Sequence[z3.BoolRef], minus: Sequence[z3.BoolRef], bound: int) -> z3.BoolRef:
     """``#true(plus) - #true(minus) <= bound``, as ``#true(plus) + #false(minus) <= bound + len(minus)``."""
-    live_minus = [lit for lit in minus if not z3.is_false(lit)]
+    live_minus = [lit for lit in minus if lit is not FALSE]
     literals = [(lit, 1) for lit in plus] + [(z3.Not(lit), 1) for lit in live_minus]
     return _pb_le(literals, bound + len(live_minus))
 
@@ -181,7 +205,7 @@ class FeasibilityEncoding:
         self.static: list[list[tuple[str, ...]]] = static_matrix(problem)
         self.x: list[list[z3.BoolRef]] = [
             [
-                z3.BoolVal(False) if self.static[i][j] else z3.Bool(f"x[{pod_key(pod)},{node.metadata.name}]")
+                FALSE if self.static[i][j] else z3.Bool(f"x[{pod_key(pod)},{node.metadata.name}]")
                 for j, node in enumerate(self.nodes)
             ]
             for i, pod in enumerate(self.pending)
@@ -260,7 +284,7 @@ class FeasibilityEncoding:
             used = self.used_on(node)
             pods_free = allocatable.get(PODS, 0) - self.bound_count(node)
             pods_term = _pb_le([(self.x[i][j], 1) for i in range(len(self.pending))], max(pods_free, 0))
-            if not z3.is_true(pods_term):
+            if pods_term is not TRUE:
                 groups.append(
                     Group(
                         f"pods:{name}",
@@ -276,7 +300,7 @@ class FeasibilityEncoding:
                 # fitsRequest checks a resource only for a pod requesting it: an overcommitted node
                 # (free < 0) takes no such pod, and any number of pods that do not request it.
                 term = _pb_le(positive, free) if free >= 0 else z3.Not(_any(x for x, _ in positive))
-                if z3.is_true(term):
+                if term is TRUE:
                     continue
                 groups.append(
                     Group(
@@ -302,7 +326,7 @@ class FeasibilityEncoding:
             terms = []
             for protocol, port in slots:
                 terms += self._slot_terms(j, protocol, port, ports, bound)
-            terms = [t for t in terms if not z3.is_true(t)]
+            terms = [t for t in terms if t is not TRUE]
             if terms:
                 groups.append(
                     Group(
@@ -499,10 +523,10 @@ class FeasibilityEncoding:
                 self_match = 1 if c.selector.matches(pod.metadata.labels) else 0
                 few_domains = len(bound_counts) < c.min_domains
                 for j, node in enumerate(self.nodes):
-                    value = node.metadata.labels.get(c.topology_key)
-                    if value is None:
+                    if c.topology_key not in node.metadata.labels:
                         terms.append(z3.Not(self.x[i][j]))
-                        continue
+                # The limit depends on the node's domain only: one implication per domain.
+                for value in self.domain_values(c.topology_key):
                     here, here_placed = bound_counts.get(value, 0), placed.get(value, [])
                     if few_domains:
                         # The global minimum is 0: count(v) + self <= maxSkew.
@@ -518,10 +542,10 @@ class FeasibilityEncoding:
                             if other != value
                         ]
                         if value in bound_counts and self_match > c.max_skew:
-                            limits.append(z3.BoolVal(False))
-                    limit = z3.And(limits) if limits else z3.BoolVal(True)
-                    if not z3.is_true(limit):
-                        terms.append(z3.Implies(self.x[i][j], limit))
+                            limits.append(FALSE)
+                    limit = z3.And(limits) if limits else TRUE
+                    if limit is not TRUE:
+                        terms.append(z3.Implies(self.domain(i, c.topology_key, value), limit))
             if terms:
                 keys = ", ".join(f"{c.topology_key} maxSkew {c.max_skew}" for c in constraints)
                 groups.append(
@@ -552,7 +576,7 @@ class FeasibilityEncoding:
         pairs: Substitution = []
         for i, row in enumerate(self.x):
             for j, var in enumerate(row):
-                if not z3.is_false(var):
+                if var is not FALSE:
                     pairs.append((var, z3.BoolVal(self.nodes[j].metadata.name == nodes[i])))
         return pairs
 
@@ -560,7 +584,41 @@ class FeasibilityEncoding:
         """Whether the constraints hold for pending pod ``i`` on ``nodes[i]``: the term, evaluated."""
         return bool(evaluate(z3.And(self.constraints()), self.substitution(nodes)))
 
-    def solve(self, *, timeout_ms: int = 60_000, minimise_core: bool = True) -> Answer:
+    def admitted_placements(self, limit: int, *, timeout_ms: int = 60_000) -> Iterable[Placement]:
+        """Every placement the constraints admit (up to ``limit``), each blocked once found.
+
+        ``solve`` returns one of these, whichever Z3 meets first; a soundness
+        check that looks at that one alone misses an encoding that admits a
+        wrong placement Z3 happens not to pick.
+        """
+        solver = z3.Solver()
+        solver.set("timeout", timeout_ms)
+        solver.add(*self.constraints())
+        for _ in range(limit):
+            if solver.check() != z3.sat:
+                return
+            model = solver.model()
+            chosen = [
+                next(j for j, x in enumerate(row) if z3.is_true(model.eval(x, model_completion=True)))
+                for row in self.x
+            ]
+            yield tuple(
+                (pod_key(pod), self.nodes[j].metadata.name)
+                for pod, j in zip(self.pending, chosen, strict=True)
+            )
+            solver.add(z3.Or([z3.Not(self.x[i][j]) for i, j in enumerate(chosen)]))
+
+    def solve(
+        self, *, timeout_ms: int = 60_000, minimise_core: bool = True, core_budget_ms: int = 10_000
+    ) -> Answer:
+        """A placement, or an unsat core of constraint groups.
+
+        The core is minimised by dropping one group at a time while the rest
+        stays unsat (each unsat trial's own core replaces the current one, so
+        a large core shrinks in few steps), within ``core_budget_ms``; a trial
+        the budget cuts short keeps its group, so the core stays a core, and
+        ``Infeasible.minimal`` says whether every group was tried.
+        """
         started = time.perf_counter()
         solver = z3.Solver()
         solver.set("timeout", timeout_ms)
@@ -586,15 +644,32 @@ class FeasibilityEncoding:
                 placement.append((pod_key(pod), node))
             return Feasible(tuple(placement), time.perf_counter() - started)
         core = list(solver.unsat_core())
+        minimal = minimise_core
         if minimise_core:
-            for literal in list(core):
-                trial = [c for c in core if not c.eq(literal)]
-                if solver.check(*trial) == z3.unsat:
-                    core = trial
+            deadline = time.perf_counter() + core_budget_ms / 1000
+            kept: list[z3.BoolRef] = []  # groups without which the rest was satisfiable (or undecided)
+            while core:
+                literal, rest = core[0], core[1:]
+                remaining_ms = int((deadline - time.perf_counter()) * 1000)
+                if remaining_ms <= 0:
+                    kept += core
+                    minimal = False
+                    break
+                solver.set("timeout", min(timeout_ms, remaining_ms))
+                verdict = solver.check(*kept, *rest)
+                if verdict == z3.unsat:
+                    smaller = {c.get_id() for c in solver.unsat_core()}
+                    core = [c for c in rest if c.get_id() in smaller]
+                    kept = [c for c in kept if c.get_id() in smaller]
+                else:
+                    minimal = minimal and verdict == z3.sat
+                    kept.append(literal)
+                    core = rest
+            core = kept
         groups = [switches[c.get_id()] for c in core]
         order = {id(g): k for k, g in enumerate(self.groups)}
         descriptions = tuple(g.description for g in sorted(groups, key=lambda g: order[id(g)]))
-        return Infeasible(descriptions, time.perf_counter() - started)
+        return Infeasible(descriptions, time.perf_counter() - started, minimal)
 
 
 def static_matrix(problem: Problem) -> list[list[tuple[str, ...]]]:
@@ -678,7 +753,7 @@ def completeness_problems(answer: OracleAnswer) -> list[str]:
 
 class _OracleInvariant(Invariant[OracleAnswer]):
     method = "bounded"
-    default_bounds: ClassVar[Bounds] = {"problems": 40, "max_pods": 4, "max_nodes": 3, "seed": 0}
+    default_bounds: ClassVar[Bounds] = {"problems": 300, "max_pods": 4, "max_nodes": 3, "seed": 0}
 
     def describe_bounds(self, bounds: Bounds) -> str:
         return (
@@ -689,19 +764,32 @@ class _OracleInvariant(Invariant[OracleAnswer]):
 
     def find_counterexample(self, bounds: Bounds, timeout_ms: int) -> Counterexample | None:
         for problem in bounded_problems(bounds):
-            answer = OracleAnswer(problem, solve(problem, timeout_ms=timeout_ms))
-            violations = self.check(answer)
-            if violations:
-                return Counterexample(
-                    f"{describe_problem(problem)}: {'; '.join(violations)}",
-                    {"problem": problem, "answer": answer},
-                )
+            for answer in self.answers(problem, timeout_ms):
+                violations = self.check(answer)
+                if violations:
+                    return Counterexample(
+                        f"{describe_problem(problem)}: {'; '.join(violations)}",
+                        {"problem": problem, "answer": answer},
+                    )
         return None
+
+    def answers(self, problem: Problem, timeout_ms: int) -> Iterable[OracleAnswer]:
+        """The oracle's answers to judge for ``problem``: what ``solve`` says."""
+        yield OracleAnswer(problem, solve(problem, timeout_ms=timeout_ms))
 
 
 class FeasibleSound(_OracleInvariant):
     def __init__(self) -> None:
         super().__init__(filters.SCHED_FEASIBLE_SOUND.id)
+
+    def answers(self, problem: Problem, timeout_ms: int) -> Iterable[OracleAnswer]:
+        """What ``solve`` says, then every other placement the encoding admits (small problems)."""
+        yield from super().answers(problem, timeout_ms)
+        nodes, pods = len(problem.snapshot.nodes), len(problem.pending)
+        if nodes**pods <= BRUTE_FORCE_LIMIT:
+            encoding = FeasibilityEncoding(problem)
+            for placement in encoding.admitted_placements(BRUTE_FORCE_LIMIT, timeout_ms=timeout_ms):
+                yield OracleAnswer(problem, Feasible(placement))
 
     def check(self, state: OracleAnswer) -> list[str]:
         return soundness_problems(state)
@@ -722,11 +810,12 @@ def bounded_problems(bounds: Bounds) -> Iterable[Problem]:
         shape = Shape(
             pods=choices.integer(1, bounds["max_pods"]),
             nodes=choices.integer(1, bounds["max_nodes"]),
-            existing=choices.integer(0, 2),
-            load=choices.pick((40, 80, 150)),
-            zones=2,
+            existing=choices.integer(0, 4),
+            load=choices.pick((20, 50, 150)),
+            zones=choices.integer(1, 3),
             affinity=index % 3 == 1,
             spread=index % 3 == 2,
+            zone_anti_affinity=choices.coin(),
         )
         yield generate_problem(choices, shape)
 

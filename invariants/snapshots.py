@@ -200,8 +200,8 @@ def generate_problem(c: Choices, shape: Shape) -> Problem:
             make_node(
                 f"node-{i}",
                 cpu=f"{node_cpu[i]}m",
-                memory=f"{c.pick((4, 8, 16))}Gi",
-                pods=c.pick((4, 8, 110)) if c.integer(0, 3) == 0 else 110,
+                memory=f"{c.pick((2, 4, 16))}Gi",
+                pods=c.pick((2, 4, 110)) if c.integer(0, 3) == 0 else 110,
                 labels=labels,
                 taints=taints,
                 unschedulable=c.integer(0, 9) == 0,
@@ -243,7 +243,7 @@ def _generated_pod(c: Choices, shape: Shape, name: str, total_cpu: int, count: i
         # Mostly its own app (a group kept in one zone: the first pod may go anywhere).
         target = app if c.coin() else c.pick(_APPS)
         spec["affinity"] = {**spec.get("affinity", {}), **affinity({"app": target}, LABEL_ZONE)}
-    if shape.spread and c.integer(0, 3) == 0:
+    if shape.spread and c.coin():
         spec["topologySpreadConstraints"] = [spread({"app": app}, LABEL_ZONE, c.integer(1, 2))]
     port_choices: tuple[int | Mapping[str, Any], ...] = (80, 443, {"hostPort": 80, "protocol": "UDP"})
     ports = [c.pick(port_choices)] if shape.ports and c.integer(0, 4) == 0 else []
@@ -252,7 +252,7 @@ def _generated_pod(c: Choices, shape: Shape, name: str, total_cpu: int, count: i
         name,
         labels={"app": app},
         cpu=f"{cpu}m",
-        memory=f"{c.integer(1, 8) * 128}Mi",
+        memory=f"{c.integer(1, 8) * 256}Mi",
         host_ports=ports,
         spec=spec,
     )
