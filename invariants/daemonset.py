@@ -41,6 +41,7 @@ import z3
 from invariants.framework import Bounds, Counterexample, Invariant, find_smallest, register
 from spec.objects.core import Node, NodeSpec, PodSpec, Taint, Toleration
 from spec.objects.meta import ObjectMeta
+from spec.scheduling.corev1 import tolerates
 from spec.workloads import daemonset as spec_ds
 from spec.workloads.daemonset import DaemonPod, NodeEligibility
 
@@ -443,7 +444,7 @@ def _tolerated_by(fixed: Sequence[Toleration], taint: TaintTerms) -> z3.BoolRef:
         for value in range(len(VALUES)):
             for effect in range(len(EFFECTS)):
                 concrete = Taint(key=TAINT_KEYS[key], value=VALUES[value], effect=EFFECTS[effect])
-                if any(spec_ds.tolerates(t, concrete) for t in fixed):
+                if any(tolerates(t, concrete) for t in fixed):
                     options.append(z3.And(taint.key == key, taint.value == value, taint.effect == effect))
     return z3.Or(*options) if options else z3.BoolVal(False)
 
@@ -526,7 +527,7 @@ def tolerations_problems(state: Eligibility) -> list[str]:
 
     def allowed(taint: Taint) -> bool:
         return (taint.key, taint.effect) in documented or any(
-            spec_ds.tolerates(t, taint) for t in state.spec.tolerations
+            tolerates(t, taint) for t in state.spec.tolerations
         )
 
     problems = []

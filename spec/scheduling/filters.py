@@ -83,16 +83,18 @@ from spec.objects.core import (
     Container,
     ContainerPort,
     Node,
-    NodeSelectorRequirement,
-    NodeSelectorTerm,
     Pod,
     PodAffinityTerm,
     Taint,
-    Toleration,
 )
 from spec.objects.meta import LabelSelector
 from spec.quantity import Quantity
 from spec.requirements import requirement
+from spec.scheduling.corev1 import (
+    find_untolerated_taint,
+    required_node_affinity_matches,
+    tolerations_tolerate_taint,
+)
 
 _UPSTREAM = "k/k pkg/scheduler/framework/plugins"
 
@@ -281,43 +283,6 @@ class ClusterSnapshot:
         return ClusterSnapshot(self.nodes, (*self.pods, bind(pod, node_name)), self.namespace_labels)
 
 
-# -- tolerations (core/v1 toleration.go) ----------------------------------------------------
-
-
-def tolerates(toleration: Toleration, taint: Taint) -> bool:
-    """``Toleration.ToleratesTaint``: an empty effect matches every effect, an empty key every key.
-
-    The operator is ``Equal`` (the values must be equal) when empty;
-    ``Exists`` ignores the value; any other operator tolerates nothing.
-    """
-    if toleration.effect and toleration.effect != taint.effect:
-        return False
-    if toleration.key and toleration.key != taint.key:
-        return False
-    if toleration.operator in ("", "Equal"):
-        return toleration.value == taint.value
-    return toleration.operator == "Exists"
-
-
-def tolerations_tolerate_taint(tolerations: Iterable[Toleration], taint: Taint) -> bool:
-    return any(tolerates(toleration, taint) for toleration in tolerations)
-
-
-def find_untolerated_taint(
-    taints: Iterable[Taint],
-    tolerations: Sequence[Toleration],
-    effects: Sequence[str] = FILTERED_TAINT_EFFECTS,
-) -> Taint | None:
-    """The first taint with one of ``effects`` that no toleration tolerates.
-
-    Upstream ``FindMatchingUntoleratedTaint``.
-    """
-    for taint in taints:
-        if taint.effect in effects and not tolerations_tolerate_taint(tolerations, taint):
-            return taint
-    return None
-
-
 # -- the static filters: the pod and the node alone -----------------------------------------
 
 
@@ -344,65 +309,9 @@ def taint_toleration(pod: Pod, node: Node) -> str | None:
     return None if taint is None else untolerated_taint_reason(taint)
 
 
-_NODE_SELECTOR_OPERATORS: Final[dict[str, selectors.Operator]] = {
-    "In": selectors.Operator.IN,
-    "NotIn": selectors.Operator.NOT_IN,
-    "Exists": selectors.Operator.EXISTS,
-    "DoesNotExist": selectors.Operator.DOES_NOT_EXIST,
-    "Gt": selectors.Operator.GREATER_THAN,
-    "Lt": selectors.Operator.LESS_THAN,
-}
-
-
-def _expression_as_requirement(expression: NodeSelectorRequirement) -> selectors.Requirement | None:
-    """A matchExpressions entry as a label requirement, or None when upstream cannot parse it."""
-    operator = _NODE_SELECTOR_OPERATORS.get(expression.operator)
-    if operator is None or selectors.requirement_errors(expression.key, operator, expression.values):
-        return None
-    return selectors.Requirement(expression.key, operator, tuple(expression.values))
-
-
-def _field_matches(expression: NodeSelectorRequirement, fields: Mapping[str, str]) -> bool | None:
-    """A matchFields entry: In/NotIn with exactly one value; None when it does not parse."""
-    if expression.operator not in ("In", "NotIn") or len(expression.values) != 1:
-        return None
-    # fields.Set reads an absent field as "".
-    equal = fields.get(expression.key, "") == expression.values[0]
-    return equal if expression.operator == "In" else not equal
-
-
-def node_selector_term_matches(term: NodeSelectorTerm, node: Node) -> bool:
-    """One nodeSelectorTerm: expressions ANDed with fields; empty or unparsable terms match nothing."""
-    if not term.match_expressions and not term.match_fields:
-        return False
-    requirements = [_expression_as_requirement(e) for e in term.match_expressions]
-    fields = {"metadata.name": node.metadata.name} if node.metadata.name else {}
-    field_results = [_field_matches(e, fields) for e in term.match_fields]
-    if any(r is None for r in requirements) or any(r is None for r in field_results):
-        return False
-    if not all(r.matches(node.metadata.labels) for r in requirements if r is not None):
-        return False
-    # nodeaffinity.go checks fields only when the node has any (a name).
-    return not fields or all(field_results)
-
-
-def required_node_affinity_matches(pod: Pod, node: Node) -> bool:
-    """``GetRequiredNodeAffinity(pod).Match(node)``: nodeSelector, then the required terms ORed."""
-    labels = node.metadata.labels
-    if any(labels.get(key) != value for key, value in pod.spec.node_selector.items()):
-        return False
-    affinity = pod.spec.affinity
-    if affinity is None or affinity.node_affinity is None:
-        return True
-    required = affinity.node_affinity.required_during_scheduling_ignored_during_execution
-    if required is None:
-        return True
-    return any(node_selector_term_matches(term, node) for term in required.node_selector_terms)
-
-
 def node_affinity(pod: Pod, node: Node) -> str | None:
     """NodeAffinity: nodeSelector and required node affinity."""
-    return None if required_node_affinity_matches(pod, node) else REASON_NODE_AFFINITY
+    return None if required_node_affinity_matches(pod.spec, node) else REASON_NODE_AFFINITY
 
 
 # -- host ports ----------------------------------------------------------------------------
@@ -718,7 +627,7 @@ def spread_node_eligible(
     the inclusion policies (``matchNodeInclusionPolicies``)."""
     if any(c.topology_key not in node.metadata.labels for c in constraints):
         return False
-    if constraint.node_affinity_policy == "Honor" and not required_node_affinity_matches(pod, node):
+    if constraint.node_affinity_policy == "Honor" and not required_node_affinity_matches(pod.spec, node):
         return False
     return not (
         constraint.node_taints_policy == "Honor"

@@ -72,13 +72,12 @@ ignores the error; the generated inputs are valid ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spec.objects.core import Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, Taint, Toleration
+from spec.objects.core import Node, PodSpec, Toleration
 from spec.requirements import requirement
-from spec.selectors import Operator
-from spec.selectors import Requirement as LabelRequirement
+from spec.scheduling.corev1 import required_node_affinity_matches, untolerated_taints
 from spec.workloads.replicaset import SLOW_START_INITIAL_BATCH_SIZE, slow_start_batch
 
 #: ``BurstReplicas`` in daemon_controller.go: creations or deletions per sync.
@@ -139,24 +138,6 @@ DAEMONSET_TOLERATIONS = requirement(
 # -- eligibility -----------------------------------------------------------------------------
 
 
-def tolerates(toleration: Toleration, taint: Taint) -> bool:
-    """``Toleration.ToleratesTaint``: an empty effect or key matches any; Exists ignores the value."""
-    if toleration.effect and toleration.effect != taint.effect:
-        return False
-    if toleration.key and toleration.key != taint.key:
-        return False
-    if toleration.operator in ("", "Equal"):
-        return toleration.value == taint.value
-    return toleration.operator == "Exists"
-
-
-def untolerated_taints(
-    taints: Sequence[Taint], tolerations: Sequence[Toleration], effects: Sequence[str]
-) -> list[Taint]:
-    """The taints with one of ``effects`` that no toleration tolerates (``FindMatchingUntoleratedTaint``)."""
-    return [t for t in taints if t.effect in effects and not any(tolerates(tol, t) for tol in tolerations)]
-
-
 def add_daemon_pod_tolerations(spec: PodSpec) -> tuple[Toleration, ...]:
     """``AddOrUpdateDaemonPodTolerations``: the template's tolerations with the automatic ones.
 
@@ -181,48 +162,9 @@ def add_daemon_pod_tolerations(spec: PodSpec) -> tuple[Toleration, ...]:
     return tuple(tolerations)
 
 
-_NODE_SELECTOR_OPERATORS = {
-    "In": Operator.IN,
-    "NotIn": Operator.NOT_IN,
-    "Exists": Operator.EXISTS,
-    "DoesNotExist": Operator.DOES_NOT_EXIST,
-    "Gt": Operator.GREATER_THAN,
-    "Lt": Operator.LESS_THAN,
-}
-
-
-def _expression_matches(expression: NodeSelectorRequirement, labels: Mapping[str, str]) -> bool:
-    operator = _NODE_SELECTOR_OPERATORS.get(expression.operator)
-    if operator is None:
-        return False
-    return LabelRequirement(expression.key, operator, tuple(expression.values)).matches(labels)
-
-
-def node_selector_term_matches(term: NodeSelectorTerm, node: Node) -> bool:
-    """A term matches when all its expressions (on labels) and fields (``metadata.name``) do; an empty term
-    matches nothing."""
-    if not term.match_expressions and not term.match_fields:
-        return False
-    labels = dict(node.metadata.labels)
-    fields = {"metadata.name": node.metadata.name}
-    for field_expression in term.match_fields:
-        if field_expression.key not in fields or field_expression.operator not in ("In", "NotIn"):
-            return False
-    return all(_expression_matches(e, labels) for e in term.match_expressions) and all(
-        _expression_matches(e, fields) for e in term.match_fields
-    )
-
-
 def node_affinity_matches(spec: PodSpec, node: Node) -> bool:
-    """``GetRequiredNodeAffinity(pod).Match``: nodeSelector labels, and any required node affinity term."""
-    labels = node.metadata.labels
-    if any(labels.get(key) != value for key, value in spec.node_selector.items()):
-        return False
-    affinity = spec.affinity.node_affinity if spec.affinity is not None else None
-    required = affinity.required_during_scheduling_ignored_during_execution if affinity is not None else None
-    if required is None:
-        return True
-    return any(node_selector_term_matches(term, node) for term in required.node_selector_terms)
+    """``GetRequiredNodeAffinity(pod).Match``: the scheduler's NodeAffinity filter uses the same helper."""
+    return required_node_affinity_matches(spec, node)
 
 
 def node_should_run_daemon_pod(node: Node, spec: PodSpec) -> tuple[bool, bool]:

@@ -23,6 +23,7 @@ from spec.objects.core import (
     Toleration,
 )
 from spec.objects.meta import ObjectMeta
+from spec.scheduling.corev1 import tolerates
 from spec.workloads.daemonset import DaemonPod, DaemonSetSync, NodeEligibility
 
 
@@ -68,7 +69,7 @@ def test_template_tolerations() -> None:
         False,
         False,
     )
-    assert ds.tolerates(Toleration(operator="Exists"), taint)  # empty key and Exists: every taint
+    assert tolerates(Toleration(operator="Exists"), taint)  # empty key and Exists: every taint
 
 
 def test_automatic_tolerations_replace_equal_ones() -> None:
