@@ -97,6 +97,8 @@ class Infeasible:
     seconds: float = 0.0
     #: Whether dropping any one group of the core leaves a satisfiable rest (see ``solve``).
     minimal: bool = True
+    #: The time to decide that no placement exists, before the core was minimised.
+    decided_seconds: float = 0.0
 
     @property
     def feasible(self) -> bool:
@@ -643,6 +645,7 @@ class FeasibilityEncoding:
                 )
                 placement.append((pod_key(pod), node))
             return Feasible(tuple(placement), time.perf_counter() - started)
+        decided = time.perf_counter() - started
         core = list(solver.unsat_core())
         minimal = minimise_core
         if minimise_core:
@@ -669,7 +672,7 @@ class FeasibilityEncoding:
         groups = [switches[c.get_id()] for c in core]
         order = {id(g): k for k, g in enumerate(self.groups)}
         descriptions = tuple(g.description for g in sorted(groups, key=lambda g: order[id(g)]))
-        return Infeasible(descriptions, time.perf_counter() - started, minimal)
+        return Infeasible(descriptions, time.perf_counter() - started, minimal, decided)
 
 
 def static_matrix(problem: Problem) -> list[list[tuple[str, ...]]]:
