@@ -29,11 +29,20 @@ response first. ``cancel`` closes it; further responses are discarded.
 
 Optional: a cluster that also satisfies ``faults.Faults`` gets crash,
 restart, pause and partition rules in the concurrent-client suite.
+
+Optional: a client that also satisfies ``ConcurrentKVClient`` takes requests
+without waiting for them (``submit``) and tells their outcome later
+(``outcome``: the response, the ``Unavailable`` or ``Indeterminate`` that
+``call`` would have raised, or None while it is still under way). The
+concurrent-client suite then keeps one request of every client in flight at
+once, so answered requests overlap in its histories; with ``call`` alone the
+clients take turns. A request still under way is decided within the client
+timeout as time passes (``KVCluster.advance``, or wall-clock time).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from spec.kv import (
     Indeterminate,
@@ -45,7 +54,19 @@ from spec.kv import (
     WatchResponse,
 )
 
-__all__ = ["Indeterminate", "KVClient", "KVCluster", "KVProvider", "Unavailable", "WatchStream"]
+__all__ = [
+    "ConcurrentKVClient",
+    "Indeterminate",
+    "KVClient",
+    "KVCluster",
+    "KVProvider",
+    "Outcome",
+    "Unavailable",
+    "WatchStream",
+]
+
+#: What a submitted request came to: ``call``'s answer, or what ``call`` would have raised.
+Outcome: TypeAlias = "Response | Unavailable | Indeterminate"
 
 
 @runtime_checkable
@@ -69,6 +90,17 @@ class KVClient(Protocol):
     def watch(self, request: WatchCreateRequest) -> WatchStream: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ConcurrentKVClient(KVClient, Protocol):
+    def submit(self, request: Request) -> int:
+        """Send ``request`` without waiting; a ticket for ``outcome``."""
+        ...
+
+    def outcome(self, ticket: int) -> Outcome | None:
+        """What the request came to, or None while it is under way (see the module docstring)."""
+        ...
 
 
 class KVCluster(Protocol):

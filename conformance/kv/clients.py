@@ -7,17 +7,18 @@ Clients are connected to different members (client i to member i mod n), so a me
 cut off or behind is asked too. Each call is one request of a small workload -- puts of unique
 values, linearizable gets, deletes, and compare-and-swap txns -- over three keys.
 
-What is concurrent, honestly: the ``kv`` contract's ``call`` blocks, so clients take turns and
-answered calls never overlap. Concurrency comes from calls without an answer: an
-``Indeterminate`` write stays in the history as possibly applied at any later point (its
-return time is infinity), and the checker must place it, or leave it out, consistently with
-everything read afterwards. That is enough to catch a stale read (a read that misses a write
-acknowledged before it began) and a write applied twice (a retried proposal), which are what
-faults make implementations get wrong; true overlap of answered calls needs a contract with
-asynchronous calls, which the consensus suite has and this one does not yet.
+What is concurrent. A client whose adapter takes requests without waiting
+(``ConcurrentKVClient``: ``submit`` and ``outcome``) keeps one request in flight, as a Jepsen
+process does: its next call first waits for the previous one, and the other clients' requests,
+the faults and the passing time go on meanwhile, so answered requests overlap. A request's
+invocation time is when it was submitted, its completion time when its outcome was first seen
+(after every step): never earlier than the real one, so the check never blames an
+implementation for an order the clients could not observe. With ``call`` alone the clients take
+turns; concurrency then comes only from requests without an answer. Either way an
+``Indeterminate`` write stays in the history as possibly applied at any later point (return time
+infinity), and the checker must place it, or leave it out, consistently with every read.
 
-Times are a logical clock: each call starts and ends at the next ticks, so real-time order is
-the order of calls.
+Times are a logical clock that ticks at every submission and every outcome seen.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Literal
 from hypothesis import strategies as st
 
 from conformance.adapters.faults import Faults
-from conformance.adapters.kv import KVProvider
+from conformance.adapters.kv import ConcurrentKVClient, KVProvider, Outcome
 from conformance.checkers.linearizability import UNKNOWN, Model, Operation, UnknownOutput, Verdict, check
 from conformance.kv.checks import matches
 from conformance.violation import require
@@ -110,6 +111,19 @@ steps: st.SearchStrategy[Step] = st.one_of(
 schedules = st.lists(steps, min_size=10, max_size=60)
 
 
+#: How long a client waits for its previous request before its next one, in steps of ``AWAIT_STEP_NS``;
+#: every adapter decides a request within its client timeout, well inside this.
+AWAIT_STEP_NS = 10_000_000
+AWAIT_STEPS = 3_000
+
+
+@dataclass
+class InFlight:
+    ticket: int
+    request: Request
+    invoked: int
+
+
 class ClientRun:
     def __init__(self, provider: KVProvider, size: int, seed: int) -> None:
         self.cluster = provider.new_cluster(size=size, entropy=seed)
@@ -123,6 +137,7 @@ class ClientRun:
         self.next_value = 1
         self.crashed: set[str] = set()
         self.log: list[str] = []
+        self.in_flight: dict[int, InFlight] = {}
 
     def _members(self) -> tuple[str, ...]:
         return self.cluster.members()
@@ -131,6 +146,7 @@ class ClientRun:
         try:
             for step_ in schedule:
                 self.do(step_)
+                self.collect()
             self.finish()
         finally:
             self.cluster.close()
@@ -159,20 +175,55 @@ class ClientRun:
         return TxnRequest((swap,), (PutRequest(key, value),), (RangeRequest(key),))
 
     def call(self, client: int, request: Request) -> None:
+        """Submit ``request`` (after the client's previous one is decided), or call it and wait."""
+        connection = self.clients[client]
+        if not isinstance(connection, ConcurrentKVClient):
+            self.clock += 1
+            invoked = self.clock
+            try:
+                outcome: Outcome = connection.call(request)
+            except (Unavailable, Indeterminate) as e:
+                outcome = e
+            self.record(client, request, invoked, outcome)
+            return
+        self.await_client(client)
         self.clock += 1
-        invoked = self.clock
-        try:
-            response = self.clients[client].call(request)
-        except Unavailable as e:
-            self.log.append(f"t{invoked} client {client}: {_short(request)} -> unavailable ({e})")
+        self.in_flight[client] = InFlight(connection.submit(request), request, self.clock)
+
+    def collect(self) -> None:
+        """Record every request in flight whose outcome is now known."""
+        for client, flight in sorted(self.in_flight.items()):
+            connection = self.clients[client]
+            assert isinstance(connection, ConcurrentKVClient)
+            outcome = connection.outcome(flight.ticket)
+            if outcome is not None:
+                del self.in_flight[client]
+                self.record(client, flight.request, flight.invoked, outcome)
+
+    def await_client(self, client: int) -> None:
+        """Let time pass until ``client``'s request in flight is decided (bounded)."""
+        for _ in range(AWAIT_STEPS):
+            self.collect()
+            if client not in self.in_flight:
+                return
+            self.cluster.advance(AWAIT_STEP_NS)
+        flight = self.in_flight.pop(client)
+        self.log.append(
+            f"t{flight.invoked} client {client}: {_short(flight.request)} -> no outcome; kept as unknown"
+        )
+        self.history.append(Operation(client, flight.request, flight.invoked, UNKNOWN, math.inf))
+
+    def record(self, client: int, request: Request, invoked: int, outcome: Outcome) -> None:
+        if isinstance(outcome, Unavailable):
+            self.log.append(f"t{invoked} client {client}: {_short(request)} -> unavailable ({outcome})")
             return  # never applied: no operation of the history
-        except Indeterminate as e:
-            self.log.append(f"t{invoked} client {client}: {_short(request)} -> indeterminate ({e})")
+        if isinstance(outcome, Indeterminate):
+            self.log.append(f"t{invoked} client {client}: {_short(request)} -> indeterminate ({outcome})")
             self.history.append(Operation(client, request, invoked, UNKNOWN, math.inf))
             return
         self.clock += 1
-        self.log.append(f"t{invoked} client {client}: {_short(request)} -> {_short(response)}")
-        self.history.append(Operation(client, request, invoked, response, self.clock))
+        self.log.append(f"t{invoked}..t{self.clock} client {client}: {_short(request)} -> {_short(outcome)}")
+        self.history.append(Operation(client, request, invoked, outcome, self.clock))
 
     def fault(self, fault: Fault) -> None:
         assert self.faults is not None
@@ -198,7 +249,10 @@ class ClientRun:
         self.log.append(f"t{self.clock} {fault.kind} {member}")
 
     def finish(self) -> None:
-        """Stop the faults, then read every key through a client of the leader's choosing."""
+        """Wait for the requests in flight, stop the faults, then read every key through a client of
+        the leader's choosing."""
+        for client in sorted(self.in_flight):
+            self.await_client(client)
         if self.faults is not None:
             self.faults.heal()
             for member in sorted(self.crashed):
@@ -209,6 +263,7 @@ class ClientRun:
         self.clients.append(final)
         for key in KEYS:
             self.call(len(self.clients) - 1, RangeRequest(key))
+        self.await_client(len(self.clients) - 1)
 
 
 def check_client_history(provider: KVProvider, size: int, seed: int, schedule: list[Step]) -> None:

@@ -145,10 +145,37 @@ class EtcdProcess(RaftProcess):
         return LeaseKeepAliveResponse(ResponseHeader(self.store.revision), request.id, ttl)
 
 
+@dataclass
+class _PendingRead:
+    """A linearizable read under ``submit``: ReadIndex at whichever member leads, retried until served."""
+
+    request: Request
+    deadline: int
+    retry_at: int = 0
+    #: The attempt in flight: its member, that member's incarnation, and where its answer goes.
+    target: str | None = None
+    incarnation: int = 0
+    answers: list[Response | None] = field(default_factory=list)
+    outcome: Response | Unavailable | None = None
+
+
+@dataclass
+class _Request:
+    """One request under ``submit``: a write (the Raft cluster's submission), a read, or answered at once."""
+
+    write: int | None = None
+    read: _PendingRead | None = None
+    outcome: Response | Unavailable | Indeterminate | None = None
+
+
 class SimulatedEtcdCluster(SimulatedRaftCluster):
     """An etcd cluster in one simulation: the ``kv`` contract here, faults from ``SimulatedRaftCluster``."""
 
     provider: SimulatedEtcdProvider
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._requests: list[_Request] = []  # before the Raft cluster, which may already pump
+        super().__init__(*args, **kwargs)
 
     def client(self, member: str | None = None) -> SimulatedEtcdClient:
         return SimulatedEtcdClient(self, member)
@@ -218,6 +245,105 @@ class SimulatedEtcdCluster(SimulatedRaftCluster):
             sim.run_for(min(self.provider.tick_ns, deadline - sim.now))
         raise Unavailable("no leader to renew the lease")
 
+    # -- what clients ask without waiting (ConcurrentKVClient) --------------------------
+
+    def submit_request(self, client: SimulatedEtcdClient, request: Request) -> int:
+        """Start ``request`` as ``client.call`` would; writes and linearizable reads go on as time
+        passes, the rest (serializable reads, keepalives) is answered here and now as ``call`` does."""
+        pending = _Request()
+        if isinstance(request, WRITES):
+            pending.write = self.submit(request)
+        elif isinstance(request, LEADER_READS) and not (
+            isinstance(request, RangeRequest) and request.serializable
+        ):
+            pending.read = _PendingRead(
+                request, deadline=self.simulation.now + self.provider.client_timeout_ns
+            )
+            self._pump_read(pending.read)
+        else:
+            try:
+                pending.outcome = client.call(request)
+            except (Unavailable, Indeterminate) as e:
+                pending.outcome = e
+        self._requests.append(pending)
+        return len(self._requests) - 1
+
+    def request_outcome(self, ticket: int) -> Response | Unavailable | Indeterminate | None:
+        pending = self._requests[ticket]
+        if pending.outcome is None and pending.write is not None:
+            proposal = self.outcome(pending.write)
+            if proposal is not None:
+                request = self._submissions[pending.write].command
+                if proposal.status == "committed":
+                    pending.outcome = proposal.result  # type: ignore[assignment]
+                elif proposal.status == "rejected":
+                    pending.outcome = Unavailable(f"no leader took {request!r} within the client timeout")
+                else:
+                    pending.outcome = Indeterminate(
+                        f"{request!r} was appended; whether it commits is unknown"
+                    )
+        elif pending.outcome is None and pending.read is not None:
+            self._pump_read(pending.read)
+            pending.outcome = pending.read.outcome
+        return pending.outcome
+
+    def advance(self, duration_ns: int) -> None:
+        if not any(r.read is not None and r.read.outcome is None for r in self._requests):
+            super().advance(duration_ns)
+            return
+        # A read is retried between events, as a write is: move on one tick at a time.
+        end = self.simulation.now + duration_ns
+        while self.simulation.now < end:
+            self.simulation.run_for(min(self.provider.tick_ns, end - self.simulation.now))
+            self._pump()
+
+    def _pump(self) -> None:
+        super()._pump()
+        for pending in self._requests:
+            if pending.read is not None and pending.read.outcome is None:
+                self._pump_read(pending.read)
+
+    def _pump_read(self, read: _PendingRead) -> None:
+        """Move a read on: take its answer, notice its member died, time out, or ask (again)."""
+        sim = self.simulation
+        if read.answers:
+            answer = read.answers[0]
+            if answer is not None:
+                read.outcome = answer
+                return
+            read.target = None  # the member could not confirm its leadership: ask again
+        elif (
+            read.target is not None
+            and sim.is_up(read.target)
+            and sim.incarnation(read.target) == read.incarnation
+        ):
+            if sim.now < read.deadline:
+                return  # in flight
+        if sim.now >= read.deadline:
+            read.outcome = Unavailable(f"no leader could confirm a read of {read.request!r} in time")
+            return
+        if sim.now < read.retry_at:
+            return
+        target = self._choose_member()
+        if target is None:
+            read.retry_at = sim.now + self.provider.tick_ns
+            return
+        process = self.etcd_process(target)
+        answers: list[Response | None] = []
+
+        def served(commands: object) -> None:
+            answers.append(None if commands is None else process.store.apply(read.request))
+
+        started = process.read(served)
+        if isinstance(started, NotLeader | Refused):
+            if isinstance(started, NotLeader):
+                self._leader_hint = started.leader
+            read.retry_at = sim.now + self.provider.tick_ns
+            return
+        read.target, read.incarnation, read.answers = target, sim.incarnation(target), answers
+        if answers:  # a lone member serves at once
+            self._pump_read(read)
+
 
 class SimulatedEtcdClient:
     """A client connected to one member (or to whichever leads, if none is named)."""
@@ -239,6 +365,12 @@ class SimulatedEtcdClient:
         if isinstance(request, LeaseKeepAliveRequest):
             return self.cluster.keepalive(request)
         raise TypeError(f"not a request a client sends: {request!r}")
+
+    def submit(self, request: Request) -> int:
+        return self.cluster.submit_request(self, request)
+
+    def outcome(self, ticket: int) -> Response | Unavailable | Indeterminate | None:
+        return self.cluster.request_outcome(ticket)
 
     def watch(self, request: WatchCreateRequest) -> SimulatedWatchStream:
         member = self.member or self.cluster.leader()

@@ -31,6 +31,7 @@ error (the stream failed) is delivered as a canceled response whose
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import http.client
 import json
@@ -95,6 +96,26 @@ class GatewayClient:
         self.address = address
         self.timeout_s = timeout_s
         self._watches: list[GatewayWatchStream] = []
+        # ``submit``: each request on a thread of its own; ``call`` bounds every one by the timeout.
+        self._calls: concurrent.futures.ThreadPoolExecutor | None = None
+        self._submitted: list[concurrent.futures.Future[Response | Unavailable | Indeterminate]] = []
+
+    def submit(self, request: Request) -> int:
+        """``call`` on a worker thread (the ``ConcurrentKVClient`` contract); its ticket."""
+        if self._calls is None:
+            self._calls = concurrent.futures.ThreadPoolExecutor(thread_name_prefix=f"kv-{self.address}")
+        self._submitted.append(self._calls.submit(self._call_for_outcome, request))
+        return len(self._submitted) - 1
+
+    def outcome(self, ticket: int) -> Response | Unavailable | Indeterminate | None:
+        future = self._submitted[ticket]
+        return future.result() if future.done() else None
+
+    def _call_for_outcome(self, request: Request) -> Response | Unavailable | Indeterminate:
+        try:
+            return self.call(request)
+        except (Unavailable, Indeterminate) as e:
+            return e
 
     def call(self, request: Request) -> Response:
         body = json.dumps(encode_request(request)).encode()
@@ -144,6 +165,9 @@ class GatewayClient:
         for stream in self._watches:
             stream.cancel()
         self._watches.clear()
+        if self._calls is not None:
+            self._calls.shutdown(wait=True)  # each call ends within the client timeout
+            self._calls = None
 
 
 class GatewayWatchStream:

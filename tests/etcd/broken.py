@@ -20,6 +20,7 @@ from spec.kv import (
     Request,
     Response,
     ResponseHeader,
+    Unavailable,
     WatchCreateRequest,
 )
 
@@ -78,6 +79,11 @@ class LocalReadsClient(SimulatedEtcdClient):
             request = replace(request, serializable=True)
         return super().call(request)
 
+    def submit(self, request: Request) -> int:
+        if isinstance(request, RangeRequest):
+            request = replace(request, serializable=True)
+        return super().submit(request)
+
 
 class RetriesBlindly(SimulatedEtcdCluster):
     """A client that proposes a write again when it does not know whether the first copy
@@ -88,6 +94,20 @@ class RetriesBlindly(SimulatedEtcdCluster):
             return super().write(request)
         except Indeterminate:
             return super().write(request)
+
+    def request_outcome(self, ticket: int) -> Response | Unavailable | Indeterminate | None:
+        outcome = super().request_outcome(ticket)
+        pending = self._requests[ticket]
+        if isinstance(outcome, Indeterminate) and pending.write is not None and ticket not in self._retried:
+            self._retried.add(ticket)
+            pending.write, pending.outcome = self.submit(self._submissions[pending.write].command), None
+            return None
+        return outcome
+
+    @property
+    def _retried(self) -> set[int]:
+        retried: set[int] = self.__dict__.setdefault("_retried_tickets", set())
+        return retried
 
 
 @dataclass
