@@ -123,6 +123,12 @@ unknown leases, a revoke without keys, compacted and empty-range watches):
   model has no stale member. A checker allows a serializable read any
   revision not older than what the client saw before.
 
+The checks that look at a request alone, or at a key's pair and the leases
+(``check_range_request``, ``check_put_request``, ``check_txn_request``,
+``check_duplicates``, ``check_put``, ``check_txn_put``, ``read_revision``,
+``compare_kv``), are public: the reference store (impl/etcd/store.py) calls
+them instead of keeping copies that could drift.
+
 Requirements defined here (component ``kv``): KV-REV-MONOTONIC,
 KV-REV-ONE-PER-TXN, KV-READ-LATEST, KV-READ-REVISION, KV-RANGE-SEMANTICS,
 KV-VERSION-COUNTS, KV-PUT-OPTIONS, KV-REQUEST-ERRORS, KV-TXN-ATOMIC,
@@ -137,7 +143,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from types import MappingProxyType
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from spec.requirements import requirement
 
@@ -875,7 +881,7 @@ class _Write:
 # -- range -----------------------------------------------------------------------------------------
 
 
-def _check_range_request(request: RangeRequest) -> EtcdError | None:
+def check_range_request(request: RangeRequest) -> EtcdError | None:
     if not request.key:
         return ERR_EMPTY_KEY
     if request.sort_order not in set(SortOrder) or request.sort_target not in set(SortTarget):
@@ -883,7 +889,7 @@ def _check_range_request(request: RangeRequest) -> EtcdError | None:
     return None
 
 
-def _read_revision(requested: int, current: int, compact_revision: int) -> int | EtcdError:
+def read_revision(requested: int, current: int, compact_revision: int) -> int | EtcdError:
     """mvcc rangeKeys: which revision a read at ``requested`` sees, or why it cannot."""
     if requested > current:
         return ERR_FUTURE_REV
@@ -932,7 +938,7 @@ def _execute_range(
     history: History, current: int, compact_revision: int, request: RangeRequest
 ) -> RangeResponse | EtcdError:
     """txn executeRange over a view of the store whose latest revision is ``current``."""
-    at = _read_revision(request.revision, current, compact_revision)
+    at = read_revision(request.revision, current, compact_revision)
     if isinstance(at, EtcdError):
         return at
     in_range_now = _live_in_range(history, request.key, request.range_end, at)
@@ -950,7 +956,7 @@ def _execute_range(
 
 
 def _range(state: KVState, request: RangeRequest) -> RangeResponse | EtcdError:
-    return _check_range_request(request) or _execute_range(
+    return check_range_request(request) or _execute_range(
         state.history, state.revision, state.compact_revision, request
     )
 
@@ -983,7 +989,7 @@ def range_response_matches(state: KVState, request: RangeRequest, actual: RangeR
 # -- put and delete --------------------------------------------------------------------------------
 
 
-def _check_put_request(request: PutRequest) -> EtcdError | None:
+def check_put_request(request: PutRequest) -> EtcdError | None:
     """v3rpc checkPutRequest: what is wrong with the request itself."""
     if not request.key:
         return ERR_EMPTY_KEY
@@ -994,7 +1000,20 @@ def _check_put_request(request: PutRequest) -> EtcdError | None:
     return None
 
 
-def _check_put(state: KVState, request: PutRequest) -> EtcdError | None:
+class KeysAndLeases(Protocol):
+    """What the store checks of a write read: a key's current pair and which leases exist.
+
+    ``KVState`` has both, and so may an implementation's store, which then
+    calls the same checks (``check_put``, ``check_txn_put``) instead of its own
+    copies."""
+
+    @property
+    def leases(self) -> Mapping[int, object]: ...
+
+    def get(self, key: bytes) -> KeyValue | None: ...
+
+
+def check_put(state: KeysAndLeases, request: PutRequest) -> EtcdError | None:
     """A plain Put's checks against the store (apply.go Put): the lease first, then ignore_* needs the key."""
     if request.lease != 0 and request.lease not in state.leases:
         return ERR_LEASE_NOT_FOUND
@@ -1014,7 +1033,7 @@ def _execute_put(write: _Write, request: PutRequest) -> PutResponse:
 
 
 def _put(state: KVState, request: PutRequest) -> tuple[KVState, PutResponse | EtcdError]:
-    error = _check_put_request(request) or _check_put(state, request)
+    error = check_put_request(request) or check_put(state, request)
     if error:
         return state, error
     write = _Write(state)
@@ -1044,7 +1063,7 @@ def _delete_range(
 # -- txn -------------------------------------------------------------------------------------------
 
 
-def _check_txn_request(request: TxnRequest, max_ops: int) -> EtcdError | None:
+def check_txn_request(request: TxnRequest, max_ops: int) -> EtcdError | None:
     """v3rpc checkTxnRequest: sizes and each operation of both branches, nested txns with what is left."""
     ops = max(len(request.compare), len(request.success), len(request.failure))
     if ops > max_ops:
@@ -1060,12 +1079,12 @@ def _check_txn_request(request: TxnRequest, max_ops: int) -> EtcdError | None:
 
 def _check_request_op(op: RequestOp, max_ops: int) -> EtcdError | None:
     if isinstance(op, RangeRequest):
-        return _check_range_request(op)
+        return check_range_request(op)
     if isinstance(op, PutRequest):
-        return _check_put_request(op)
+        return check_put_request(op)
     if isinstance(op, DeleteRangeRequest):
         return ERR_EMPTY_KEY if not op.key else None
-    return _check_txn_request(op, max_ops)
+    return check_txn_request(op, max_ops)
 
 
 class _Duplicate(Exception):
@@ -1124,7 +1143,7 @@ def _written_keys(ops: Sequence[RequestOp]) -> tuple[set[bytes], list[_Interval]
     return puts, deletes
 
 
-def _check_duplicates(request: TxnRequest) -> EtcdError | None:
+def check_duplicates(request: TxnRequest) -> EtcdError | None:
     try:
         _written_keys(request.success)
         _written_keys(request.failure)
@@ -1133,7 +1152,7 @@ def _check_duplicates(request: TxnRequest) -> EtcdError | None:
     return None
 
 
-def _compare_kv(compare: Compare, kv: KeyValue) -> bool:
+def compare_kv(compare: Compare, kv: KeyValue) -> bool:
     """txn compareKV: the pair's field named by the target against the operand."""
     if compare.target == CompareTarget.VALUE:
         sign = (kv.value > compare.value) - (kv.value < compare.value)
@@ -1158,8 +1177,8 @@ def compare_holds(state: KVState, compare: Compare) -> bool:
     kvs = _live_in_range(state.history, compare.key, compare.range_end, state.revision)
     if not kvs:
         # "nil == empty string in grpc; no way to represent missing value"
-        return compare.target != CompareTarget.VALUE and _compare_kv(compare, KeyValue(compare.key))
-    return all(_compare_kv(compare, kv) for kv in kvs)
+        return compare.target != CompareTarget.VALUE and compare_kv(compare, KeyValue(compare.key))
+    return all(compare_kv(compare, kv) for kv in kvs)
 
 
 def _succeeds(before: KVState, request: TxnRequest) -> bool:
@@ -1174,7 +1193,7 @@ def _taken_ops(before: KVState, request: TxnRequest) -> list[RangeRequest | PutR
     return ops
 
 
-def _check_txn_put(state: KVState, request: PutRequest) -> EtcdError | None:
+def check_txn_put(state: KeysAndLeases, request: PutRequest) -> EtcdError | None:
     """apply.go checkRequestPut (txn.go checkPut): ignore_* needs the key, then the lease must exist."""
     if (request.ignore_value or request.ignore_lease) and state.get(request.key) is None:
         return ERR_KEY_NOT_FOUND
@@ -1187,12 +1206,12 @@ def _check_taken_branch(before: KVState, request: TxnRequest) -> EtcdError | Non
     """apply.go Txn's checks against the store before the txn: every put taken, then every range."""
     ops = _taken_ops(before, request)
     for op in ops:
-        error = _check_txn_put(before, op) if isinstance(op, PutRequest) else None
+        error = check_txn_put(before, op) if isinstance(op, PutRequest) else None
         if error:
             return error
     for op in ops:
         if isinstance(op, RangeRequest) and op.revision > 0:
-            at = _read_revision(op.revision, before.revision, before.compact_revision)
+            at = read_revision(op.revision, before.revision, before.compact_revision)
             if isinstance(at, EtcdError):
                 return at
     return None
@@ -1218,8 +1237,8 @@ def _execute_txn(before: KVState, write: _Write, request: TxnRequest) -> TxnResp
 
 def _txn(state: KVState, request: TxnRequest) -> tuple[KVState, TxnResponse | EtcdError]:
     error = (
-        _check_txn_request(request, state.limits.max_txn_ops)
-        or _check_duplicates(request)
+        check_txn_request(request, state.limits.max_txn_ops)
+        or check_duplicates(request)
         or _check_taken_branch(state, request)
     )
     if error:

@@ -29,27 +29,21 @@ server/etcdserver/api/v3rpc/key.go (request checks), server/lease/lessor.go.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from spec.kv import (
     ERR_COMPACTED,
-    ERR_DUPLICATE_KEY,
     ERR_EMPTY_KEY,
     ERR_FUTURE_REV,
-    ERR_INVALID_SORT_OPTION,
     ERR_KEY_NOT_FOUND,
     ERR_LEASE_EXIST,
     ERR_LEASE_NOT_FOUND,
-    ERR_LEASE_PROVIDED,
     ERR_LEASE_TTL_TOO_LARGE,
-    ERR_TOO_MANY_OPS,
-    ERR_VALUE_PROVIDED,
     Change,
     CompactionRequest,
     CompactionResponse,
     Compare,
-    CompareResult,
     CompareTarget,
     DeleteRangeRequest,
     DeleteRangeResponse,
@@ -80,6 +74,14 @@ from spec.kv import (
     SortTarget,
     TxnRequest,
     TxnResponse,
+    check_duplicates,
+    check_put,
+    check_put_request,
+    check_range_request,
+    check_txn_put,
+    check_txn_request,
+    compare_kv,
+    read_revision,
 )
 
 _EVERY_KEY = b"\0"  # as range_end: every key >= key (mkGteRange)
@@ -163,7 +165,7 @@ class EtcdStore:
         if isinstance(request, RangeRequest):
             return self._range_request(request)
         if isinstance(request, PutRequest):
-            return self._checked_write(request, self._check_put_request(request) or self._check_put(request))
+            return self._checked_write(request, check_put_request(request) or check_put(self, request))
         if isinstance(request, DeleteRangeRequest):
             return self._checked_write(request, ERR_EMPTY_KEY if not request.key else None)
         if isinstance(request, TxnRequest):
@@ -188,25 +190,10 @@ class EtcdStore:
     # -- range -----------------------------------------------------------------------
 
     def _range_request(self, request: RangeRequest) -> Response:
-        return self._check_range_request(request) or self._execute_range(request)
-
-    @staticmethod
-    def _check_range_request(request: RangeRequest) -> EtcdError | None:
-        if not request.key:
-            return ERR_EMPTY_KEY
-        if request.sort_order not in set(SortOrder) or request.sort_target not in set(SortTarget):
-            return ERR_INVALID_SORT_OPTION
-        return None
+        return check_range_request(request) or self._execute_range(request)
 
     def _read_revision(self, requested: int) -> int | EtcdError:
-        current = self._current
-        if requested > current:
-            return ERR_FUTURE_REV
-        if requested <= 0:
-            return current
-        if requested < self.compact_revision:
-            return ERR_COMPACTED
-        return requested
+        return read_revision(requested, self._current, self.compact_revision)
 
     def _execute_range(self, request: RangeRequest) -> RangeResponse | EtcdError:
         at = self._read_revision(request.revision)
@@ -269,23 +256,6 @@ class EtcdStore:
             return self._execute_delete(op)
         return self._execute_txn(op, self._succeeds(op))
 
-    @staticmethod
-    def _check_put_request(request: PutRequest) -> EtcdError | None:
-        if not request.key:
-            return ERR_EMPTY_KEY
-        if request.ignore_value and request.value:
-            return ERR_VALUE_PROVIDED
-        if request.ignore_lease and request.lease != 0:
-            return ERR_LEASE_PROVIDED
-        return None
-
-    def _check_put(self, request: PutRequest) -> EtcdError | None:
-        if request.lease != 0 and request.lease not in self.leases:
-            return ERR_LEASE_NOT_FOUND
-        if (request.ignore_value or request.ignore_lease) and self.get(request.key) is None:
-            return ERR_KEY_NOT_FOUND
-        return None
-
     def _execute_put(self, request: PutRequest) -> PutResponse:
         previous = self.get(request.key)
         if (request.ignore_value or request.ignore_lease) and previous is None:
@@ -346,8 +316,8 @@ class EtcdStore:
 
     def _txn(self, request: TxnRequest) -> Response:
         error = (
-            self._check_txn_request(request, self.limits.max_txn_ops)
-            or _check_duplicates(request)
+            check_txn_request(request, self.limits.max_txn_ops)
+            or check_duplicates(request)
             or self._check_taken_branch(request)
         )
         if error:
@@ -359,30 +329,11 @@ class EtcdStore:
         assert isinstance(response, TxnResponse)
         return replace(response, header=self._header())
 
-    def _check_txn_request(self, request: TxnRequest, max_ops: int) -> EtcdError | None:
-        ops = max(len(request.compare), len(request.success), len(request.failure))
-        if ops > max_ops:
-            return ERR_TOO_MANY_OPS
-        if any(not compare.key for compare in request.compare):
-            return ERR_EMPTY_KEY
-        for op in (*request.success, *request.failure):
-            if isinstance(op, RangeRequest):
-                error = self._check_range_request(op)
-            elif isinstance(op, PutRequest):
-                error = self._check_put_request(op)
-            elif isinstance(op, DeleteRangeRequest):
-                error = ERR_EMPTY_KEY if not op.key else None
-            else:
-                error = self._check_txn_request(op, max_ops - ops)
-            if error:
-                return error
-        return None
-
     def _compare_holds(self, compare: Compare) -> bool:
         kvs = self.live(compare.key, compare.range_end)
         if not kvs:
-            return compare.target != CompareTarget.VALUE and _compare_kv(compare, KeyValue(compare.key))
-        return all(_compare_kv(compare, kv) for kv in kvs)
+            return compare.target != CompareTarget.VALUE and compare_kv(compare, KeyValue(compare.key))
+        return all(compare_kv(compare, kv) for kv in kvs)
 
     def _succeeds(self, request: TxnRequest) -> bool:
         return all(self._compare_holds(compare) for compare in request.compare)
@@ -398,11 +349,9 @@ class EtcdStore:
         then every range (spec/kv.py, decisions)."""
         ops = self._taken_ops(request)
         for op in ops:
-            if isinstance(op, PutRequest):
-                if (op.ignore_value or op.ignore_lease) and self.get(op.key) is None:
-                    return ERR_KEY_NOT_FOUND
-                if op.lease != 0 and op.lease not in self.leases:
-                    return ERR_LEASE_NOT_FOUND
+            error = check_txn_put(self, op) if isinstance(op, PutRequest) else None
+            if error:
+                return error
         for op in ops:
             if isinstance(op, RangeRequest) and op.revision > 0:
                 at = self._read_revision(op.revision)
@@ -516,28 +465,6 @@ _SORT_FIELD: dict[SortTarget, Callable[[KeyValue], bytes | int]] = {
 }
 
 
-def _compare_kv(compare: Compare, kv: KeyValue) -> bool:
-    actual: bytes | int
-    operand: bytes | int
-    if compare.target == CompareTarget.VALUE:
-        actual, operand = kv.value, compare.value
-    elif compare.target == CompareTarget.VERSION:
-        actual, operand = kv.version, compare.version
-    elif compare.target == CompareTarget.CREATE:
-        actual, operand = kv.create_revision, compare.create_revision
-    elif compare.target == CompareTarget.MOD:
-        actual, operand = kv.mod_revision, compare.mod_revision
-    else:
-        actual, operand = kv.lease, compare.lease
-    if compare.result == CompareResult.EQUAL:
-        return actual == operand
-    if compare.result == CompareResult.NOT_EQUAL:
-        return actual != operand
-    if compare.result == CompareResult.GREATER:
-        return actual > operand  # type: ignore[operator]
-    return actual < operand  # type: ignore[operator]
-
-
 def _nested_txns(request: TxnRequest, succeeded: bool) -> Iterator[TxnRequest]:
     """Every txn nested in the branch ``succeeded`` picks, at any depth (each with its own pick
     made later: both its branches are listed)."""
@@ -546,49 +473,3 @@ def _nested_txns(request: TxnRequest, succeeded: bool) -> Iterator[TxnRequest]:
             yield op
             yield from _nested_txns(op, True)
             yield from _nested_txns(op, False)
-
-
-class _Duplicate(Exception):
-    pass
-
-
-def _interval(delete: DeleteRangeRequest) -> tuple[bytes, bytes]:
-    """checkIntervals' view of a delete: range_end taken literally ("\\0" included)."""
-    return (delete.key, delete.range_end) if delete.range_end else (delete.key, delete.key + b"\0")
-
-
-def _covered(key: bytes, deletes: Sequence[tuple[bytes, bytes]]) -> bool:
-    return any(begin <= key < end for begin, end in deletes)
-
-
-def _written_keys(ops: Sequence[RequestOp]) -> tuple[set[bytes], list[tuple[bytes, bytes]]]:
-    """v3rpc checkIntervals for one branch, in etcd's order of checks (spec/kv.py explains it)."""
-    deletes = [_interval(op) for op in ops if isinstance(op, DeleteRangeRequest)]
-    puts: set[bytes] = set()
-    for op in ops:
-        if not isinstance(op, TxnRequest):
-            continue
-        then_puts, then_deletes = _written_keys(op.success)
-        else_puts, else_deletes = _written_keys(op.failure)
-        if any(key in puts or _covered(key, deletes) for key in then_puts):
-            raise _Duplicate
-        puts |= then_puts
-        if any((key in puts and key not in then_puts) or _covered(key, deletes) for key in else_puts):
-            raise _Duplicate
-        puts |= else_puts
-        deletes += then_deletes + else_deletes
-    for op in ops:
-        if isinstance(op, PutRequest):
-            if op.key in puts or _covered(op.key, deletes):
-                raise _Duplicate
-            puts.add(op.key)
-    return puts, deletes
-
-
-def _check_duplicates(request: TxnRequest) -> EtcdError | None:
-    try:
-        _written_keys(request.success)
-        _written_keys(request.failure)
-    except _Duplicate:
-        return ERR_DUPLICATE_KEY
-    return None
