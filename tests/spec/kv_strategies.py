@@ -1,24 +1,34 @@
 """Hypothesis strategies for spec/kv.py requests, drawn without looking at any state: the model's
 tests and the reference etcd's differential tests use them (the kv suite draws state-aware
-requests from conformance/strategies/kv.py).
+requests from conformance/strategies/kv.py, whose keys, values, ranges, puts and deletes these
+share).
 
-Keys come from a small pool so that ranges, compares, deletes and
-leases keep meeting each other; revisions and lease IDs from small numbers so
-that they hit existing, compacted and future revisions and known and unknown
-leases. Requests are drawn without looking at the state: the model must
-answer anything, errors included.
+Revisions and lease IDs come from small numbers so that they hit existing,
+compacted and future revisions and known and unknown leases; ranges, compares
+and txns are drawn freely (a negative revision in a txn, every compare field
+set, a txn that would crash real etcd): the model must answer anything,
+errors included, where the suite steers clear of what real etcd answers
+otherwise.
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
+# The atoms (keys, values, ranges, deletes, puts) are the suite's; what is state-free is drawn here.
+from conformance.strategies.kv import (
+    delete_requests,
+    key_ranges,
+    keys,
+    rarely,
+    values,
+)
+from conformance.strategies.kv import put_requests as suite_put_requests
 from spec.kv import (
     CompactionRequest,
     Compare,
     CompareResult,
     CompareTarget,
-    DeleteRangeRequest,
     LeaseExpire,
     LeaseGrantRequest,
     LeaseKeepAliveRequest,
@@ -34,36 +44,12 @@ from spec.kv import (
     TxnRequest,
     WatchCreateRequest,
     WatchFilter,
-    prefix_end,
 )
 
-KEYS = (b"a", b"a/1", b"a/2", b"b", b"c\xff")
-VALUES = (b"", b"x", b"y")
 LEASE_IDS = (1, 2, 3, 4)  # granted IDs are 1, 2, 3 mostly: 4 stays unknown more often
 
 lease_ids = st.sampled_from(LEASE_IDS)
-
-keys = st.sampled_from(KEYS)
-values = st.sampled_from(VALUES)
 revisions = st.integers(-1, 12)
-rarely = st.sampled_from([False] * 5 + [True])
-sometimes = st.sampled_from([False, False, True])
-
-
-@st.composite
-def key_ranges(draw: st.DrawFn) -> tuple[bytes, bytes]:
-    """(key, range_end) in every form etcd knows: one key, a range, a prefix, from a key, everything."""
-    key = draw(keys)
-    form = draw(st.sampled_from(["key", "range", "prefix", "from", "all"]))
-    if form == "key":
-        return key, b""
-    if form == "range":
-        return key, draw(keys)
-    if form == "prefix":
-        return key, prefix_end(key)
-    if form == "from":
-        return key, b"\0"
-    return b"\0", b"\0"
 
 
 @st.composite
@@ -83,27 +69,9 @@ def range_requests(draw: st.DrawFn) -> RangeRequest:
     )
 
 
-@st.composite
-def put_requests(draw: st.DrawFn) -> PutRequest:
-    """Mostly valid puts; now and then an ignore_* flag, a value or lease that contradicts it, a lease."""
-    ignore_value = draw(rarely)
-    ignore_lease = draw(rarely)
-    value = draw(values) if not ignore_value or draw(rarely) else b""
-    lease = draw(lease_ids) if draw(sometimes) and (not ignore_lease or draw(rarely)) else 0
-    return PutRequest(
-        draw(keys),
-        value,
-        lease=lease,
-        prev_kv=draw(st.booleans()),
-        ignore_value=ignore_value,
-        ignore_lease=ignore_lease,
-    )
-
-
-@st.composite
-def delete_requests(draw: st.DrawFn) -> DeleteRangeRequest:
-    key, range_end = draw(key_ranges())
-    return DeleteRangeRequest(key, range_end, prev_kv=draw(st.booleans()))
+def put_requests() -> st.SearchStrategy[PutRequest]:
+    """The suite's puts, with this module's lease IDs (and the suite's never-granted one)."""
+    return suite_put_requests(LEASE_IDS)
 
 
 @st.composite
