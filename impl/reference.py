@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from impl.apiserver.provider import ReferenceAPIServerProvider
 from impl.etcd.sim import SimulatedEtcdProvider
 from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
@@ -16,12 +17,16 @@ from impl.register.adapter import SimulatedRegisterProvider
 @dataclass(frozen=True)
 class ReferenceImplementation:
     name: str = "reference"
-    description: str = "kspec's reference implementation, run in the deterministic simulator"
+    description: str = (
+        "kspec's reference implementation, run in the deterministic simulator (the API server over HTTP "
+        "on loopback)"
+    )
     components: Mapping[str, Any] = field(
         default_factory=lambda: {
             "register": SimulatedRegisterProvider(),
             "consensus": SimulatedRaftProvider(),
             "kv": SimulatedEtcdProvider(),
+            "apiserver": ReferenceAPIServerProvider(),
         }
     )
 

@@ -12,6 +12,8 @@ from typing import Any
 from spec.requirements import COMPONENTS
 
 ENTRY_POINT_GROUP = "kspec.implementations"
+#: ``--impl kubeconfig:PATH``: the API server a kubeconfig names.
+KUBECONFIG_PREFIX = "kubeconfig:"
 
 # The reference implementation is always known, even when kspec runs from a
 # source tree that was never installed (no entry points registered then).
@@ -51,6 +53,14 @@ def known_implementations() -> dict[str, str]:
 
 
 def load_implementation(name: str) -> Implementation:
+    if name.startswith(KUBECONFIG_PREFIX):
+        # A cluster someone else runs: only the apiserver suite applies.
+        target = "impl.apiserver.provider:kubeconfig_implementation"
+        path = name[len(KUBECONFIG_PREFIX) :]
+        if not path:
+            raise ImplementationError("--impl kubeconfig:PATH needs the path of a kubeconfig file")
+        provided = _resolve(name, target)(path)  # type: ignore[call-arg]
+        return _describe(name, target, provided)
     known = known_implementations()
     target = known.get(name)
     if target is None:

@@ -1,0 +1,35 @@
+"""The ``apiserver`` contract: a Kubernetes REST endpoint and the credentials to use it, as a kubeconfig.
+
+A provider serves an API server for the length of a ``with`` block and hands
+the suite the path of a kubeconfig file for it (cluster URL, CA or
+insecure-skip-tls-verify, user credentials; the current context is used).
+The suite reaches the server only through the official ``kubernetes`` Python
+client configured from that file, and raw HTTP where the client cannot say
+what a test needs, so any API server that speaks the Kubernetes REST API can
+be checked: the reference (impl/apiserver), or a real cluster with
+``--impl kubeconfig:PATH``.
+
+The suite works inside namespaces it creates (``kspec-`` followed by random
+characters) and deletes them when it is done; it touches nothing else. It
+does not assume a fresh server: resourceVersions are compared with each
+other, never with fixed numbers.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+__all__ = ["APIServerProvider"]
+
+
+@runtime_checkable
+class APIServerProvider(Protocol):
+    #: True if the server runs in a simulator and replays exactly (the reference's HTTP server does not).
+    deterministic: bool
+
+    def serve(self) -> AbstractContextManager[Path]:
+        """A running server for the block: the path of a kubeconfig for it. Leaving the block stops
+        whatever the provider started (a provider for an existing cluster starts nothing)."""
+        ...

@@ -1,0 +1,97 @@
+"""The reference API server behind the suite's ``apiserver`` contract (conformance/adapters/apiserver.py).
+
+``serve`` starts the HTTP driver (impl/apiserver/http.py) on a free loopback
+port in a background thread, on a fresh in-memory kv store, writes a
+kubeconfig for it (plain HTTP, no credentials: authentication is the
+security issue's) in a temporary directory, and stops the server and removes
+the directory when the block ends. ``server_factory`` lets the project's
+tests serve a deliberately broken core.
+
+``KubeconfigProvider`` is the contract for a cluster someone else runs
+(``--impl kubeconfig:PATH``): it starts nothing and hands out the given file.
+
+Requirement IDs: none.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from impl.apiserver.core import APIServer
+from impl.apiserver.http import ServerThread, new_server
+from impl.apiserver.memory import MemoryKV
+from impl.apiserver.storage import KV
+
+
+def kubeconfig_for(url: str) -> dict[str, object]:
+    """A kubeconfig with one cluster at ``url``, one user without credentials, one current context."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "kspec", "cluster": {"server": url}}],
+        "users": [{"name": "kspec", "user": {}}],
+        "contexts": [{"name": "kspec", "context": {"cluster": "kspec", "user": "kspec"}}],
+        "current-context": "kspec",
+    }
+
+
+@dataclass
+class ReferenceAPIServerProvider:
+    """Serves the reference API server on the in-memory store."""
+
+    deterministic: bool = False
+    seed: int = 7
+    bookmark_interval_s: float = 1.0
+    #: The core to serve on a kv client (tests substitute broken ones).
+    server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(kv, seed=seed)
+
+    @contextmanager
+    def serve(self) -> Iterator[Path]:
+        kv = MemoryKV()
+        thread = ServerThread(
+            self.server_factory(kv.client(), self.seed), bookmark_interval_s=self.bookmark_interval_s
+        )
+        thread.start(timeout_s=10)
+        try:
+            with tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as directory:
+                path = Path(directory) / "kubeconfig"
+                path.write_text(json.dumps(kubeconfig_for(thread.url), indent=2))  # JSON is YAML
+                yield path
+        finally:
+            thread.stop(timeout_s=10)
+
+
+@dataclass
+class KubeconfigProvider:
+    """An API server someone else runs, reached with the kubeconfig at ``path``."""
+
+    path: Path
+    deterministic: bool = False
+
+    @contextmanager
+    def serve(self) -> Iterator[Path]:
+        if not self.path.is_file():
+            raise FileNotFoundError(f"kubeconfig {self.path} does not exist")
+        yield self.path
+
+
+@dataclass(frozen=True)
+class KubeconfigImplementation:
+    name: str
+    description: str
+    components: dict[str, object]
+
+
+def kubeconfig_implementation(path: str) -> KubeconfigImplementation:
+    """``--impl kubeconfig:PATH``: the apiserver suite against the cluster that kubeconfig names."""
+    file = Path(path).expanduser()
+    return KubeconfigImplementation(
+        f"kubeconfig:{path}",
+        f"the API server of kubeconfig {file} (its current context)",
+        {"apiserver": KubeconfigProvider(file)},
+    )
