@@ -170,6 +170,15 @@ class EtcdCluster:
         self._await_healthy((member,))
         self._event(f"restart {member} (pid {self._processes[member].pid})")
 
+    def restart_all(self, members: Sequence[str] | None = None) -> None:
+        """Restart every crashed member of ``members`` (all if None) at once, then wait until each is
+        healthy: after a quorum crashed, no member restarted alone can become healthy."""
+        down = [m for m in (members or self._members) if m not in self._processes]
+        for member in down:
+            self._spawn(member)
+        self._await_healthy(down)
+        self._event(f"restart {down} (pids {[self._processes[m].pid for m in down]})")
+
     def pause(self, member: str) -> None:
         process = self._processes.get(member)
         if process is None or member in self._paused:
