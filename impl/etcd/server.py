@@ -187,6 +187,7 @@ class EtcdServer:
         self._applied_waiters: list[tuple[int, asyncio.Future[object]]] = []
         self._watches: dict[int, tuple[Watcher, asyncio.Event]] = {}
         self._runners: list[web.AppRunner] = []
+        self._known_leader: tuple[int, str | None] = (0, None)
 
     @property
     def store(self) -> EtcdStore:
@@ -236,6 +237,9 @@ class EtcdServer:
         self.raft.tick()
         node = self.raft.node
         assert node is not None
+        if (node.term, node.leader) != self._known_leader:
+            self._known_leader = (node.term, node.leader)
+            log.warning("term %d: leader %s", node.term, node.leader)
         if node.role == "leader":
             for lease_id in self.lessor.due(self.clock(), node.term, self.store.leases):
                 self.raft.propose(LeaseExpire(lease_id), _ignore)
@@ -381,6 +385,9 @@ class EtcdServer:
                 await asyncio.sleep(self.tick_s)
             result = await self._answer_of(done, deadline - loop.time())
             if result is None:
+                log.warning(
+                    "write %d timed out (%s; leader %s)", request_id, type(request).__name__, self._leader()
+                )
                 return ERR_TIMEOUT
             if result is _LOST:
                 return ERR_LEADER_CHANGED
