@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -69,7 +70,7 @@ from impl.etcd.peer import KEEPALIVE, PROPOSE, READ_INDEX, PeerAnswer, PeerAsk, 
 from impl.etcd.sim import LEADER_READS, WRITES, EtcdMachine
 from impl.etcd.store import EtcdStore
 from impl.etcd.watch import Watcher, WatchHub
-from impl.raft.core import Accepted, RaftConfig, RaftNode, ReadStarted, Snapshot
+from impl.raft.core import Accepted, Message, RaftConfig, RaftNode, ReadStarted, Snapshot
 from impl.raft.member import RaftMember
 from impl.raft.storage import FileStorage
 from impl.raft.transport import Transport
@@ -115,6 +116,10 @@ def min_lease_ttl(heartbeat_ms: int, election_ms: int) -> int:
     return max(1, -(-min_ttl_ms // 1000))
 
 
+class DataDirMismatch(RuntimeError):
+    """The data dir was written by another member."""
+
+
 class ServerMachine(EtcdMachine):
     """``EtcdMachine`` applying ``Proposal``s, and telling this member which of its own applied."""
 
@@ -145,6 +150,11 @@ class EtcdRaftMember(RaftMember):
     def store(self) -> EtcdStore:
         assert isinstance(self.state, EtcdMachine)
         return self.state.store
+
+    def client_commands(self) -> tuple[object, ...]:
+        """Nothing: the server's read callbacks only tell a served read (a tuple) from a failed one
+        (None), and the consensus suite's list of every command applied would cost O(history)."""
+        return ()
 
     def _restore(self, snapshot: Snapshot) -> None:
         super()._restore(snapshot)
@@ -195,10 +205,39 @@ class EtcdServer:
 
     # -- running -------------------------------------------------------------------
 
+    def claim_data_dir(self) -> None:
+        """Refuse a data dir another process holds, or another member wrote (etcd refuses a member ID
+        that does not match): the first start records this member's name and cluster in
+        ``member/kspec-member.json``."""
+        directory = Path(self.flags.data_dir) / "member"
+        directory.mkdir(parents=True, exist_ok=True)
+        # One process per data dir (etcd locks its WAL files): another would truncate this one's WAL.
+        self._lock = open(directory / "lock", "wb")  # held for the process's life
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataDirMismatch(f"{self.flags.data_dir} is in use by another process") from None
+        record = directory / "kspec-member.json"
+        mine = {"name": self.name, "cluster": sorted(self.flags.initial_cluster)}
+        if record.exists():
+            found = json.loads(record.read_text())
+            if found != mine:
+                raise DataDirMismatch(
+                    f"{self.flags.data_dir} belongs to member {found.get('name')!r} of cluster "
+                    f"{found.get('cluster')}, not to {self.name!r} of {mine['cluster']}"
+                )
+            return
+        temporary = record.with_name(record.name + ".tmp")
+        temporary.write_text(json.dumps(mine))
+        with open(temporary, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(temporary, record)
+
     async def start(self) -> None:
         """Recover from the data dir, listen on the peer and client URLs, start ticking."""
         loop = asyncio.get_running_loop()
-        self.raft.boot(self.storage, self.transport.send, random.Random(secrets.randbits(64)))
+        self.claim_data_dir()
+        self.raft.boot(self.storage, self._send_raft, random.Random(secrets.randbits(64)))
         self._peer_server = await self.transport.listen(self._deliver)
         app = web.Application(client_max_size=16 << 20)
         for path in [*PATHS.values(), *ALIASES]:
@@ -256,6 +295,9 @@ class EtcdServer:
         else:
             self.raft.step(message)  # type: ignore[arg-type]
         self._after()
+
+    def _send_raft(self, message: Message) -> None:
+        self.transport.send(message)
 
     def _send(self, message: PeerAsk | PeerAnswer) -> bool:
         return self.transport.send(message)  # type: ignore[arg-type]
@@ -590,7 +632,8 @@ _STATUS_TEXT = {
 
 def _json_objects(body: bytes) -> list[object]:
     """The JSON objects one after another in a stream's body (whitespace between them)."""
-    text, decoder, position, objects = body.decode(), json.JSONDecoder(), 0, []
+    text, decoder, position = body.decode(), json.JSONDecoder(), 0
+    objects: list[object] = []
     while True:
         while position < len(text) and text[position].isspace():
             position += 1
@@ -606,5 +649,10 @@ def serve_forever(flags: EtcdFlags) -> None:
         level=flags.log_level,
         format=f"%(asctime)s {flags.name} pid {os.getpid()} %(levelname)s %(name)s: %(message)s",
     )
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(EtcdServer(flags).run())
+    except KeyboardInterrupt:
+        pass
+    except (DataDirMismatch, OSError) as e:  # a taken port, an unwritable data dir, another's data
+        log.error("cannot serve: %s", e)
+        raise SystemExit(1) from None

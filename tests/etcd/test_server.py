@@ -262,6 +262,30 @@ def test_one_member_answers_as_the_model_and_recovers_from_its_wal() -> None:
         assert after.header.revision == before.header.revision + 1  # type: ignore[union-attr]
 
 
+def test_a_member_refuses_a_data_dir_in_use_or_of_another_member_and_a_taken_port() -> None:
+    with new_cluster(1) as cluster:
+        cluster.crash("n1")
+        argv = cluster.member_args("n1")
+        peer_url = cluster.peer_urls["n1"]
+        impostor = [
+            "--name=n9"
+            if a == "--name=n1"
+            else f"--initial-cluster=n9={peer_url}"
+            if "initial-cluster=" in a
+            else a
+            for a in argv
+        ]
+        env = {**os.environ, **(cluster.provider.env or {})}
+        refused = subprocess.run(impostor, capture_output=True, text=True, timeout=60, env=env)
+        assert refused.returncode == 1 and "belongs to member 'n1'" in refused.stderr, refused.stderr
+        cluster.restart("n1")  # its own member still starts from it
+        twice = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+        assert twice.returncode == 1 and "in use by another process" in twice.stderr, twice.stderr
+        elsewhere = [f"--data-dir={cluster.directory / 'other'}" if "--data-dir=" in a else a for a in argv]
+        taken = subprocess.run(elsewhere, capture_output=True, text=True, timeout=60, env=env)
+        assert taken.returncode == 1 and "cannot serve" in taken.stderr, taken.stderr
+
+
 def test_followers_serve_writes_and_linearizable_reads_and_watches_see_revision_order() -> None:
     with new_cluster(3) as cluster:
         members = cluster.members()
