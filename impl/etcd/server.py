@@ -58,7 +58,7 @@ import os
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,8 @@ ERR_TIMEOUT = EtcdError(GrpcCode.UNAVAILABLE, "etcdserver: request timed out")
 ERR_LEADER_CHANGED = EtcdError(GrpcCode.UNAVAILABLE, "etcdserver: leader changed")
 #: What a proposal's waiter gets when another entry took the proposal's index.
 _LOST = object()
+#: What ``_ask`` returns for an ask it could not queue.
+NOT_SENT = object()
 
 
 def min_lease_ttl(heartbeat_ms: int, election_ms: int) -> int:
@@ -273,6 +275,11 @@ class EtcdServer:
     # -- Raft and peer traffic -------------------------------------------------------
 
     def _tick(self) -> None:
+        with _fatal("a tick"):
+            self._tick_once()
+        asyncio.get_running_loop().call_later(self.tick_s, self._tick)
+
+    def _tick_once(self) -> None:
         self.raft.tick()
         node = self.raft.node
         assert node is not None
@@ -285,16 +292,16 @@ class EtcdServer:
         else:
             self.lessor.demote()
         self._after()
-        asyncio.get_running_loop().call_later(self.tick_s, self._tick)
 
     def _deliver(self, message: object) -> None:
-        if isinstance(message, PeerAsk):
-            self._on_ask(message)
-        elif isinstance(message, PeerAnswer):
-            self._on_answer(message)
-        else:
-            self.raft.step(message)  # type: ignore[arg-type]
-        self._after()
+        with _fatal(f"delivering {type(message).__name__}"):
+            if isinstance(message, PeerAsk):
+                self._on_ask(message)
+            elif isinstance(message, PeerAnswer):
+                self._on_answer(message)
+            else:
+                self.raft.step(message)  # type: ignore[arg-type]
+            self._after()
 
     def _send_raft(self, message: Message) -> None:
         self.transport.send(message)
@@ -368,14 +375,18 @@ class EtcdServer:
         self._next_id += 1
         return self._next_id
 
-    def _ask(self, leader: str, kind: str, payload: object) -> asyncio.Future[object] | None:
-        """Send ``kind`` to ``leader``; the future of its answer, or None if it could not be sent."""
+    async def _ask(self, leader: str, kind: str, payload: object, timeout_s: float) -> object:
+        """Ask ``leader``; its answer within ``timeout_s``, None if none came, ``NOT_SENT`` if the
+        ask could not even be queued (no connection yet: it certainly did not arrive)."""
         ask_id = self._new_id()
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         if not self._send(PeerAsk(self.name, leader, ask_id, kind, payload)):
-            return None
+            return NOT_SENT
         self._asks[ask_id] = future
-        return future
+        try:
+            return await self._answer_of(future, timeout_s)
+        finally:
+            self._asks.pop(ask_id, None)
 
     async def _answer_of(self, future: asyncio.Future[object], timeout_s: float) -> object | None:
         """What ``future`` resolves to within ``timeout_s``; None if nothing came."""
@@ -417,11 +428,9 @@ class EtcdServer:
                     if isinstance(accepted, Accepted):
                         break
                 elif leader is not None:
-                    asked = self._ask(leader, PROPOSE, proposal)
-                    if asked is not None:
-                        answer = await self._answer_of(asked, min(deadline - now, self.election_s))
-                        if answer != ("refused",):
-                            break  # accepted, or no answer: it may be in the log
+                    answer = await self._ask(leader, PROPOSE, proposal, min(deadline - now, self.election_s))
+                    if answer not in (NOT_SENT, ("refused",)):
+                        break  # accepted, or no answer: it may be in the log
                 if leader is not None:
                     leader_deadline = max(leader_deadline, loop.time() + self.leader_wait_s)
                 await asyncio.sleep(self.tick_s)
@@ -487,10 +496,7 @@ class EtcdServer:
             self._after()
             answer = await self._answer_of(confirmed, wait_s)
         else:
-            asked = self._ask(leader, READ_INDEX, None)
-            if asked is None:
-                return None
-            answer = await self._answer_of(asked, wait_s)
+            answer = await self._ask(leader, READ_INDEX, None, wait_s)
         return answer if isinstance(answer, int) and not isinstance(answer, bool) else None
 
     def _renew(self, request: LeaseKeepAliveRequest) -> LeaseKeepAliveResponse:
@@ -510,11 +516,11 @@ class EtcdServer:
                 return self._renew(request)
             if leader is not None and leader != self.name:
                 seen_leader = True
-                asked = self._ask(leader, KEEPALIVE, request)
-                if asked is not None:
-                    answer = await self._answer_of(asked, min(deadline - loop.time(), self.election_s))
-                    if isinstance(answer, LeaseKeepAliveResponse):
-                        return answer
+                answer = await self._ask(
+                    leader, KEEPALIVE, request, min(deadline - loop.time(), self.election_s)
+                )
+                if isinstance(answer, LeaseKeepAliveResponse):
+                    return answer
             await asyncio.sleep(self.tick_s)
         return ERR_TIMEOUT if seen_leader else ERR_NO_LEADER
 
@@ -590,6 +596,18 @@ class EtcdServer:
         return _json_response(
             {"etcdserver": API_VERSION, "etcdcluster": API_VERSION.rsplit(".", 1)[0] + ".0"}
         )
+
+
+@contextlib.contextmanager
+def _fatal(doing: str) -> Iterator[None]:
+    """A bug while Raft or the store moves leaves their state unknown: stop the process, as a crash
+    would (the WAL has everything acknowledged), rather than serve on from a half-done step."""
+    try:
+        yield
+    except Exception:
+        log.exception("bug while %s: stopping", doing)
+        logging.shutdown()
+        os._exit(70)
 
 
 def _ignore(applied: bool, result: object) -> None:
