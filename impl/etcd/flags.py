@@ -20,9 +20,11 @@ heartbeats and at most 50 s. A flag etcd has and this does not, or a bad value, 
 the message and usage on stderr, exit status 2 (argparse's, which is also what etcd's flag
 package exits with).
 
-``--initial-cluster-state existing`` and a restart with a data dir are the same here: the
-member recovers whatever its data dir holds and follows the static membership of
-``--initial-cluster`` (there is no runtime reconfiguration, so no ``member add`` to join through).
+Membership is the static ``--initial-cluster``: there is no runtime reconfiguration, so no
+``member add`` to join through. A member with data in its data dir recovers it, whatever
+``--initial-cluster-state`` says (as etcd ignores the flag then); ``existing`` with an empty
+data dir is refused when the member starts (exit 1), since joining would need ``member add``
+and a member that came back without its votes and log could break Raft's safety.
 """
 
 from __future__ import annotations

@@ -229,6 +229,13 @@ class EtcdServer:
                     f"{found.get('cluster')}, not to {self.name!r} of {mine['cluster']}"
                 )
             return
+        if self.flags.initial_cluster_state == "existing":
+            # etcd would join through a prior `member add`; a member that forgot its votes and log
+            # and came back under its old name could break election safety and lose commits.
+            raise DataDirMismatch(
+                f"--initial-cluster-state=existing, but {self.flags.data_dir} holds no member data to "
+                "recover, and joining a running cluster as a new member (member add) is not offered"
+            )
         temporary = record.with_name(record.name + ".tmp")
         temporary.write_text(json.dumps(mine))
         with open(temporary, "rb") as f:

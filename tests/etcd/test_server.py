@@ -262,7 +262,7 @@ def test_one_member_answers_as_the_model_and_recovers_from_its_wal() -> None:
         assert after.header.revision == before.header.revision + 1  # type: ignore[union-attr]
 
 
-def test_a_member_refuses_a_data_dir_in_use_or_of_another_member_and_a_taken_port() -> None:
+def test_a_member_refuses_a_data_dir_in_use_of_another_member_or_empty_to_join_and_a_taken_port() -> None:
     with new_cluster(1) as cluster:
         cluster.crash("n1")
         argv = cluster.member_args("n1")
@@ -281,6 +281,10 @@ def test_a_member_refuses_a_data_dir_in_use_or_of_another_member_and_a_taken_por
         cluster.restart("n1")  # its own member still starts from it
         twice = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
         assert twice.returncode == 1 and "in use by another process" in twice.stderr, twice.stderr
+        fresh = [f"--data-dir={cluster.directory / 'fresh'}" if "--data-dir=" in a else a for a in argv]
+        fresh = [a.replace("--initial-cluster-state=new", "--initial-cluster-state=existing") for a in fresh]
+        joining = subprocess.run(fresh, capture_output=True, text=True, timeout=60, env=env)
+        assert joining.returncode == 1 and "holds no member data" in joining.stderr, joining.stderr
         elsewhere = [f"--data-dir={cluster.directory / 'other'}" if "--data-dir=" in a else a for a in argv]
         taken = subprocess.run(elsewhere, capture_output=True, text=True, timeout=60, env=env)
         assert taken.returncode == 1 and "cannot serve" in taken.stderr, taken.stderr
