@@ -9,6 +9,11 @@ from pathlib import Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["etcd"]:  # etcd's own flags, parsed by etcd's rules (impl/etcd/flags.py)
+        from impl.etcd.flags import main as etcd_main
+
+        return etcd_main(arguments[1:])
     parser = argparse.ArgumentParser(
         prog="kspec",
         description="An executable specification of Kubernetes' main components and its conformance suite. "
@@ -56,7 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     api.add_argument("--port", type=int, default=6443, help="port to listen on (default: 6443)")
     api.set_defaults(run=_apiserver)
 
-    args = parser.parse_args(argv)
+    commands.add_parser(
+        "etcd",
+        add_help=False,
+        help="run one member of the reference etcd with etcd's flags (kspec etcd --help lists them)",
+    )
+
+    args = parser.parse_args(arguments)
     if args.command is None:
         parser.print_help()
         return 2

@@ -15,9 +15,13 @@ ENTRY_POINT_GROUP = "kspec.implementations"
 #: ``--impl kubeconfig:PATH``: the API server a kubeconfig names.
 KUBECONFIG_PREFIX = "kubeconfig:"
 
-# The reference implementation is always known, even when kspec runs from a
-# source tree that was never installed (no entry points registered then).
-_BUILT_IN = {"reference": "impl.reference:implementation"}
+# The reference implementation (in the simulator, and its etcd in real mode) is
+# always known, even when kspec runs from a source tree that was never installed
+# (no entry points registered then) or installed from an older tree.
+_BUILT_IN = {
+    "reference": "impl.reference:implementation",
+    "reference-etcd": "impl.peers.etcd:implementation_reference",
+}
 
 
 class ImplementationError(Exception):

@@ -14,9 +14,10 @@ through the log and what does not, as in etcd:
   leader confirms it still leads, waits until it applied the commit index it read, and only
   then reads its store (etcd's linearizableReadLoop). A ``serializable`` Range is answered at
   once from the store of the member the client is connected to, however stale.
-- Leases expire by the leader's clock (lessor.go): the leader keeps a deadline per lease, not
-  replicated, set to a full TTL when it takes office or first sees the lease, and renewed by
-  LeaseKeepAlive, which is answered by the leader alone, as etcd's. Once a deadline passes the
+- Leases expire by the leader's clock (lessor.go; impl/etcd/lessor.py, shared with the real
+  server): the leader keeps a deadline per lease, not replicated, set to a full TTL when it takes
+  office or first sees the lease, and renewed by LeaseKeepAlive, which is answered by the leader
+  alone, as etcd's. Once a deadline passes the
   leader proposes ``LeaseExpire``, which every member applies as a revoke. The store answers
   TimeToLive with the granted TTL; a checker must accept any remaining TTL up to it.
 
@@ -31,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from impl.etcd.lessor import SECOND, LeaderLessor
 from impl.etcd.store import EtcdStore
 from impl.etcd.watch import Watcher, WatchHub
 from impl.raft.core import NotLeader, Refused, Snapshot
-from impl.raft.sim import MS, RaftProcess, SimulatedRaftCluster, SimulatedRaftProvider
+from impl.raft.sim import RaftProcess, SimulatedRaftCluster, SimulatedRaftProvider
 from impl.sim import Context
 from spec.kv import (
     CompactionRequest,
@@ -52,14 +54,12 @@ from spec.kv import (
     RangeRequest,
     Request,
     Response,
-    ResponseHeader,
     TxnRequest,
     Unavailable,
     WatchCreateRequest,
     WatchResponse,
 )
 
-SECOND = 1_000 * MS
 WRITES = (
     PutRequest,
     DeleteRangeRequest,
@@ -91,10 +91,8 @@ class EtcdProcess(RaftProcess):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hub = self.hub_class(self.store)
-        #: The leader's lease deadlines (simulated ns) and the expiries it proposed (lease -> when).
-        self.deadlines: dict[int, int] = {}
-        self.expiring: dict[int, int] = {}
-        self._led_term = 0
+        #: The leader's lease clock (impl/etcd/lessor.py), on simulated time.
+        self.lessor = LeaderLessor()
         self._now: Callable[[], int] = lambda: 0
 
     @property
@@ -117,32 +115,14 @@ class EtcdProcess(RaftProcess):
     def _run_lessor(self, now: int) -> None:
         node = self.node
         if node is None or node.role != "leader":
-            self.deadlines.clear()
-            self.expiring.clear()
-            self._led_term = 0
+            self.lessor.demote()
             return
-        if self._led_term != node.term:  # took office: every lease gets a full TTL (lessor Promote)
-            self._led_term = node.term
-            self.deadlines.clear()
-            self.expiring.clear()
-        leases = self.store.leases
-        for lease_id in [i for i in self.deadlines if i not in leases]:
-            del self.deadlines[lease_id]
-            self.expiring.pop(lease_id, None)
-        # A list: on a single member the proposed expiry applies at once and changes the leases.
-        for lease_id, ttl in list(leases.items()):
-            deadline = self.deadlines.setdefault(lease_id, now + ttl * SECOND)
-            proposed = self.expiring.get(lease_id)
-            if now >= deadline and (proposed is None or now - proposed > SECOND):
-                self.expiring[lease_id] = now
-                self.propose(LeaseExpire(lease_id), lambda applied, answer: None)
+        for lease_id in self.lessor.due(now, node.term, self.store.leases):
+            self.propose(LeaseExpire(lease_id), lambda applied, answer: None)
 
     def keepalive(self, request: LeaseKeepAliveRequest) -> LeaseKeepAliveResponse:
         """Renew a lease's deadline (the leader only; the caller checked)."""
-        ttl = self.store.leases.get(request.id, 0)
-        if ttl:
-            self.deadlines[request.id] = self._now() + ttl * SECOND
-        return LeaseKeepAliveResponse(ResponseHeader(self.store.revision), request.id, ttl)
+        return self.lessor.keepalive(self._now(), request, self.store.leases, self.store.revision)
 
 
 @dataclass

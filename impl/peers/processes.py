@@ -50,7 +50,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -276,13 +276,15 @@ _EXEC_DYING = (
 )
 
 
-def spawn_dying_with_parent(argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
+def spawn_dying_with_parent(
+    argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start a program that is not ours (etcd) so that it dies with this process, its output in
     ``log_path``: a small Python stub sets PR_SET_PDEATHSIG (Linux; elsewhere only ``close_at_exit``
     helps) and execs it, so the pid is the program's own and signals reach it directly.
 
     PR_SET_PDEATHSIG fires when the *thread* that forked exits: call this from a thread that lives
-    as long as the cluster (the test's main thread)."""
+    as long as the cluster (the test's main thread). ``env``: variables to set on top of ours."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _EXEC_DYING, *argv],
@@ -291,6 +293,7 @@ def spawn_dying_with_parent(argv: Sequence[str], log_path: Path) -> subprocess.P
             stderr=subprocess.STDOUT,
             close_fds=True,
             start_new_session=True,  # a terminal's Ctrl-C goes to the suite, which closes the cluster
+            env=None if env is None else {**os.environ, **env},
         )
 
 

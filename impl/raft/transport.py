@@ -62,19 +62,21 @@ class Transport:
         self.connecting: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message) -> bool:
+        """Queue ``message`` on its peer's connection; False if it was dropped here (never sent)."""
         dst = message.dst
         if self.links.cut(self.name, dst):
-            return
+            return False
         writer = self.writers.get(dst)
         if writer is None or writer.is_closing():
             self.writers.pop(dst, None)
             self.connect(dst)
-            return
+            return False
         if writer.transport.get_write_buffer_size() > MAX_BUFFERED:
-            return
+            return False
         body = wire.encode(message)
         writer.write(_LENGTH.pack(len(body)) + body)
+        return True
 
     def connect(self, peer: str) -> None:
         if peer in self.connecting or peer not in self.addresses:

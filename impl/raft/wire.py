@@ -8,7 +8,12 @@ refused with ``WireError``.
 Encoding: JSON scalars and lists stand for themselves; a tuple is
 ``{"t": [...]}``, a frozenset ``{"f": [...]}`` (sorted by encoding, so equal
 sets encode alike), bytes ``{"b": "<base64>"}``, and a dataclass instance
-``{"d": "<TypeName>", "v": {field: value}}``.
+``{"d": "<TypeName>", "v": {field: value}}``, and a member of a registered ``IntEnum``
+``{"e": "<EnumName>", "v": <int>}`` (an unregistered one travels as its int).
+
+A component that replicates commands of its own through the reference Raft
+(the etcd member's requests, impl/etcd/peer.py) adds their types with
+``register``; it is refused to register a second type under a name taken.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from enum import IntEnum
 from typing import Any
 
 from impl.raft.core import (
@@ -49,11 +55,24 @@ WIRE_TYPES: dict[str, type] = {
 }
 
 
+def register(*types: type) -> None:
+    """Let ``types`` (frozen dataclasses or ``IntEnum`` classes) travel and be stored too."""
+    for cls in types:
+        taken = WIRE_TYPES.get(cls.__name__)
+        if taken is not None and taken is not cls:
+            raise ValueError(f"{cls.__qualname__}: the wire name {cls.__name__!r} is taken by {taken!r}")
+        if not (dataclasses.is_dataclass(cls) or issubclass(cls, IntEnum)):
+            raise TypeError(f"{cls.__qualname__} is neither a dataclass nor an IntEnum")
+        WIRE_TYPES[cls.__name__] = cls
+
+
 class WireError(ValueError):
     """Bytes that are not a value this format can carry."""
 
 
 def to_json(value: object) -> Any:
+    if isinstance(value, IntEnum) and WIRE_TYPES.get(type(value).__name__) is type(value):
+        return {"e": type(value).__name__, "v": int(value)}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list):
@@ -84,9 +103,14 @@ def from_json(data: Any) -> Any:
             return frozenset(from_json(v) for v in data["f"])
         if "b" in data and len(data) == 1:
             return base64.b64decode(data["b"], validate=True)
+        if "e" in data and "v" in data:
+            cls = WIRE_TYPES.get(data["e"])
+            if cls is None or not issubclass(cls, IntEnum) or type(data["v"]) is not int:
+                raise WireError(f"unknown enum {data['e']!r} or bad value {data['v']!r}")
+            return cls(data["v"])
         if "d" in data and "v" in data:
             cls = WIRE_TYPES.get(data["d"])
-            if cls is None or not isinstance(data["v"], dict):
+            if cls is None or not dataclasses.is_dataclass(cls) or not isinstance(data["v"], dict):
                 raise WireError(f"unknown type {data['d']!r}")
             try:
                 return cls(**{name: from_json(v) for name, v in data["v"].items()})
