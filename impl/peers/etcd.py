@@ -43,7 +43,6 @@ import importlib.util
 import math
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,11 +56,11 @@ from typing import Any
 from impl.peers.etcd_gateway import GatewayClient, get_json
 from impl.peers.processes import (
     MemberFailed,
+    SignalledMembers,
     close_at_exit,
     closed_already,
     free_loopback_ports,
     spawn_dying_with_parent,
-    wait_stopped,
 )
 from spec.kv import KVLimits
 
@@ -96,7 +95,7 @@ def etcd_version(binary: Path) -> str:
     return found.group(1)
 
 
-class EtcdCluster:
+class EtcdCluster(SignalledMembers):
     """Members ``n1..n<size>`` of one etcd cluster, with the ``kv`` and ``faults`` contracts."""
 
     kind = "etcd"
@@ -156,12 +155,8 @@ class EtcdCluster:
 
     # -- the faults contract -------------------------------------------------------
 
-    def crash(self, member: str) -> None:
-        process = self._processes.pop(member, None)
-        self._paused.discard(member)
-        if process is not None:
-            _kill(process)
-            self._event(f"crash {member} (SIGKILL pid {process.pid})")
+    def _kill_process(self, process: subprocess.Popen[bytes]) -> None:
+        _kill(process)
 
     def restart(self, member: str) -> None:
         if member in self._processes:
@@ -179,24 +174,6 @@ class EtcdCluster:
         self._await_healthy(down)
         self._event(f"restart {down} (pids {[self._processes[m].pid for m in down]})")
 
-    def pause(self, member: str) -> None:
-        process = self._processes.get(member)
-        if process is None or member in self._paused:
-            return
-        os.kill(process.pid, signal.SIGSTOP)
-        wait_stopped(process.pid, stopped=True)
-        self._paused.add(member)
-        self._event(f"pause {member} (SIGSTOP)")
-
-    def resume(self, member: str) -> None:
-        process = self._processes.get(member)
-        if process is None or member not in self._paused:
-            return
-        os.kill(process.pid, signal.SIGCONT)
-        wait_stopped(process.pid, stopped=False)
-        self._paused.discard(member)
-        self._event(f"resume {member} (SIGCONT)")
-
     def partition(self, groups: Sequence[Sequence[str]]) -> None:
         raise NotImplementedError(
             "the etcd adapter cannot cut links between members (that needs root or a proxy); "
@@ -207,9 +184,6 @@ class EtcdCluster:
         """Nothing to heal: this adapter never partitions."""
 
     # -- what tests and failure messages read ----------------------------------------
-
-    def pids(self) -> dict[str, int]:
-        return {member: process.pid for member, process in sorted(self._processes.items())}
 
     def running(self) -> list[str]:
         return [m for m in self._members if m in self._processes and m not in self._paused]
@@ -275,9 +249,6 @@ class EtcdCluster:
                 )
             if waiting:
                 time.sleep(0.05)
-
-    def _event(self, text: str) -> None:
-        self._events.append(f"{(time.monotonic() - self._started) * 1000:9.1f} ms  {text}")
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

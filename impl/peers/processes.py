@@ -297,7 +297,57 @@ def spawn_dying_with_parent(
         )
 
 
-class ProcessCluster:
+class SignalledMembers:
+    """Crash, pause and resume member processes by signal, and keep the timeline of what was done.
+
+    Shared by ``ProcessCluster`` and the etcd adapter (impl/peers/etcd.py), whose processes differ
+    (framed control channel or none) but are stopped the same way. A subclass keeps
+    ``_processes`` (member -> a process with ``pid``), ``_paused``, ``_events`` and ``_started``,
+    and says how a process is killed and reaped (``_kill_process``).
+    """
+
+    _processes: dict[str, Any]
+    _paused: set[str]
+    _events: Any  # a list or a bounded deque of timeline lines
+    _started: float
+
+    def _kill_process(self, process: Any) -> None:
+        process.kill()
+
+    def crash(self, member: str) -> None:
+        process = self._processes.pop(member, None)
+        self._paused.discard(member)
+        if process is not None:
+            self._kill_process(process)
+            self._event(f"crash {member} (SIGKILL pid {process.pid})")
+
+    def pause(self, member: str) -> None:
+        process = self._processes.get(member)
+        if process is None or member in self._paused:
+            return
+        os.kill(process.pid, signal.SIGSTOP)
+        wait_stopped(process.pid, stopped=True)
+        self._paused.add(member)
+        self._event(f"pause {member} (SIGSTOP)")
+
+    def resume(self, member: str) -> None:
+        process = self._processes.get(member)
+        if process is None or member not in self._paused:
+            return
+        os.kill(process.pid, signal.SIGCONT)
+        wait_stopped(process.pid, stopped=False)
+        self._paused.discard(member)
+        self._event(f"resume {member} (SIGCONT)")
+
+    def pids(self) -> dict[str, int]:
+        """The process id of every running member (paused ones included)."""
+        return {member: process.pid for member, process in sorted(self._processes.items())}
+
+    def _event(self, text: str) -> None:
+        self._events.append(f"{(time.monotonic() - self._started) * 1000:9.1f} ms  {text}")
+
+
+class ProcessCluster(SignalledMembers):
     """Member processes ``n1..n<size>`` on loopback ports, their files in a temp dir, with faults."""
 
     #: What the member logs are called in messages ("pysyncobj", "kspec raft").
@@ -422,10 +472,6 @@ class ProcessCluster:
     def advance(self, duration_ns: int) -> None:
         time.sleep(max(0, duration_ns) / 1e9)
 
-    def pids(self) -> dict[str, int]:
-        """The process id of every running member (paused ones included)."""
-        return {member: process.pid for member, process in sorted(self._processes.items())}
-
     def close(self) -> None:
         """Kill every member, reap it, end its reader thread, remove the directory (idempotent)."""
         if self._closed:
@@ -447,37 +493,12 @@ class ProcessCluster:
     def members(self) -> tuple[str, ...]:
         return self._members
 
-    def crash(self, member: str) -> None:
-        process = self._processes.pop(member, None)
-        self._paused.discard(member)
-        if process is not None:
-            process.kill()
-            self._event(f"crash {member} (SIGKILL pid {process.pid})")
-
     def restart(self, member: str) -> None:
         if member in self._processes:
             return
         self._spawn(member)
         self._await_ready(member)
         self._event(f"restart {member} (pid {self._processes[member].pid})")
-
-    def pause(self, member: str) -> None:
-        process = self._processes.get(member)
-        if process is None or member in self._paused:
-            return
-        os.kill(process.pid, signal.SIGSTOP)
-        wait_stopped(process.pid, stopped=True)
-        self._paused.add(member)
-        self._event(f"pause {member} (SIGSTOP)")
-
-    def resume(self, member: str) -> None:
-        process = self._processes.get(member)
-        if process is None or member not in self._paused:
-            return
-        os.kill(process.pid, signal.SIGCONT)
-        wait_stopped(process.pid, stopped=False)
-        self._paused.discard(member)
-        self._event(f"resume {member} (SIGCONT)")
 
     def partition(self, groups: Sequence[Sequence[str]]) -> None:
         side = {member: number for number, group in enumerate(groups) for member in group}
@@ -504,9 +525,6 @@ class ProcessCluster:
         if logs:
             text += f"\n\n{self.kind}'s own warnings and errors (member logs in {self.directory}):\n{logs}"
         return text
-
-    def _event(self, text: str) -> None:
-        self._events.append(f"{(time.monotonic() - self._started) * 1000:9.1f} ms  {text}")
 
     # -- internals -----------------------------------------------------------
 
