@@ -40,6 +40,10 @@ Semantics, as in the simulator (impl/etcd/sim.py) and etcd (server/etcdserver/v3
   passed (``LeaderLessor.due``).
 - Watches are served from this member's own store and hub: one JSON line per WatchResponse on a
   response that stays open until the client goes away.
+- Partitions, for the suite only: when ``KSPEC_NETWORK`` names the adapter's cut-links file
+  (impl/peers/processes.py ``CutLinks``; members in the order ``KSPEC_NETWORK_MEMBERS`` lists),
+  peer messages on a cut link are dropped at both ends, as the reference Raft's own TCP driver
+  does. Real etcd has no such hook, so its adapter offers no partitions.
 - ``GET /health``: ``{"health": "true"}`` while this member knows a leader, else 503 and
   ``{"health": "false", "reason": "RAFT NO LEADER"}``. ``GET /version``: etcd's shape.
 
@@ -70,6 +74,7 @@ from impl.etcd.peer import KEEPALIVE, PROPOSE, READ_INDEX, PeerAnswer, PeerAsk, 
 from impl.etcd.sim import LEADER_READS, WRITES, EtcdMachine
 from impl.etcd.store import EtcdStore
 from impl.etcd.watch import Watcher, WatchHub
+from impl.peers.processes import CutLinks
 from impl.raft.core import Accepted, Message, RaftConfig, RaftNode, ReadStarted, Snapshot
 from impl.raft.member import RaftMember
 from impl.raft.storage import FileStorage
@@ -164,6 +169,14 @@ class EtcdRaftMember(RaftMember):
             self.hub.rebind(self.store)
 
 
+def links_from_environment() -> CutLinks | None:
+    """The suite's cut-links file, if the adapter gave one (``KSPEC_NETWORK``)."""
+    path = os.environ.get("KSPEC_NETWORK")
+    if not path:
+        return None
+    return CutLinks(path, os.environ.get("KSPEC_NETWORK_MEMBERS", "").split(","))
+
+
 class EtcdServer:
     """One member: Raft, the store, the peer and client listeners, and the clients waiting."""
 
@@ -189,7 +202,9 @@ class EtcdServer:
             flags.snapshot_count // 2,
             lambda: ServerMachine(limits, self.name, self._applied),
         )
-        self.transport = Transport(self.name, {**flags.initial_cluster, self.name: flags.listen_peer})
+        self.transport = Transport(
+            self.name, {**flags.initial_cluster, self.name: flags.listen_peer}, links_from_environment()
+        )
         self.storage = FileStorage(Path(flags.data_dir) / "member")
         self.lessor = LeaderLessor()
         # Request IDs: a random base per incarnation, so no entry of an earlier one matches.

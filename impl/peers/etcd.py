@@ -27,9 +27,11 @@ Faults, honestly:
 - ``restart``: the same command on the same ports and data directory; etcd ignores
   ``--initial-cluster-state`` for a member that has data and rejoins.
 - ``pause``/``resume``: SIGSTOP/SIGCONT, waited for until the kernel shows it.
-- ``partition``: not offered (``partitions`` is False; ``partition`` raises
+- ``partition``: not offered for real etcd (``partitions`` is False; ``partition`` raises
   NotImplementedError). Cutting etcd's peer links needs root (iptables) or a proxy between
-  members, and etcd has no transport hook as pysyncobj has; ``heal`` has nothing to undo.
+  members, and etcd has no transport hook as pysyncobj has; ``heal`` has nothing to undo. The
+  reference etcd in real mode reads the suite's cut-links file (``KSPEC_NETWORK``, the same file
+  ``ProcessCluster`` writes), so its clusters offer partitions (``cuts_links``).
 
 Every process is a child of the test process that dies with it (impl/peers/processes.py
 ``spawn_dying_with_parent``), is killed and reaped on ``close``, and the directory removed, also
@@ -41,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
+import mmap
 import os
 import re
 import subprocess
@@ -59,6 +62,7 @@ from impl.peers.processes import (
     SignalledMembers,
     close_at_exit,
     closed_already,
+    cut_links,
     free_loopback_ports,
     spawn_dying_with_parent,
 )
@@ -99,8 +103,6 @@ class EtcdCluster(SignalledMembers):
     """Members ``n1..n<size>`` of one etcd cluster, with the ``kv`` and ``faults`` contracts."""
 
     kind = "etcd"
-    #: Network partitions are not offered (see the module docstring).
-    partitions = False
 
     def __init__(self, provider: EtcdProvider, size: int) -> None:
         if size < 1:
@@ -118,6 +120,12 @@ class EtcdCluster(SignalledMembers):
         self.client_addresses = {m: f"127.0.0.1:{ports[2 * i]}" for i, m in enumerate(self._members)}
         self.peer_urls = {m: f"http://127.0.0.1:{ports[2 * i + 1]}" for i, m in enumerate(self._members)}
         self.token = f"kspec-{os.getpid()}-{ports[0]}"
+        #: Whether ``partition`` works: only members that read the cut-links file (the reference's).
+        self.partitions = provider.cuts_links
+        self.network_path = self.directory / "network"
+        self.network_path.write_bytes(bytes(size * size))
+        self._network_file = self.network_path.open("r+b")
+        self._network = mmap.mmap(self._network_file.fileno(), size * size)
         close_at_exit(self)
         try:
             for member in self._members:  # all at once: a member waits for the others' votes
@@ -150,6 +158,9 @@ class EtcdCluster(SignalledMembers):
         for member in sorted(self._processes):
             _kill(self._processes.pop(member))
         self._paused.clear()
+        with contextlib.suppress(ValueError, BufferError):
+            self._network.close()
+        self._network_file.close()
         self._directory.cleanup()
         closed_already(self)
 
@@ -162,7 +173,8 @@ class EtcdCluster(SignalledMembers):
         if member in self._processes:
             return
         self._spawn(member)
-        self._await_healthy((member,))
+        # Serving, not healthy: a member restarted among crashed or cut-off peers finds no leader.
+        self._await_healthy((member,), leader=False)
         self._event(f"restart {member} (pid {self._processes[member].pid})")
 
     def restart_all(self, members: Sequence[str] | None = None) -> None:
@@ -175,13 +187,18 @@ class EtcdCluster(SignalledMembers):
         self._event(f"restart {down} (pids {[self._processes[m].pid for m in down]})")
 
     def partition(self, groups: Sequence[Sequence[str]]) -> None:
-        raise NotImplementedError(
-            "the etcd adapter cannot cut links between members (that needs root or a proxy); "
-            "it offers crash, restart, pause and resume"
-        )
+        if not self.partitions:
+            raise NotImplementedError(
+                "real etcd's members cannot be cut from each other here (that needs root or a proxy); "
+                "this adapter offers crash, restart, pause and resume"
+            )
+        self._network[:] = cut_links(self._members, groups)
+        self._event(f"partition {[list(g) for g in groups]} (members in no group reach everyone)")
 
     def heal(self) -> None:
-        """Nothing to heal: this adapter never partitions."""
+        if self.partitions:
+            self._network[:] = bytes(len(self._members) ** 2)
+            self._event("heal")
 
     # -- what tests and failure messages read ----------------------------------------
 
@@ -224,11 +241,16 @@ class EtcdCluster(SignalledMembers):
         ]
 
     def _spawn(self, member: str) -> None:
+        env = dict(self.provider.env or {})
+        if self.partitions:
+            env |= {"KSPEC_NETWORK": str(self.network_path), "KSPEC_NETWORK_MEMBERS": ",".join(self._members)}
         self._processes[member] = spawn_dying_with_parent(
-            self.member_args(member), self.directory / f"{member}.log", self.provider.env
+            self.member_args(member), self.directory / f"{member}.log", env or None
         )
 
-    def _await_healthy(self, members: Sequence[str]) -> None:
+    def _await_healthy(self, members: Sequence[str], *, leader: bool = True) -> None:
+        """Wait until each of ``members`` answers ``/health``: healthy (it knows a leader), or with
+        ``leader=False`` at all."""
         deadline = time.monotonic() + self.provider.startup_timeout_s
         waiting = list(members)
         while waiting:
@@ -240,7 +262,7 @@ class EtcdCluster(SignalledMembers):
                         f"etcd member {member} exited with {process.returncode}:\n{self.log_tail(member)}"
                     )
                 health = get_json(self.client_addresses[member], "/health", timeout_s=1.0)
-                if isinstance(health, Mapping) and health.get("health") in ("true", True):
+                if isinstance(health, Mapping) and (not leader or health.get("health") in ("true", True)):
                     waiting.remove(member)
             if waiting and time.monotonic() > deadline:
                 raise MemberFailed(
@@ -269,6 +291,9 @@ class EtcdProvider:
     command: tuple[str, ...] = ()
     #: Environment variables the members get on top of the suite's.
     env: Mapping[str, str] | None = None
+    #: Whether members honour the suite's cut-links file (``KSPEC_NETWORK``), so that partitions
+    #: can be offered: the reference does, real etcd does not.
+    cuts_links: bool = False
     deterministic: bool = False
     heartbeat_ms: int = 25
     election_ms: int = 250
@@ -348,6 +373,7 @@ def reference_provider(**settings: Any) -> EtcdProvider:
         VERSION,
         command=(sys.executable, "-m", "kspec", "etcd"),
         env={"PYTHONPATH": path},
+        cuts_links=True,
         **settings,
     )
 

@@ -113,6 +113,19 @@ class CutLinks:
         return self._map[a * self._size + b] != 0
 
 
+def cut_links(members: Sequence[str], groups: Sequence[Sequence[str]]) -> bytes:
+    """The ``network`` file's bytes for a partition into ``groups``: src -> dst is cut when both
+    are in groups and the groups differ (a member in no group reaches everyone)."""
+    side = {member: number for number, group in enumerate(groups) for member in group}
+    size = len(members)
+    cut = bytearray(size * size)
+    for a, src in enumerate(members):
+        for b, dst in enumerate(members):
+            if src in side and dst in side and side[src] != side[dst]:
+                cut[a * size + b] = 1
+    return bytes(cut)
+
+
 class MemberFailed(RuntimeError):
     """A member process did what no fault asked for: died, or stopped answering."""
 
@@ -501,14 +514,7 @@ class ProcessCluster(SignalledMembers):
         self._event(f"restart {member} (pid {self._processes[member].pid})")
 
     def partition(self, groups: Sequence[Sequence[str]]) -> None:
-        side = {member: number for number, group in enumerate(groups) for member in group}
-        size = len(self._members)
-        cut = bytearray(size * size)
-        for a, src in enumerate(self._members):
-            for b, dst in enumerate(self._members):
-                if src in side and dst in side and side[src] != side[dst]:
-                    cut[a * size + b] = 1
-        self._network[:] = bytes(cut)
+        self._network[:] = cut_links(self._members, groups)
         self._event(f"partition {[list(g) for g in groups]} (members in no group reach everyone)")
 
     def heal(self) -> None:

@@ -344,6 +344,38 @@ def test_a_member_that_fell_behind_does_not_answer_a_linearizable_read_from_its_
         assert read.kvs[0].value[:1] == bytes([8])
 
 
+def test_a_member_cut_off_by_a_partition_serves_no_stale_linearizable_read() -> None:
+    """The cut-links file (``KSPEC_NETWORK``) isolates n1: the majority goes on writing; n1 may
+    answer a serializable read from its stale store, never a linearizable one; after the heal it
+    sees the majority's write."""
+    with new_cluster(3, client_timeout_s=3.0) as cluster:
+        assert cluster.partitions
+        isolated, majority = cluster.client("n1"), cluster.client("n2")
+        assert isinstance(isolated.call(PutRequest(b"k", b"old")), PutResponse)
+        cluster.partition([["n1"], ["n2", "n3"]])
+        deadline = time.monotonic() + 10
+        while True:  # the majority may need an election first (n1 may have led)
+            try:
+                written = majority.call(PutRequest(b"k", b"new"))
+                break
+            except (Unavailable, Indeterminate):
+                assert time.monotonic() < deadline, "the majority never took the write"
+        assert isinstance(written, PutResponse)
+        with pytest.raises((Unavailable, Indeterminate)):
+            isolated.call(RangeRequest(b"k"))
+        stale = isolated.call(RangeRequest(b"k", serializable=True))
+        assert isinstance(stale, RangeResponse) and stale.kvs[0].value == b"old"
+        cluster.heal()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                read = isolated.call(RangeRequest(b"k"))
+                break
+            except Unavailable:
+                assert time.monotonic() < deadline, "n1 never rejoined after the heal"
+        assert isinstance(read, RangeResponse) and read.kvs[0].value == b"new"
+
+
 def test_a_member_without_a_leader_says_unavailable_and_still_serves_serializable_reads() -> None:
     with new_cluster(3, client_timeout_s=8.0) as cluster:
         client = cluster.client("n1")
