@@ -62,6 +62,23 @@ Upstream (kubernetes/kubernetes; the stored versions read are named by commit):
   number of candidates as domains), rounded; normalized as
   ``100 x (max + min - score) / max`` (``pod_topology_spread_scores``).
 
+Versions read (the stored index holds several versions of each file; the
+current form is followed, and where an older stored copy differs, the
+difference is named): ``least_allocated.go`` at 05c351a9 (older: a weight
+map) and the current ``leastResourceScorer`` (skips a resource with
+allocatable 0); ``resource_allocation.go`` in its current form (``useRequested``,
+``isBestEffortPod``) and at 007f7ae7 (older: per-container
+``GetNonzeroRequestForResource``); ``balanced_allocation.go`` at 02d7708a;
+``image_locality.go`` at 007f7ae7 (older: one 1000 MiB threshold, app
+containers only) and its current ``calculatePriority`` / ``sumImageScores``;
+``interpodaffinity/scoring.go`` at 007f7ae7 (older: min and max start at 0)
+and its current ``NormalizeScore`` (true min and max); ``podtopologyspread/scoring.go``
+at 02fb06df (a variant that counts pods by the incoming pod's owner
+reference; the current version, followed here, counts by selector);
+``framework/types.go`` ``calculateResource`` (``NonZeroRequested`` of bound
+pods uses the same defaults, ``getNonMissingContainerRequests`` without
+pod-level resources). The test module names the test files and cases.
+
 Where the spec chooses:
 
 - PodTopologySpread's system default constraints (hostname maxSkew 3, zone
@@ -73,7 +90,9 @@ Where the spec chooses:
   that does not parse; validation rejects such terms, and here they match
   no node.
 - Volume-related scoring (VolumeBinding's capacity scoring is off by
-  default) and DRA extended resources are out of scope.
+  default), DRA extended resources, pod-level resources, in-place resize
+  (status resources) and the alpha Gt/Lt toleration operators are out of
+  scope.
 
 Requirement IDs defined here (component "scheduler"): SCHED-SCORE-LEAST-ALLOCATED,
 SCHED-SCORE-BALANCED, SCHED-SCORE-IMAGE-LOCALITY, SCHED-SCORE-TAINT,

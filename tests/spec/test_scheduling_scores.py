@@ -30,8 +30,9 @@ from hypothesis import strategies as st
 
 from spec.objects import from_dict
 from spec.objects.core import Node, Pod
+from spec.quantity import parse_quantity
 from spec.scheduling import scores
-from spec.scheduling.filters import ClusterSnapshot
+from spec.scheduling.filters import ClusterSnapshot, pod_request_quantities
 from spec.scheduling.scores import (
     DEFAULT_WEIGHTS,
     MB,
@@ -116,6 +117,18 @@ def scored(
     return [result[n.metadata.name] for n in candidates]
 
 
+@pytest.mark.requirement("SCHED-SCORE-LEAST-ALLOCATED")
+def test_non_missing_requests_fill_absent_keys_of_init_containers_too() -> None:
+    # component-helpers resource/helpers_test.go "non missing container requests applied to init container".
+    only_init = pod(spec={"initContainers": [{"name": "i1", "resources": {"requests": {"cpu": "1"}}}]})
+    got = pod_request_quantities(only_init, {"memory": parse_quantity("100Mi")})
+    assert got == {"cpu": parse_quantity("1"), "memory": parse_quantity("100Mi")}
+    # The scores' defaults: 100m / 200Mi for each container that does not list cpu or memory.
+    two = pod(requests=[{}, {"cpu": "250m"}])
+    assert scores.non_zero_pod_requests(two) == {"cpu": 350, "memory": 2 * 200 * MB}
+
+
+@pytest.mark.requirement("SCHED-SCORE-IMAGE-LOCALITY")
 def test_node_status_images_parse() -> None:
     parsed = node("n", images=[(["gcr.io/40:latest", "gcr.io/40:v1"], 40 * MB)])
     assert parsed.status.images[0].names == ("gcr.io/40:latest", "gcr.io/40:v1")
