@@ -115,6 +115,7 @@ from spec.scheduling.filters import (
     LABEL_HOSTNAME,
     MEMORY,
     ClusterSnapshot,
+    SpreadConstraint,
     affinity_term_matches,
     node_allocatable,
     pod_request_quantities,
@@ -427,79 +428,54 @@ def _preferred_anti_affinity(pod: Pod) -> tuple[WeightedPodAffinityTerm, ...]:
 TopologyScore = dict[tuple[str, str], int]
 
 
-def _add_term(
-    topology_score: TopologyScore,
-    term: PodAffinityTerm,
-    weight: int,
-    owner: Pod,
-    target: Pod,
-    target_namespace_labels: Mapping[str, str],
-    existing_node: Node,
-) -> None:
-    """``scoreMap.processTerm``: the existing pod's domain of ``term`` gets ``weight`` when the term
-    (owned by ``owner``) selects ``target``."""
-    value = existing_node.metadata.labels.get(term.topology_key)
-    if value is None or not affinity_term_matches(term, owner, target, target_namespace_labels):
-        return
-    key = (term.topology_key, value)
-    topology_score[key] = topology_score.get(key, 0) + weight
+def signed_preferred_terms(pod: Pod) -> list[tuple[PodAffinityTerm, int]]:
+    """The pod's preferred terms with their weights: + for affinity, - for anti-affinity."""
+    return [(t.pod_affinity_term, t.weight) for t in _preferred_affinity(pod)] + [
+        (t.pod_affinity_term, -t.weight) for t in _preferred_anti_affinity(pod)
+    ]
 
 
 def inter_pod_topology_score(pod: Pod, snapshot: ClusterSnapshot) -> TopologyScore:
-    """``PreScore``'s ``topologyScore``: ``processExistingPod`` over every pod of the snapshot."""
+    """``PreScore``'s ``topologyScore``: ``processExistingPod`` over every pod of the snapshot.
+
+    For each existing pod on a node with labels, a term adds its weight to the
+    existing pod's node's domain of the term's topology key when it selects
+    the other pod: the incoming pod's preferred terms selecting the existing
+    pod, and the existing pod's required affinity terms (weight
+    hardPodAffinityWeight) and preferred terms selecting the incoming pod.
+    """
     topology_score: TopologyScore = {}
+    incoming_terms = signed_preferred_terms(pod)
     pod_namespace_labels = snapshot.labels_of_namespace(pod.metadata.namespace)
     for existing, node in snapshot.placed_pods():
         if not node.metadata.labels:
             continue
-        existing_namespace_labels = snapshot.labels_of_namespace(existing.metadata.namespace)
-        # The incoming pod's soft terms, matched against the existing pod.
-        for weighted in _preferred_affinity(pod):
-            _add_term(
-                topology_score,
-                weighted.pod_affinity_term,
-                weighted.weight,
-                pod,
-                existing,
-                existing_namespace_labels,
-                node,
-            )
-        for weighted in _preferred_anti_affinity(pod):
-            _add_term(
-                topology_score,
-                weighted.pod_affinity_term,
-                -weighted.weight,
-                pod,
-                existing,
-                existing_namespace_labels,
-                node,
-            )
-        # The existing pod's terms, matched against the incoming pod.
-        for term in required_affinity_terms(existing):
-            _add_term(
-                topology_score, term, HARD_POD_AFFINITY_WEIGHT, existing, pod, pod_namespace_labels, node
-            )
-        for weighted in _preferred_affinity(existing):
-            _add_term(
-                topology_score,
-                weighted.pod_affinity_term,
-                weighted.weight,
-                existing,
-                pod,
-                pod_namespace_labels,
-                node,
-            )
-        for weighted in _preferred_anti_affinity(existing):
-            _add_term(
-                topology_score,
-                weighted.pod_affinity_term,
-                -weighted.weight,
-                existing,
-                pod,
-                pod_namespace_labels,
-                node,
-            )
+        existing_terms = [(term, HARD_POD_AFFINITY_WEIGHT) for term in required_affinity_terms(existing)]
+        existing_terms += signed_preferred_terms(existing)
+        # (term, weight, owner of the term, pod it must select, that pod's namespace labels)
+        candidates = [
+            (term, weight, pod, existing, snapshot.labels_of_namespace(existing.metadata.namespace))
+            for term, weight in incoming_terms
+        ] + [(term, weight, existing, pod, pod_namespace_labels) for term, weight in existing_terms]
+        for term, weight, owner, target, namespace_labels in candidates:
+            value = node.metadata.labels.get(term.topology_key)
+            if value is not None and affinity_term_matches(term, owner, target, namespace_labels):
+                key = (term.topology_key, value)
+                topology_score[key] = topology_score.get(key, 0) + weight
     return topology_score
+
+
+def inter_pod_affinity_raw_scores(pod: Pod, nodes: Sequence[Node], snapshot: ClusterSnapshot) -> NodeScores:
+    """InterPodAffinity's ``Score``: the points of the node's domains."""
+    topology_score = inter_pod_topology_score(pod, snapshot)
+    return {
+        node.metadata.name: sum(
+            points
+            for (key, value), points in topology_score.items()
+            if node.metadata.labels.get(key) == value
+        )
+        for node in nodes
+    }
 
 
 def min_max_normalize(scores: Mapping[str, int]) -> NodeScores:
@@ -516,16 +492,7 @@ def min_max_normalize(scores: Mapping[str, int]) -> NodeScores:
 
 def inter_pod_affinity_scores(pod: Pod, nodes: Sequence[Node], snapshot: ClusterSnapshot) -> NodeScores:
     """InterPodAffinity: the node's domains' points, min-max normalized over the candidates."""
-    topology_score = inter_pod_topology_score(pod, snapshot)
-    raw = {
-        node.metadata.name: sum(
-            points
-            for (key, value), points in topology_score.items()
-            if node.metadata.labels.get(key) == value
-        )
-        for node in nodes
-    }
-    return min_max_normalize(raw)
+    return min_max_normalize(inter_pod_affinity_raw_scores(pod, nodes, snapshot))
 
 
 # -- PodTopologySpread -----------------------------------------------------------------------------
@@ -536,56 +503,59 @@ def topology_normalizing_weight(size: int) -> float:
     return math.log(size + 2)
 
 
-def pod_topology_spread_scores(pod: Pod, nodes: Sequence[Node], snapshot: ClusterSnapshot) -> NodeScores:
-    """PodTopologySpread's ScheduleAnyway scoring (``PreScore``, ``Score``, ``NormalizeScore``)."""
+def pod_topology_spread_raw_scores(pod: Pod, nodes: Sequence[Node], snapshot: ClusterSnapshot) -> NodeScores:
+    """``PreScore`` and ``Score``: the raw score of each candidate that has every constraint's key.
+
+    Candidates missing a key are left out (upstream's ``IgnoredNodes``), and so
+    is every candidate when the pod has no ScheduleAnyway constraint (Skip).
+    """
     constraints = spread_constraints(pod, "ScheduleAnyway")
-    if not constraints or not nodes:
-        return {node.metadata.name: 0 for node in nodes}
     # requireAllTopologies: the pod has constraints of its own, so candidates without every key are ignored.
-    ignored = {
-        node.metadata.name
-        for node in nodes
-        if any(c.topology_key not in node.metadata.labels for c in constraints)
-    }
-    counted = [node for node in nodes if node.metadata.name not in ignored]
-    # The domains of each (non-hostname) constraint among the counted candidates, and their pod counts
-    # over every node of the snapshot that passes the constraint's inclusion policies.
+    counted = [node for node in nodes if all(c.topology_key in node.metadata.labels for c in constraints)]
+    if not constraints or not counted:
+        return {}
+    # Per constraint: its weight, log(domains + 2), and (but for hostname, counted per node in Score)
+    # the matching pods of each counted candidate's domain over every node of the snapshot that passes
+    # the constraint's inclusion policies.
     weights: list[float] = []
     domain_counts: list[dict[str, int]] = []
     for constraint in constraints:
-        domains = {node.metadata.labels[constraint.topology_key] for node in counted}
-        counts = dict.fromkeys(domains, 0)
-        if constraint.topology_key != LABEL_HOSTNAME:
-            for node in snapshot.nodes:
-                if not spread_node_eligible(pod, constraint, constraints, node):
-                    continue
-                value = node.metadata.labels[constraint.topology_key]
-                if value in counts:
-                    counts[value] += sum(
-                        1
-                        for other in snapshot.pods_on(node.metadata.name)
-                        if spread_counts_pod(pod, constraint, other)
-                    )
-        size = len(counted) if constraint.topology_key == LABEL_HOSTNAME else len(domains)
-        weights.append(topology_normalizing_weight(size))
+        key = constraint.topology_key
+        if key == LABEL_HOSTNAME:
+            weights.append(topology_normalizing_weight(len(counted)))
+            domain_counts.append({})
+            continue
+        counts = dict.fromkeys({node.metadata.labels[key] for node in counted}, 0)
+        for node in snapshot.nodes:
+            value = node.metadata.labels.get(key)
+            if value in counts and spread_node_eligible(pod, constraint, constraints, node):
+                counts[value] += _spread_matches_on(pod, constraint, node, snapshot)
+        weights.append(topology_normalizing_weight(len(counts)))
         domain_counts.append(counts)
-    raw: dict[str, int] = {}
+    raw: NodeScores = {}
     for node in counted:
         score = 0.0
         for constraint, weight, counts in zip(constraints, weights, domain_counts, strict=True):
-            value = node.metadata.labels[constraint.topology_key]
             if constraint.topology_key == LABEL_HOSTNAME:
-                count = sum(
-                    1
-                    for other in snapshot.pods_on(node.metadata.name)
-                    if spread_counts_pod(pod, constraint, other)
-                )
+                count = _spread_matches_on(pod, constraint, node, snapshot)
             else:
-                count = counts[value]
+                count = counts[node.metadata.labels[constraint.topology_key]]
             # scoreForCount: maxSkew - 1 waters down the differences between domains.
             score += count * weight + (constraint.max_skew - 1)
         raw[node.metadata.name] = _round_half_away(score)
-    return _spread_normalize(raw, _names(nodes))
+    return raw
+
+
+def _spread_matches_on(pod: Pod, constraint: SpreadConstraint, node: Node, snapshot: ClusterSnapshot) -> int:
+    """``countPodsMatchSelector`` on one node."""
+    return sum(
+        1 for other in snapshot.pods_on(node.metadata.name) if spread_counts_pod(pod, constraint, other)
+    )
+
+
+def pod_topology_spread_scores(pod: Pod, nodes: Sequence[Node], snapshot: ClusterSnapshot) -> NodeScores:
+    """PodTopologySpread's ScheduleAnyway scoring, normalized: fewer matching pods, higher score."""
+    return _spread_normalize(pod_topology_spread_raw_scores(pod, nodes, snapshot), _names(nodes))
 
 
 def _round_half_away(value: float) -> int:

@@ -940,6 +940,7 @@ def test_every_normalized_score_is_within_0_and_100(problem: tuple[Pod, list[Nod
 @pytest.mark.requirement("SCHED-SCORE-TAINT")
 @pytest.mark.requirement("SCHED-SCORE-NODE-AFFINITY")
 @pytest.mark.requirement("SCHED-SCORE-INTERPOD")
+@pytest.mark.requirement("SCHED-SCORE-SPREAD")
 @settings(max_examples=150, deadline=None)
 @given(scoring_problems())
 def test_normalizing_keeps_each_plugins_preference(problem: tuple[Pod, list[Node], ClusterSnapshot]) -> None:
@@ -947,15 +948,20 @@ def test_normalizing_keeps_each_plugins_preference(problem: tuple[Pod, list[Node
     incoming, candidates, snapshot = problem
     taints = {n.metadata.name: scores.intolerable_prefer_no_schedule_taints(incoming, n) for n in candidates}
     weights = {n.metadata.name: scores.preferred_node_affinity_weight(incoming, n) for n in candidates}
-    topology = scores.inter_pod_topology_score(incoming, snapshot)
-    interpod = {
-        n.metadata.name: sum(v for (k, val), v in topology.items() if n.metadata.labels.get(k) == val)
-        for n in candidates
-    }
     checks = [
         (taints, taint_toleration_scores(incoming, candidates, snapshot), True),
         (weights, node_affinity_scores(incoming, candidates, snapshot), False),
-        (interpod, inter_pod_affinity_scores(incoming, candidates, snapshot), False),
+        (
+            scores.inter_pod_affinity_raw_scores(incoming, candidates, snapshot),
+            inter_pod_affinity_scores(incoming, candidates, snapshot),
+            False,
+        ),
+        # Only the candidates with every topology key have a raw spread score (the others get 0).
+        (
+            scores.pod_topology_spread_raw_scores(incoming, candidates, snapshot),
+            pod_topology_spread_scores(incoming, candidates, snapshot),
+            True,
+        ),
     ]
     for raw, normalized, fewer_is_better in checks:
         for a in raw:
