@@ -120,6 +120,7 @@ from spec.scheduling.filters import (
     node_allocatable,
     pod_request_quantities,
     pod_requests,
+    requested_on,
     required_affinity_terms,
     resource_amounts,
     spread_constraints,
@@ -308,10 +309,7 @@ def balanced_allocation_scores(pod: Pod, nodes: Sequence[Node], snapshot: Cluste
     for node in nodes:
         allocatable = node_allocatable(node)
         # Requested, not NonZeroRequested: useRequested is set for this plugin.
-        used: dict[str, int] = {}
-        for other in snapshot.pods_on(node.metadata.name):
-            for name, amount in pod_requests(other).items():
-                used[name] = used.get(name, 0) + amount
+        used = requested_on(node.metadata.name, snapshot)
         requested = [used.get(r, 0) + wanted.get(r, 0) for r, _ in SCORED_RESOURCES]
         capacities = [allocatable.get(r, 0) for r, _ in SCORED_RESOURCES]
         scores[node.metadata.name] = balanced_resource_score(requested, capacities)
