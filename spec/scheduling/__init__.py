@@ -7,8 +7,17 @@
   are available: ..." message, and placing pods one after another on a
   snapshot; the requirements SCHED-FILTER-* and SCHED-FEASIBLE-*.
 
-Issue 7 will add the scores, the number of nodes to examine and the
-framework (queue, extension points, binding) on top of these filters.
+- ``spec.scheduling.scores``: the default profile's Score plugins
+  (NodeResourcesFit LeastAllocated, NodeResourcesBalancedAllocation,
+  ImageLocality, TaintToleration, NodeAffinity, InterPodAffinity,
+  PodTopologySpread), each normalized to 0..100, and the weighted total;
+  the requirements SCHED-SCORE-*.
+- ``spec.scheduling.framework``: how many feasible nodes to look for
+  (``numFeasibleNodesToFind``) and picking the top-scored node
+  (``selectHost``); SCHED-NODES-TO-SCORE and SCHED-SELECT-TOP.
+
+Issue 7 will add the rest of the framework (queue, extension points,
+binding) on top of these.
 ``invariants.feasibility`` decides with Z3 whether a set of pending pods can
 all be placed under these filters.
 """

@@ -393,16 +393,32 @@ def _max(total: dict[str, Quantity], resources: Mapping[str, Quantity]) -> None:
             total[name] = quantity
 
 
-def pod_request_quantities(pod: Pod) -> dict[str, Quantity]:
+def _container_requests(container: Container, non_missing: Mapping[str, Quantity]) -> Mapping[str, Quantity]:
+    """A container's requests, with ``non_missing`` filling in the resources it does not list
+    (``applyNonMissing``: only absent keys; an explicit 0 stays 0)."""
+    requests = container.resources.requests
+    if not non_missing:
+        return requests
+    return {**non_missing, **requests}
+
+
+def pod_request_quantities(
+    pod: Pod, non_missing: Mapping[str, Quantity] | None = None
+) -> dict[str, Quantity]:
     """``PodRequests`` (KEP-753 formula): app containers and sidecars summed, each init container's
-    peak (itself plus the sidecars before it) taken as a maximum, then the overhead added."""
+    peak (itself plus the sidecars before it) taken as a maximum, then the overhead added.
+
+    ``non_missing`` is ``PodResourcesOptions.NonMissingContainerRequests``: defaults for the
+    resources a container (app or init) does not list, as the scoring plugins use them.
+    """
+    defaults: Mapping[str, Quantity] = non_missing or {}
     total: dict[str, Quantity] = {}
     for container in pod.spec.containers:
-        _add(total, container.resources.requests)
+        _add(total, _container_requests(container, defaults))
     sidecars: dict[str, Quantity] = {}
     init_peak: dict[str, Quantity] = {}
     for container in pod.spec.init_containers:
-        requests = container.resources.requests
+        requests = _container_requests(container, defaults)
         if container.restart_policy == "Always":
             _add(total, requests)
             _add(sidecars, requests)
@@ -585,7 +601,7 @@ def inter_pod_affinity(pod: Pod, node: Node, snapshot: ClusterSnapshot) -> str |
 
 @dataclass(frozen=True)
 class SpreadConstraint:
-    """A DoNotSchedule constraint as the plugin holds it: selector parsed, defaults applied."""
+    """A topology spread constraint as the plugin holds it: selector parsed, defaults applied."""
 
     max_skew: int
     topology_key: str
@@ -597,9 +613,15 @@ class SpreadConstraint:
 
 def hard_spread_constraints(pod: Pod) -> tuple[SpreadConstraint, ...]:
     """``filterTopologySpreadConstraints(..., DoNotSchedule)``: matchLabelKeys merged into the selector."""
+    return spread_constraints(pod, "DoNotSchedule")
+
+
+def spread_constraints(pod: Pod, when_unsatisfiable: str) -> tuple[SpreadConstraint, ...]:
+    """``filterTopologySpreadConstraints``: the pod's constraints with that ``whenUnsatisfiable``
+    (DoNotSchedule for the filter, ScheduleAnyway for the score), matchLabelKeys merged in."""
     constraints = []
     for c in pod.spec.topology_spread_constraints:
-        if c.when_unsatisfiable != "DoNotSchedule":
+        if c.when_unsatisfiable != when_unsatisfiable:
             continue
         selector = selectors.label_selector_as_selector(
             None if c.label_selector is None else c.label_selector.to_selector()

@@ -1,0 +1,123 @@
+"""How many feasible nodes the scheduler looks for, and which scored node it picks.
+
+What it models, from ``pkg/scheduler/schedule_one.go`` (kubernetes/kubernetes,
+the stored version whose ``numFeasibleNodesToFind`` takes the profile's
+``percentageOfNodesToScore`` pointer; older versions returned every node for
+a percentage >= 100, which the newer formula also gives since validation
+keeps the percentage in 0..100):
+
+- ``numFeasibleNodesToFind``: below ``minFeasibleNodesToFind`` (100) nodes,
+  all of them; otherwise the configured percentage, or when it is 0 the
+  adaptive ``50 - nodes / 125`` with a floor of
+  ``minFeasibleNodesPercentageToFind`` (5), of the nodes, but never fewer
+  than 100 (``num_feasible_nodes_to_find``). The filters stop once that
+  many feasible nodes are found, starting from a rotating index.
+- ``selectHost``: the node with the highest total score; among equal
+  totals upstream keeps each with probability 1/k while scanning (reservoir
+  sampling). The spec leaves the choice among the tied nodes to the caller
+  (``select_host``); ``reservoir_tie_break`` replays upstream's scan with a
+  caller-supplied ``rand.Intn``.
+
+Requirement IDs defined here (component "scheduler"): SCHED-NODES-TO-SCORE,
+SCHED-SELECT-TOP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
+
+from spec.requirements import requirement
+
+SCHED_NODES_TO_SCORE = requirement(
+    "SCHED-NODES-TO-SCORE",
+    "The scheduler MUST stop filtering once it has found all nodes (fewer than 100 nodes) or else "
+    "nodes * pct / 100 feasible nodes but at least 100, pct being percentageOfNodesToScore or, when 0, "
+    "max(5, 50 - nodes / 125).",
+    component="scheduler",
+    source="k/k pkg/scheduler/schedule_one.go numFeasibleNodesToFind",
+)
+SCHED_SELECT_TOP = requirement(
+    "SCHED-SELECT-TOP",
+    "The scheduler MUST bind a pod to a node with the highest total score among the scored nodes, "
+    "choosing among equal totals (upstream: uniformly, by reservoir sampling).",
+    component="scheduler",
+    source="k/k pkg/scheduler/schedule_one.go selectHost",
+)
+
+MIN_FEASIBLE_NODES_TO_FIND: Final = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: Final = 5
+BASE_PERCENTAGE_OF_NODES_TO_SCORE: Final = 50
+
+
+def _go_div(a: int, b: int) -> int:
+    """Go's integer division, which truncates toward zero (the operands here are never negative)."""
+    quotient = abs(a) // abs(b)
+    return quotient if (a >= 0) == (b > 0) else -quotient
+
+
+def adaptive_percentage(num_all_nodes: int) -> int:
+    """``50 - nodes / 125``, at least 5: 10 % at 5000 nodes, the floor from 5625 nodes on."""
+    return max(
+        BASE_PERCENTAGE_OF_NODES_TO_SCORE - _go_div(num_all_nodes, 125), MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND
+    )
+
+
+def num_feasible_nodes_to_find(percentage_of_nodes_to_score: int | None, num_all_nodes: int) -> int:
+    """``numFeasibleNodesToFind``: how many feasible nodes the filters look for.
+
+    ``percentage_of_nodes_to_score`` is the profile's (or the global) setting;
+    None or 0 means the adaptive percentage.
+    """
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    percentage = percentage_of_nodes_to_score or 0
+    if percentage == 0:
+        percentage = adaptive_percentage(num_all_nodes)
+    num_nodes = _go_div(num_all_nodes * percentage, 100)
+    return max(num_nodes, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+#: Picks one of the tied top nodes (given in the scored order).
+TieBreak = Callable[[Sequence[str]], str]
+
+
+def top_nodes(scores: Mapping[str, int]) -> list[str]:
+    """The nodes with the highest total, in the order of ``scores``."""
+    if not scores:
+        return []
+    highest = max(scores.values())
+    return [name for name, score in scores.items() if score == highest]
+
+
+def select_host(scores: Mapping[str, int], tie_break: TieBreak) -> str:
+    """``selectHost``: a node with the highest total; ``tie_break`` chooses among equal totals.
+
+    Raises ValueError for no scores (upstream's "empty priorityList").
+    """
+    tied = top_nodes(scores)
+    if not tied:
+        raise ValueError("empty priorityList")
+    if len(tied) == 1:
+        return tied[0]
+    chosen = tie_break(tied)
+    if chosen not in tied:
+        raise ValueError(f"tie break chose {chosen!r}, not one of the top nodes {tied}")
+    return chosen
+
+
+def reservoir_tie_break(intn: Callable[[int], int]) -> TieBreak:
+    """Upstream's scan: the k-th tied node replaces the choice when ``intn(k) == 0``.
+
+    ``intn(k)`` stands for Go's ``rand.Intn(k)`` (a number in 0..k-1); with a
+    uniform source every tied node is chosen with probability 1/(number tied).
+    """
+
+    def choose(tied: Sequence[str]) -> str:
+        selected = tied[0]
+        for count, name in enumerate(tied[1:], start=2):
+            if intn(count) == 0:
+                selected = name
+        return selected
+
+    return choose
