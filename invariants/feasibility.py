@@ -123,64 +123,74 @@ class Group:
 #: Pseudo-Boolean coefficients are C ints in Z3.
 _PB_LIMIT = 2**31 - 1
 
-#: The constants every folded term is built from. Folding tests identity (``is FALSE``), not
-#: ``z3.is_false``: a call into Z3 per literal made building a 100 x 50 problem take seconds. A
-#: false literal that is not this object is only folded less, never encoded wrongly.
-TRUE: z3.BoolRef = z3.BoolVal(True)
-FALSE: z3.BoolRef = z3.BoolVal(False)
 
+class Terms:
+    """Builds one encoding's terms in a Z3 context of its own, with constants folded.
 
-def _pb_le(literals: Sequence[tuple[z3.BoolRef, int]], bound: int) -> z3.BoolRef:
-    """``sum(weight for literal, weight if literal) <= bound`` (weights > 0), constants folded.
+    A context per encoding makes every answer independent of what was solved before in the
+    process: in a shared context the ids of earlier terms steer which model or core Z3 finds.
 
-
-    Weights and bound are divided by the weights' gcd (exact: the sum is a
-    multiple of it); what still does not fit a C int becomes a linear sum.
+    Folding tests identity (``is self.false``), not ``z3.is_false``: a call into Z3 per literal
+    made building a 100 x 50 problem take seconds; a false literal that is not this object is
+    only folded less, never encoded wrongly. ``z3.Or``, ``z3.AtMost`` and ``z3.PbLe`` check and
+    coerce every argument in Python, which was most of the time spent building a large problem;
+    the literals here are Bools of this context already, so the C API is called directly (the
+    same terms).
     """
-    live = [(lit, w) for lit, w in literals if lit is not FALSE]
-    if sum(w for _, w in live) <= bound:
-        return TRUE
-    if bound < 0:
-        return FALSE
-    if bound == 0:
-        return z3.Not(_any(lit for lit, _ in live))
-    divisor = math.gcd(*(w for _, w in live))
-    scaled = [(lit, w // divisor) for lit, w in live]
-    limit = bound // divisor
-    if max(limit, *(w for _, w in scaled)) > _PB_LIMIT:
-        return z3.Sum([z3.If(lit, w, 0) for lit, w in scaled]) <= limit
-    asts = _ast_array([lit for lit, _ in scaled])
-    if all(w == 1 for _, w in scaled):
-        return z3.BoolRef(z3.Z3_mk_atmost(_CTX.ref(), len(scaled), asts, limit), _CTX)
-    weights = (ctypes.c_int * len(scaled))(*(w for _, w in scaled))
-    return z3.BoolRef(z3.Z3_mk_pble(_CTX.ref(), len(scaled), asts, weights, limit), _CTX)
 
+    def __init__(self) -> None:
+        self.ctx = z3.Context()
+        self.true: z3.BoolRef = z3.BoolVal(True, self.ctx)
+        self.false: z3.BoolRef = z3.BoolVal(False, self.ctx)
 
-def _any(literals: Iterable[z3.BoolRef]) -> z3.BoolRef:
-    live = [lit for lit in literals if lit is not FALSE]
-    if not live:
-        return FALSE
-    if len(live) == 1:
-        return live[0]
-    return z3.BoolRef(z3.Z3_mk_or(_CTX.ref(), len(live), _ast_array(live)), _CTX)
+    def const(self, value: bool) -> z3.BoolRef:
+        return self.true if value else self.false
 
+    def pb_le(self, literals: Sequence[tuple[z3.BoolRef, int]], bound: int) -> z3.BoolRef:
+        """``sum(weight for literal, weight if literal) <= bound`` (weights > 0), constants folded.
 
-# z3.Or, z3.AtMost and z3.PbLe check and coerce every argument in Python, which was most of the time
-# spent building a large problem; the literals here are Bools of the main context already, so the
-# C API is called directly (the same terms).
-_CTX = z3.main_ctx()
+        Weights and bound are divided by the weights' gcd (exact: the sum is a
+        multiple of it); what still does not fit a C int becomes a linear sum.
+        """
+        live = [(lit, w) for lit, w in literals if lit is not self.false]
+        if sum(w for _, w in live) <= bound:
+            return self.true
+        if bound < 0:
+            return self.false
+        if bound == 0:
+            return z3.Not(self.any(lit for lit, _ in live))
+        divisor = math.gcd(*(w for _, w in live))
+        scaled = [(lit, w // divisor) for lit, w in live]
+        limit = bound // divisor
+        if max(limit, *(w for _, w in scaled)) > _PB_LIMIT:
+            return z3.Sum([z3.If(lit, w, 0) for lit, w in scaled]) <= limit
+        asts = _ast_array([lit for lit, _ in scaled])
+        if all(w == 1 for _, w in scaled):
+            return z3.BoolRef(z3.Z3_mk_atmost(self.ctx.ref(), len(scaled), asts, limit), self.ctx)
+        weights = (ctypes.c_int * len(scaled))(*(w for _, w in scaled))
+        return z3.BoolRef(z3.Z3_mk_pble(self.ctx.ref(), len(scaled), asts, weights, limit), self.ctx)
+
+    def any(self, literals: Iterable[z3.BoolRef]) -> z3.BoolRef:
+        live = [lit for lit in literals if lit is not self.false]
+        if not live:
+            return self.false
+        if len(live) == 1:
+            return live[0]
+        return z3.BoolRef(z3.Z3_mk_or(self.ctx.ref(), len(live), _ast_array(live)), self.ctx)
+
+    def pb_difference_le(
+        self, plus: Sequence[z3.BoolRef], minus: Sequence[z3.BoolRef], bound: int
+    ) -> z3.BoolRef:
+        """``#true(plus) - #true(minus) <= bound``, as
+        ``#true(plus) + #false(minus) <= bound + len(minus)``."""
+        live_minus = [lit for lit in minus if lit is not self.false]
+        literals = [(lit, 1) for lit in plus] + [(z3.Not(lit), 1) for lit in live_minus]
+        return self.pb_le(literals, bound + len(live_minus))
 
 
 def _ast_array(literals: Sequence[z3.BoolRef]) -> ctypes.Array[Any]:
     array: ctypes.Array[Any] = (z3.Ast * len(literals))(*(lit.as_ast() for lit in literals))
     return array
-
-
-def _pb_difference_le(plus: Sequence[z3.BoolRef], minus: Sequence[z3.BoolRef], bound: int) -> z3.BoolRef:
-    """``#true(plus) - #true(minus) <= bound``, as ``#true(plus) + #false(minus) <= bound + len(minus)``."""
-    live_minus = [lit for lit in minus if lit is not FALSE]
-    literals = [(lit, 1) for lit in plus] + [(z3.Not(lit), 1) for lit in live_minus]
-    return _pb_le(literals, bound + len(live_minus))
 
 
 def _render(amount: int, resource: str) -> str:
@@ -205,9 +215,12 @@ class FeasibilityEncoding:
         if len(set(keys)) != len(keys):
             raise ValueError(f"pending pods must have distinct namespace/name: {keys}")
         self.static: list[list[tuple[str, ...]]] = static_matrix(problem)
+        self.terms = Terms()
         self.x: list[list[z3.BoolRef]] = [
             [
-                FALSE if self.static[i][j] else z3.Bool(f"x[{pod_key(pod)},{node.metadata.name}]")
+                self.terms.false
+                if self.static[i][j]
+                else z3.Bool(f"x[{pod_key(pod)},{node.metadata.name}]", self.terms.ctx)
                 for j, node in enumerate(self.nodes)
             ]
             for i, pod in enumerate(self.pending)
@@ -229,7 +242,7 @@ class FeasibilityEncoding:
         """Pending pod ``i`` is on a node whose label ``key`` is ``value``."""
         cached = self._domains.get((i, key, value))
         if cached is None:
-            cached = _any(
+            cached = self.terms.any(
                 self.x[i][j] for j, node in enumerate(self.nodes) if node.metadata.labels.get(key) == value
             )
             self._domains[(i, key, value)] = cached
@@ -244,7 +257,7 @@ class FeasibilityEncoding:
     # -- every pod somewhere, nowhere twice ---------------------------------------------------
 
     def at_most_one_node(self) -> list[z3.BoolRef]:
-        return [_pb_le([(x, 1) for x in row], 1) for row in self.x]
+        return [self.terms.pb_le([(x, 1) for x in row], 1) for row in self.x]
 
     def placement_groups(self) -> list[Group]:
         groups = []
@@ -262,7 +275,7 @@ class FeasibilityEncoding:
                 Group(
                     f"place:{pod_key(pod)}",
                     f"pod {pod_key(pod)} must be placed on one of: {where}{why}",
-                    (_any(self.x[i]),),
+                    (self.terms.any(self.x[i]),),
                 )
             )
         return groups
@@ -285,8 +298,10 @@ class FeasibilityEncoding:
             allocatable = filters.node_allocatable(node)
             used = self.used_on(node)
             pods_free = allocatable.get(PODS, 0) - self.bound_count(node)
-            pods_term = _pb_le([(self.x[i][j], 1) for i in range(len(self.pending))], max(pods_free, 0))
-            if pods_term is not TRUE:
+            pods_term = self.terms.pb_le(
+                [(self.x[i][j], 1) for i in range(len(self.pending))], max(pods_free, 0)
+            )
+            if pods_term is not self.terms.true:
                 groups.append(
                     Group(
                         f"pods:{name}",
@@ -301,8 +316,12 @@ class FeasibilityEncoding:
                 positive = [(x, amount) for x, amount in wanted if amount > 0]
                 # fitsRequest checks a resource only for a pod requesting it: an overcommitted node
                 # (free < 0) takes no such pod, and any number of pods that do not request it.
-                term = _pb_le(positive, free) if free >= 0 else z3.Not(_any(x for x, _ in positive))
-                if term is TRUE:
+                term = (
+                    self.terms.pb_le(positive, free)
+                    if free >= 0
+                    else z3.Not(self.terms.any(x for x, _ in positive))
+                )
+                if term is self.terms.true:
                     continue
                 groups.append(
                     Group(
@@ -328,7 +347,7 @@ class FeasibilityEncoding:
             terms = []
             for protocol, port in slots:
                 terms += self._slot_terms(j, protocol, port, ports, bound)
-            terms = [t for t in terms if t is not TRUE]
+            terms = [t for t in terms if t is not self.terms.true]
             if terms:
                 groups.append(
                     Group(
@@ -370,7 +389,7 @@ class FeasibilityEncoding:
                 and (ip is None or hp.host_ip in (ip, filters.DEFAULT_BIND_ALL_HOST_IP))
                 for hp in bound
             )
-            terms.append(_pb_le([(x, 1) for x in pending_users], 0 if taken else 1))
+            terms.append(self.terms.pb_le([(x, 1) for x in pending_users], 0 if taken else 1))
         return terms
 
     # -- InterPodAffinity: anti-affinity -------------------------------------------------------------
@@ -397,7 +416,7 @@ class FeasibilityEncoding:
                 members = [(self.domain(k, key, value), 1) for k in sorted(selected)]
                 for i in sorted(set(owners)):
                     # With the owner there, the selected pods there are at most the owner itself.
-                    limit = _pb_le(members, 1 if i in selected else 0)
+                    limit = self.terms.pb_le(members, 1 if i in selected else 0)
                     terms.append(z3.Implies(self.domain(i, key, value), limit))
             owner_pods = [self.pending[i] for i in sorted(set(owners))]
             groups.append(
@@ -466,16 +485,16 @@ class FeasibilityEncoding:
                 )
             ]
             self_match = filters.matches_all_affinity_terms(pod, pod, terms, self.ns_labels(pod))
-            earlier_with_a_key = _any(
+            earlier_with_a_key = self.terms.any(
                 self.x[k][j]
                 for k in earlier
                 for j, node in enumerate(self.nodes)
                 if any(key in node.metadata.labels for key in keys)
             )
             first = (
-                z3.And(z3.Not(earlier_with_a_key), z3.BoolVal(self_match))
+                z3.And(z3.Not(earlier_with_a_key), self.terms.const(self_match))
                 if not bound_domains
-                else z3.BoolVal(False)
+                else self.terms.false
             )
             constraints = []
             for j, node in enumerate(self.nodes):
@@ -486,8 +505,10 @@ class FeasibilityEncoding:
                 supported = z3.And(
                     [
                         z3.Or(
-                            z3.BoolVal((t.topology_key, labels[t.topology_key]) in bound_domains),
-                            _any(self.domain(k, t.topology_key, labels[t.topology_key]) for k in earlier),
+                            self.terms.const((t.topology_key, labels[t.topology_key]) in bound_domains),
+                            self.terms.any(
+                                self.domain(k, t.topology_key, labels[t.topology_key]) for k in earlier
+                            ),
                         )
                         for t in terms
                     ]
@@ -532,10 +553,14 @@ class FeasibilityEncoding:
                     here, here_placed = bound_counts.get(value, 0), placed.get(value, [])
                     if few_domains:
                         # The global minimum is 0: count(v) + self <= maxSkew.
-                        limits = [_pb_le([(lit, 1) for lit in here_placed], c.max_skew - self_match - here)]
+                        limits = [
+                            self.terms.pb_le(
+                                [(lit, 1) for lit in here_placed], c.max_skew - self_match - here
+                            )
+                        ]
                     else:
                         limits = [
-                            _pb_difference_le(
+                            self.terms.pb_difference_le(
                                 here_placed,
                                 placed[other],
                                 c.max_skew - self_match - here + bound_counts[other],
@@ -544,9 +569,9 @@ class FeasibilityEncoding:
                             if other != value
                         ]
                         if value in bound_counts and self_match > c.max_skew:
-                            limits.append(FALSE)
-                    limit = z3.And(limits) if limits else TRUE
-                    if limit is not TRUE:
+                            limits.append(self.terms.false)
+                    limit = z3.And(limits) if limits else self.terms.true
+                    if limit is not self.terms.true:
                         terms.append(z3.Implies(self.domain(i, c.topology_key, value), limit))
             if terms:
                 keys = ", ".join(f"{c.topology_key} maxSkew {c.max_skew}" for c in constraints)
@@ -562,7 +587,7 @@ class FeasibilityEncoding:
 
     def eligible_domain(self, k: int, key: str, value: str, eligible: Sequence[bool]) -> z3.BoolRef:
         """Pending pod ``k`` is on an eligible node whose label ``key`` is ``value``."""
-        return _any(
+        return self.terms.any(
             self.x[k][j]
             for j, node in enumerate(self.nodes)
             if eligible[j] and node.metadata.labels.get(key) == value
@@ -578,8 +603,8 @@ class FeasibilityEncoding:
         pairs: Substitution = []
         for i, row in enumerate(self.x):
             for j, var in enumerate(row):
-                if var is not FALSE:
-                    pairs.append((var, z3.BoolVal(self.nodes[j].metadata.name == nodes[i])))
+                if var is not self.terms.false:
+                    pairs.append((var, self.terms.const(self.nodes[j].metadata.name == nodes[i])))
         return pairs
 
     def accepts(self, nodes: Sequence[str | None]) -> bool:
@@ -593,7 +618,7 @@ class FeasibilityEncoding:
         check that looks at that one alone misses an encoding that admits a
         wrong placement Z3 happens not to pick.
         """
-        solver = z3.Solver()
+        solver = z3.Solver(ctx=self.terms.ctx)
         solver.set("timeout", timeout_ms)
         solver.add(*self.constraints())
         for _ in range(limit):
@@ -622,15 +647,15 @@ class FeasibilityEncoding:
         ``Infeasible.minimal`` says whether every group was tried.
         """
         started = time.perf_counter()
-        solver = z3.Solver()
+        solver = z3.Solver(ctx=self.terms.ctx)
         solver.set("timeout", timeout_ms)
         solver.add(*self.structural)
         switches = {}
         for index, group in enumerate(self.groups):
-            switch = z3.Bool(f"group#{index}")
+            switch = z3.Bool(f"group#{index}", self.terms.ctx)
             switches[switch.get_id()] = group
             solver.add(z3.Implies(switch, z3.And(group.terms)))
-        assumptions = [z3.Bool(f"group#{index}") for index in range(len(self.groups))]
+        assumptions = [z3.Bool(f"group#{index}", self.terms.ctx) for index in range(len(self.groups))]
         answer = solver.check(*assumptions)
         if answer == z3.unknown:
             raise SolverUnknown(f"z3 answered unknown: {solver.reason_unknown()}")

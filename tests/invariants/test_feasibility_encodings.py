@@ -88,7 +88,7 @@ def test_the_encoding_accepts_exactly_the_placements_the_filters_pass(
 
 
 def core_alone_is_unsat(encoding: FeasibilityEncoding, core: Collection[str]) -> bool:
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=encoding.terms.ctx)
     solver.add(*encoding.structural)
     for group in encoding.groups:
         if group.description in core:
