@@ -51,6 +51,7 @@ def test_the_model_comparison_catches(
                 deadline=None,
                 report_multiple_bugs=False,
                 database=None,
+                derandomize=True,  # the same examples every run: a catch that depends on luck is flaky
                 phases=[Phase.generate],  # finding the bug is the point; shrinking would only cost time
             ),
         )
@@ -70,6 +71,7 @@ def test_the_clients_under_faults_catch(cluster_class: type[SimulatedEtcdCluster
         deadline=None,
         report_multiple_bugs=False,
         database=None,
+        derandomize=True,
         phases=[Phase.generate],
     )
     def clients_and_nemesis(size: int, seed: int, schedule: list[Step]) -> None:
