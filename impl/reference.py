@@ -12,6 +12,7 @@ from impl.apiserver.provider import ReferenceAPIServerProvider
 from impl.etcd.sim import SimulatedEtcdProvider
 from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
+from impl.scheduler.core import ReferenceSchedulerProvider
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ReferenceImplementation:
             "consensus": SimulatedRaftProvider(),
             "kv": SimulatedEtcdProvider(),
             "apiserver": ReferenceAPIServerProvider(),
+            "scheduler": ReferenceSchedulerProvider(),
         }
     )
 

@@ -146,6 +146,10 @@ class Terms:
     def const(self, value: bool) -> z3.BoolRef:
         return self.true if value else self.false
 
+    def all(self, terms: Sequence[z3.BoolRef]) -> z3.BoolRef:
+        """The conjunction; true for none (``z3.And()`` of nothing would be in Z3's main context)."""
+        return z3.And(list(terms)) if terms else self.true
+
     def pb_le(self, literals: Sequence[tuple[z3.BoolRef, int]], bound: int) -> z3.BoolRef:
         """``sum(weight for literal, weight if literal) <= bound`` (weights > 0), constants folded.
 
@@ -570,7 +574,7 @@ class FeasibilityEncoding:
                         ]
                         if value in bound_counts and self_match > c.max_skew:
                             limits.append(self.terms.false)
-                    limit = z3.And(limits) if limits else self.terms.true
+                    limit = self.terms.all(limits)
                     if limit is not self.terms.true:
                         terms.append(z3.Implies(self.domain(i, c.topology_key, value), limit))
             if terms:
@@ -609,7 +613,7 @@ class FeasibilityEncoding:
 
     def accepts(self, nodes: Sequence[str | None]) -> bool:
         """Whether the constraints hold for pending pod ``i`` on ``nodes[i]``: the term, evaluated."""
-        return bool(evaluate(z3.And(self.constraints()), self.substitution(nodes)))
+        return bool(evaluate(self.terms.all(self.constraints()), self.substitution(nodes)))
 
     def admitted_placements(self, limit: int, *, timeout_ms: int = 60_000) -> Iterable[Placement]:
         """Every placement the constraints admit (up to ``limit``), each blocked once found.
@@ -654,7 +658,7 @@ class FeasibilityEncoding:
         for index, group in enumerate(self.groups):
             switch = z3.Bool(f"group#{index}", self.terms.ctx)
             switches[switch.get_id()] = group
-            solver.add(z3.Implies(switch, z3.And(group.terms)))
+            solver.add(z3.Implies(switch, self.terms.all(group.terms)))
         assumptions = [z3.Bool(f"group#{index}", self.terms.ctx) for index in range(len(self.groups))]
         answer = solver.check(*assumptions)
         if answer == z3.unknown:

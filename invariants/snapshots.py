@@ -214,13 +214,15 @@ def generate_problem(c: Choices, shape: Shape) -> Problem:
         # Bound pods take about a third of the cpu between them.
         # Bound pods carry only hostname anti-affinity, not the zone rules that would wall off zones.
         bound_shape = replace(shape, affinity=False, spread=False, zone_anti_affinity=False)
-        pod = _generated_pod(c, bound_shape, f"running-{i}", total_cpu * 30 // shape.load, shape.existing)
+        pod = generated_pod(c, bound_shape, f"running-{i}", total_cpu * 30 // shape.load, shape.existing)
         existing.append(bind(pod, node.metadata.name))
-    pending = tuple(_generated_pod(c, shape, f"pod-{i}", total_cpu, shape.pods) for i in range(shape.pods))
+    pending = tuple(generated_pod(c, shape, f"pod-{i}", total_cpu, shape.pods) for i in range(shape.pods))
     return Problem(ClusterSnapshot(tuple(nodes), tuple(existing)), pending)
 
 
-def _generated_pod(c: Choices, shape: Shape, name: str, total_cpu: int, count: int) -> Pod:
+def generated_pod(c: Choices, shape: Shape, name: str, total_cpu: int, count: int) -> Pod:
+    """One pod of ``count`` sharing ``shape.load`` percent of ``total_cpu`` millicores, with the
+    constraints ``shape`` switches on, each drawn now and then."""
     app = c.pick(_APPS)
     mean_cpu = max(total_cpu * shape.load // 100 // max(count, 1), 10)
     spec: dict[str, Any] = {}

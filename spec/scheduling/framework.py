@@ -19,7 +19,7 @@ keeps the percentage in 0..100):
   caller-supplied ``rand.Intn``.
 
 Requirement IDs defined here (component "scheduler"): SCHED-NODES-TO-SCORE,
-SCHED-SELECT-TOP.
+SCHED-SELECT-TOP, SCHED-COMPLETE.
 """
 
 from __future__ import annotations
@@ -43,6 +43,14 @@ SCHED_SELECT_TOP = requirement(
     "choosing among equal totals (upstream: uniformly, by reservoir sampling).",
     component="scheduler",
     source="k/k pkg/scheduler/schedule_one.go selectHost",
+)
+
+SCHED_COMPLETE = requirement(
+    "SCHED-COMPLETE",
+    "The scheduler MUST NOT report a pod unschedulable while some node passes every filter for it, and "
+    "MUST bind a pod only to a node that passes every filter.",
+    component="scheduler",
+    source="k/k pkg/scheduler/schedule_one.go schedulePod, findNodesThatFitPod",
 )
 
 MIN_FEASIBLE_NODES_TO_FIND: Final = 100

@@ -1,0 +1,49 @@
+"""The ``scheduler`` contract: one scheduling decision for one pod on a cluster snapshot, in Kubernetes JSON.
+
+A provider makes schedulers (``new_scheduler(seed)``); a scheduler keeps
+whatever state it wants between decisions (upstream keeps the index where
+the next search for feasible nodes starts). ``schedule(pod, snapshot)`` gets:
+
+- ``pod``: a Pod as the API server returns it (``spec.nodeName`` empty);
+- ``snapshot``: ``{"nodes": [Node, ...], "pods": [Pod, ...], "namespaces":
+  {name: labels}}`` where every pod is bound (``spec.nodeName`` set) to one of
+  the nodes, and namespaces not listed have no labels;
+
+and answers a decision:
+
+- ``{"nodeName": "node-3"}`` to bind the pod there, or
+- ``{"nodeName": null, "message": "0/5 nodes are available: ...", "reasons":
+  {"node-1": ["Insufficient cpu"], ...}}`` when no node fits;
+- optionally ``"scoredNodes": [...]``: the feasible nodes it found and scored
+  (upstream's ``ScheduleResult.FeasibleNodes`` as a list). When it is given
+  the suite also checks how many nodes were examined and that the chosen
+  node scored highest among them.
+
+The suite binds a chosen pod itself (adds it to the snapshot with
+``spec.nodeName``) before the next decision: the contract is the algorithm,
+not the API plumbing (a second contract, through the API server, comes with
+the controllers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Scheduler", "SchedulerProvider"]
+
+
+@runtime_checkable
+class Scheduler(Protocol):
+    def schedule(self, pod: Mapping[str, Any], snapshot: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The decision for ``pod`` on ``snapshot`` (see the module docstring)."""
+        ...
+
+
+class SchedulerProvider(Protocol):
+    #: True if decisions replay exactly from the seed.
+    deterministic: bool
+    #: percentageOfNodesToScore the schedulers use (0: upstream's adaptive default).
+    percentage_of_nodes_to_score: int
+
+    def new_scheduler(self, seed: int) -> Scheduler: ...

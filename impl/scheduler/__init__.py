@@ -1,0 +1,1 @@
+"""The reference scheduler (issue 7): the default profile's filters and scores over a cluster snapshot."""
