@@ -25,11 +25,17 @@ Upstream (k8s.io/apiserver unless said otherwise; read, not copied):
   list at one revision, paged with continue tokens).
 - apimachinery ``pkg/apis/meta/internalversion/validation``
   (``ValidateListOptions``: resourceVersionMatch rules, 422 ListOptions).
+- ``pkg/endpoints/handlers/patch.go`` (PATCH: the Content-Type picks
+  merge, JSON or strategic merge patch, ``spec/patch.py`` applies it to the
+  stored object's JSON at every attempt of the update loop, and the result
+  goes through the update path; other types are 415).
 - k/k ``plugin/pkg/admission/namespace/lifecycle`` (a namespaced create
   needs its namespace) and ``pkg/controlplane/controller/systemnamespaces``
   (default, kube-system, kube-public, kube-node-lease exist from the start).
 
-Not yet (README, "The API server"): PATCH, dryRun, deletecollection,
+Not yet (README, "The API server"): server-side apply
+(``application/apply-patch+yaml``) and ``fieldManager``/managedFields,
+dryRun, deletecollection,
 graceful deletion, finalizers and deletionTimestamp, propagationPolicy and
 garbage collection, namespace termination, the scale and binding
 subresources, admission beyond NamespaceLifecycle, update-only validation
