@@ -25,11 +25,17 @@ Upstream (k8s.io/apiserver unless said otherwise; read, not copied):
   list at one revision, paged with continue tokens).
 - apimachinery ``pkg/apis/meta/internalversion/validation``
   (``ValidateListOptions``: resourceVersionMatch rules, 422 ListOptions).
+- ``pkg/endpoints/handlers/patch.go`` (PATCH: the Content-Type picks
+  merge, JSON or strategic merge patch, ``spec/patch.py`` applies it to the
+  stored object's JSON at every attempt of the update loop, and the result
+  goes through the update path; other types are 415).
 - k/k ``plugin/pkg/admission/namespace/lifecycle`` (a namespaced create
   needs its namespace) and ``pkg/controlplane/controller/systemnamespaces``
   (default, kube-system, kube-public, kube-node-lease exist from the start).
 
-Not yet (README, "The API server"): PATCH, dryRun, deletecollection,
+Not yet (README, "The API server"): server-side apply
+(``application/apply-patch+yaml``) and ``fieldManager``/managedFields,
+dryRun, deletecollection,
 graceful deletion, finalizers and deletionTimestamp, propagationPolicy and
 garbage collection, namespace termination, the scale and binding
 subresources, admission beyond NamespaceLifecycle, update-only validation
@@ -52,7 +58,7 @@ from impl.apiserver import discovery
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
-from spec import apiserver, selectors
+from spec import apiserver, patch, selectors
 from spec.entropy import Entropy
 from spec.kv import WatchCreateRequest, prefix_end
 from spec.objects import core, defaults
@@ -74,6 +80,10 @@ _UPDATE_ATTEMPTS: Final = 16
 _GENERATE_NAME_ATTEMPTS: Final = 8
 #: Objects a list reads per kv page while a selector filters them (etcd3 store: starts at limit, grows).
 _MIN_LIST_BATCH: Final = 64
+#: handlers/patch.go ``maxJSONPatchOperations``.
+_MAX_JSON_PATCH_OPERATIONS: Final = 10000
+#: What a 422 on the field ``patch`` shows as the value (upstream prints the whole patched JSON).
+_PATCHED_VALUE: Final = "<the patched object>"
 
 
 @dataclass(frozen=True)
@@ -228,6 +238,8 @@ class APIServer:
                 return self._get(target)
             if method == "PUT":
                 return self._update(request, target, status_only=True)
+            if method == "PATCH":
+                return self._patch(request, target, status_only=True)
             raise APIError(apiserver.method_not_supported(info.group, f"{info.resource}/status", method))
         if target.name is None:
             if method == "GET":
@@ -243,6 +255,8 @@ class APIServer:
                 return self._get(target)
             if method == "PUT":
                 return self._update(request, target, status_only=False)
+            if method == "PATCH":
+                return self._patch(request, target, status_only=False)
             if method == "DELETE":
                 return self._delete(request, target)
         raise APIError(apiserver.method_not_supported(info.group, info.resource, method))
@@ -404,20 +418,44 @@ class APIServer:
         return obj
 
     def _update(self, request: Request, target: ResourcePath, *, status_only: bool) -> Response:
-        info, name = target.info, target.name
+        name = target.name
         assert name is not None
-        new = self._check_scope(self._decode_body(request, info), target)
-        if new.metadata.name != name:
+        new = self._check_scope(self._decode_body(request, target.info), target)
+        self._check_name(new, name)
+        if new.metadata.resource_version:
+            _parse_revision(new.metadata.resource_version)  # a malformed precondition is 400 before any read
+        return self._guaranteed_update(target, name, lambda old, stored: new, status_only=status_only)
+
+    def _check_name(self, obj: KindModel, name: str) -> None:
+        if obj.metadata.name != name:
             raise APIError(
                 apiserver.bad_request(
-                    f"the name of the object ({new.metadata.name}) does not match the name on the URL "
+                    f"the name of the object ({obj.metadata.name}) does not match the name on the URL "
                     f"({name})"
                 )
             )
-        precondition = new.metadata.resource_version
-        expected = _parse_revision(precondition) if precondition else None
+
+    def _guaranteed_update(
+        self,
+        target: ResourcePath,
+        name: str,
+        next_object: Callable[[KindModel, Stored], KindModel],
+        *,
+        status_only: bool,
+    ) -> Response:
+        """Read, compute the new object from the stored one, Txn on the mod_revision read (GuaranteedUpdate).
+
+        The new object's resourceVersion, if it has one, must be the one read
+        (a patched object carries the one read unless the patch sets another);
+        a concurrent write makes it read and compute again, as etcd3's
+        GuaranteedUpdate does, so a stale precondition fails on the next read.
+        """
+        info = target.info
         for _ in range(_UPDATE_ATTEMPTS):
             old, stored = self._read(target, name)
+            new = next_object(old, stored)
+            precondition = new.metadata.resource_version
+            expected = _parse_revision(precondition) if precondition else None
             if expected is not None and expected != stored.mod_revision:
                 raise APIError(apiserver.conflict(info.group, info.resource, name))
             updated = self._prepare_for_update(defaults.default(new), old, status_only=status_only)
@@ -428,9 +466,74 @@ class APIServer:
             revision = self.storage.update(stored.key, value, stored.mod_revision)
             if revision is not None:
                 return _json_response(200, self._output(updated, revision))
-            if expected is not None:
-                raise APIError(apiserver.conflict(info.group, info.resource, name))
+            # Someone wrote between the read and the Txn: read again. A precondition then fails above;
+            # a patch is applied again to what was written.
         raise APIError(apiserver.conflict(info.group, info.resource, name, "too many concurrent updates"))
+
+    def _patch(self, request: Request, target: ResourcePath, *, status_only: bool) -> Response:
+        """PATCH (patch.go): the patch applied to the stored object at every attempt, then an update."""
+        name = target.name
+        assert name is not None
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in patch.PATCH_TYPES:
+            raise APIError(patch.unsupported_patch_type())
+        try:
+            body = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise APIError(apiserver.bad_request(f"error decoding patch: {error}")) from None
+        try:
+            if content_type == patch.JSON_PATCH:
+                patch.check_json_patch(body)
+                if len(body) > _MAX_JSON_PATCH_OPERATIONS:
+                    why = (
+                        f"The allowed maximum operations in a JSON patch is {_MAX_JSON_PATCH_OPERATIONS}, "
+                        f"got {len(body)}"
+                    )
+                    raise APIError(
+                        apiserver.failure(413, "RequestEntityTooLarge", f"Request entity too large: {why}")
+                    )
+            elif content_type == patch.MERGE_PATCH and not isinstance(body, dict | list):
+                raise patch.MalformedPatch("invalid JSON Patch")  # jsonpatch.ErrBadJSONPatch
+            elif content_type == patch.STRATEGIC_MERGE_PATCH and not isinstance(body, dict):
+                raise patch.MalformedPatch("a strategic merge patch must be a JSON object")
+        except patch.PatchError as error:
+            raise APIError(apiserver.bad_request(str(error))) from None
+        info = target.info
+        root = patch.strategic_root(info.api_version, info.kind)
+        strict = (request.param("fieldValidation") or "").lower() == "strict"
+
+        def patched(old: KindModel, stored: Stored) -> KindModel:
+            current = self._output(old, stored.mod_revision)
+            try:
+                if content_type == patch.JSON_PATCH:
+                    result = patch.apply_json_patch(current, body)
+                elif content_type == patch.MERGE_PATCH:
+                    result = patch.apply_merge_patch(current, body)
+                else:
+                    result = patch.apply_strategic_merge_patch(current, body, root)
+            except patch.PatchError as error:
+                if error.malformed:
+                    raise APIError(apiserver.bad_request(str(error))) from None
+                raise APIError(_patch_failed(str(error))) from None
+            obj = self._check_scope(self._decode_patched(result, info, strict), target)
+            self._check_name(obj, name)
+            return obj
+
+        return self._guaranteed_update(target, name, patched, status_only=status_only)
+
+    def _decode_patched(self, data: Any, info: KindInfo, strict: bool) -> KindModel:
+        """The patched JSON as an object of the kind, or 422 on the field ``patch`` (NewInvalid)."""
+        problem = None
+        if not isinstance(data, dict):
+            problem = f"the patched object is a JSON {type(data).__name__}, not an object"
+        elif (data.get("apiVersion"), data.get("kind")) != (info.api_version, info.kind):
+            problem = f"the patch changes apiVersion or kind (to {data.get('apiVersion')} {data.get('kind')})"
+        else:
+            try:
+                return from_dict(data, strict=strict)
+            except ObjectError as error:
+                problem = str(error)
+        raise APIError(invalid_status("", "", "", [invalid(FieldPath("patch"), _PATCHED_VALUE, problem)]))
 
     def _prepare_for_update(self, new: KindModel, old: KindModel, *, status_only: bool) -> KindModel:
         """``BeforeUpdate`` with the strategy's (or status strategy's) ``PrepareForUpdate``."""
@@ -689,6 +792,19 @@ _CONTINUE_EXPIRED: Final = (
 def _all(options: _ListOptions) -> _ListOptions:
     """The same selectors without a limit: a watch's initial state is never paged."""
     return _ListOptions(options.labels, options.fields, 0, "", None, "")
+
+
+def _patch_failed(why: str) -> dict[str, Any]:
+    """A JSON patch operation that does not apply: ``NewGenericServerResponse(422, ...)`` in applyJSPatch.
+
+    Upstream's message is generic and carries no cause; the cause here says
+    which operation failed (a deviation that only adds information).
+    """
+    status = apiserver.failure(
+        422, "Invalid", "the server rejected our request due to an error in our request", {"causes": []}
+    )
+    status["details"]["causes"].append({"message": why})
+    return status
 
 
 def _invalid(obj: KindModel, errors: list[FieldError]) -> dict[str, Any]:

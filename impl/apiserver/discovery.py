@@ -6,7 +6,7 @@ Upstream: k8s.io/apiserver ``pkg/endpoints/discovery`` (``legacy.go``:
 ``APIResource``: ``name``, ``singularName``, ``namespaced``, ``kind``,
 ``verbs``; a subresource is listed as ``<resource>/<subresource>``. The
 verbs are only those this server serves (README, "The API server"): no
-``patch`` and ``deletecollection`` yet.
+``deletecollection`` yet.
 
 Requirement IDs: none defined here (API-DISCOVERY is in ``spec/apiserver.py``).
 """
@@ -18,8 +18,8 @@ from typing import Any, Final
 from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
 from spec import apiserver
 
-VERBS: Final = ["create", "delete", "get", "list", "update", "watch"]
-STATUS_VERBS: Final = ["get", "update"]
+VERBS: Final = ["create", "delete", "get", "list", "patch", "update", "watch"]
+STATUS_VERBS: Final = ["get", "patch", "update"]
 
 
 def _group_version(group: str, version: str) -> str:

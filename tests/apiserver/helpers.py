@@ -82,6 +82,17 @@ class Client:
         result: dict[str, Any] = response.json()
         return result
 
+    def patch(
+        self, path: str, body: Any, content_type: str, raw: bytes | None = None, **query: str
+    ) -> Response:
+        """A PATCH with ``content_type``: ``body`` as JSON, or ``raw`` bytes."""
+        data = raw if raw is not None else json.dumps(body).encode()
+        response = self.server.handle(
+            Request("PATCH", path, {k: [v] for k, v in query.items()}, {"content-type": content_type}, data)
+        )
+        assert isinstance(response, Response), response
+        return response
+
     def watch(self, path: str, **query: str) -> APIWatch:
         response = self.request("GET", path, watch="true", **query)
         assert isinstance(response, APIWatch), getattr(response, "body", response)

@@ -260,7 +260,8 @@ def test_creating_in_a_missing_namespace_is_namespace_not_found() -> None:
         ("PUT", PODS + "/other", json.dumps(pod()).encode(), 400, "BadRequest"),
         ("GET", "/api/v1/frobs", b"", 404, "NotFound"),
         ("GET", "/apis/nope/v1", b"", 404, "NotFound"),
-        ("PATCH", PODS + "/web", b"{}", 405, "MethodNotAllowed"),
+        ("PATCH", PODS + "/web", b"{}", 415, "UnsupportedMediaType"),  # no patch Content-Type
+        ("PATCH", PODS, b"{}", 405, "MethodNotAllowed"),
         ("DELETE", PODS, b"", 405, "MethodNotAllowed"),
         ("GET", PODS, b"", 400, "BadRequest"),  # with the bad labelSelector below
     ],
@@ -614,7 +615,9 @@ def test_discovery_lists_every_served_resource() -> None:
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
         listed = {item["name"]: item for item in client.ok("GET", path)["resources"]}
         assert listed[resource]["kind"] == info.kind and listed[resource]["namespaced"] == info.namespaced
-        assert {"create", "get", "list", "watch", "update", "delete"} <= set(listed[resource]["verbs"])
+        assert {"create", "get", "list", "watch", "update", "patch", "delete"} <= set(
+            listed[resource]["verbs"]
+        )
         assert (f"{resource}/status" in listed) == (info.model in apiserver.HAS_STATUS)
     assert client.ok("GET", "/version")["gitVersion"].startswith("v1.")
     assert client.call("GET", "/healthz").body == b"ok"

@@ -255,3 +255,79 @@ def test_fuzzed_requests_get_4xx_statuses_and_the_server_keeps_serving(
     assert answer_problem(status, answer) is None, (method, path, body, answer)
     assert server.raw("GET", "/healthz") == (200, b"ok")
     assert server.core.read_namespaced_config_map("sentinel", "kube-system").data == {"a": "1"}
+
+
+# -- PATCH through the official client -----------------------------------------------------------------------
+
+
+@pytest.mark.requirement("API-PATCH-STRATEGIC")
+@pytest.mark.requirement("API-PATCH-MERGE")
+@pytest.mark.requirement("API-PATCH-JSON")
+def test_config_map_patches_through_the_official_client(server: Running) -> None:
+    core = server.core
+    core.create_namespaced_config_map("default", config_map("patched", {"a": "1", "b": "2"}))
+    # a dict body: the client sends a strategic merge patch
+    patched = core.patch_namespaced_config_map("patched", "default", {"data": {"c": "3"}})
+    assert patched.data == {"a": "1", "b": "2", "c": "3"}
+    # a list body: a JSON patch
+    ops = [{"op": "test", "path": "/data/a", "value": "1"}, {"op": "remove", "path": "/data/b"}]
+    patched = core.patch_namespaced_config_map("patched", "default", ops)
+    assert patched.data == {"a": "1", "c": "3"}
+    # a merge patch, asked for by content type
+    patched = core.patch_namespaced_config_map(
+        "patched", "default", {"data": {"a": None}}, _content_type="application/merge-patch+json"
+    )
+    assert patched.data == {"c": "3"}
+    with pytest.raises(k8s.ApiException) as failed:
+        core.patch_namespaced_config_map(
+            "patched", "default", [{"op": "test", "path": "/data/c", "value": "x"}]
+        )
+    assert failed.value.status == 422
+    assert core.read_namespaced_config_map("patched", "default").data == {"c": "3"}
+
+
+@pytest.mark.requirement("API-PATCH-STRATEGIC")
+@pytest.mark.requirement("API-GENERATION")
+def test_pod_and_deployment_patches_through_the_official_client(server: Running) -> None:
+    core, apps = server.core, server.apps
+    body = pod("patched-pod")
+    body["spec"]["containers"].append({"name": "side", "image": "envoy"})
+    core.create_namespaced_pod("default", body)
+    patch = {"spec": {"containers": [{"name": "app", "env": [{"name": "MODE", "value": "fast"}]}]}}
+    patched = core.patch_namespaced_pod("patched-pod", "default", patch)
+    app, side = patched.spec.containers
+    assert [(e.name, e.value) for e in app.env] == [("MODE", "fast")] and app.image == "nginx:1.27"
+    assert side.name == "side" and side.env is None
+    status = core.patch_namespaced_pod_status(
+        "patched-pod",
+        "default",
+        {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+    )
+    assert [c.type for c in status.status.conditions] == ["Ready"]
+
+    created = apps.create_namespaced_deployment("default", deployment("patched-deploy"))
+    scaled = apps.patch_namespaced_deployment("patched-deploy", "default", {"spec": {"replicas": 4}})
+    assert scaled.spec.replicas == 4 and scaled.metadata.generation == created.metadata.generation + 1
+
+
+@pytest.mark.requirement("API-PATCH-CONTENT-TYPE")
+@pytest.mark.requirement("API-OPTIMISTIC-CONCURRENCY")
+@pytest.mark.requirement("API-VALIDATION")
+def test_patch_failures_through_the_official_client(server: Running) -> None:
+    core = server.core
+    created = core.create_namespaced_config_map("default", config_map("patch-fail"))
+    stale = {"metadata": {"resourceVersion": created.metadata.resource_version}, "data": {"a": "2"}}
+    core.patch_namespaced_config_map("patch-fail", "default", stale)  # current: applies
+    with pytest.raises(k8s.ApiException) as conflict:
+        core.patch_namespaced_config_map("patch-fail", "default", stale)  # now stale
+    assert conflict.value.status == 409
+    with pytest.raises(k8s.ApiException) as invalid:
+        core.patch_namespaced_config_map("patch-fail", "default", {"metadata": {"labels": {"bad key!": "x"}}})
+    assert invalid.value.status == 422
+    assert json.loads(invalid.value.body)["reason"] == "Invalid"
+    path = "/api/v1/namespaces/default/configmaps/patch-fail"
+    code, answer = server.raw("PATCH", path, b'{"data": {}}', {"Content-Type": "application/json"})
+    assert code == 415 and json.loads(answer)["reason"] == "UnsupportedMediaType"
+    code, answer = server.raw("PATCH", path, b"{nope", {"Content-Type": "application/merge-patch+json"})
+    assert code == 400 and json.loads(answer)["reason"] == "BadRequest"
+    assert core.read_namespaced_config_map("patch-fail", "default").data == {"a": "2"}
