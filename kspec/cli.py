@@ -55,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="memory",
         metavar="URL|memory",
         help="where objects are stored: 'memory' (a single-member in-memory etcd model, the default) "
-        "or an etcd URL (not yet)",
+        "or the client URL of an etcd member, real or the reference's (http://host:port; etcd's JSON "
+        "gateway, no TLS)",
     )
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     api.add_argument("--port", type=int, default=6443, help="port to listen on (default: 6443)")
@@ -101,19 +102,43 @@ def _implementations(args: argparse.Namespace) -> int:
 
 
 def _apiserver(args: argparse.Namespace) -> int:
-    if args.etcd != "memory":
+    from impl.apiserver.http import new_server, serve
+
+    if args.etcd == "memory":
+        from impl.apiserver.memory import MemoryKV
+
+        print(f"kspec apiserver: in-memory store, serving http://{args.host}:{args.port}", flush=True)
+        serve(new_server(MemoryKV().client()), host=args.host, port=args.port)
+        return 0
+    address = _etcd_address(args.etcd)
+    if address is None:
         print(
-            f"kspec apiserver: --etcd {args.etcd}: not yet; only --etcd memory works until the etcd "
-            "JSON-gateway client lands (kspec issue 8)",
-            file=sys.stderr,
+            f"kspec apiserver: --etcd {args.etcd!r}: expected 'memory' or http://host:port", file=sys.stderr
         )
         return 2
-    from impl.apiserver.http import new_server, serve
-    from impl.apiserver.memory import MemoryKV
+    from impl.peers.etcd_gateway import GatewayClient, get_json
 
-    print(f"kspec apiserver: in-memory store, serving http://{args.host}:{args.port}", flush=True)
-    serve(new_server(MemoryKV().client()), host=args.host, port=args.port)
+    health = get_json(address, "/health", timeout_s=5.0)
+    if not isinstance(health, dict):
+        print(f"kspec apiserver: no etcd answers at {args.etcd} (GET /health)", file=sys.stderr)
+        return 1
+    print(f"kspec apiserver: etcd at {args.etcd}, serving http://{args.host}:{args.port}", flush=True)
+    serve(new_server(GatewayClient(address, timeout_s=5.0)), host=args.host, port=args.port)
     return 0
+
+
+def _etcd_address(url: str) -> str | None:
+    """``host:port`` of an ``http://host:port`` URL (etcd's client URL form), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "http" or not parts.hostname or port is None or parts.path not in ("", "/"):
+        return None
+    return f"{parts.hostname}:{port}"
 
 
 def _validate(args: argparse.Namespace) -> int:
