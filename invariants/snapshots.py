@@ -184,6 +184,23 @@ class Shape:
     zone_anti_affinity: bool = False
 
 
+def mixed_shape(
+    c: Choices, *, pods: tuple[int, int], nodes: tuple[int, int], existing: tuple[int, int]
+) -> Shape:
+    """A shape with sizes in the given ranges and the load, zones and constraint kinds drawn: the
+    mix the feasibility tests sweep over."""
+    return Shape(
+        pods=c.integer(*pods),
+        nodes=c.integer(*nodes),
+        existing=c.integer(*existing),
+        load=c.pick((20, 50, 150)),
+        zones=c.integer(1, 3),
+        affinity=c.coin(),
+        spread=c.coin(),
+        zone_anti_affinity=c.coin(),
+    )
+
+
 _TAINTS = ({"key": "dedicated", "value": "db", "effect": "NoSchedule"}, {"key": "gpu", "effect": "NoExecute"})
 _APPS = ("web", "db", "cache", "batch", "api", "queue")
 

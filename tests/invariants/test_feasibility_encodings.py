@@ -39,6 +39,7 @@ from invariants.snapshots import (
     generate_problem,
     make_node,
     make_pod,
+    mixed_shape,
 )
 from spec.objects.core import Pod
 from spec.scheduling.filters import LABEL_ZONE, ClusterSnapshot, first_rejection, pod_key
@@ -124,16 +125,7 @@ def test_the_generator_reaches_every_kind_of_conflict() -> None:
     kinds: Counter[str] = Counter()
     for seed in range(300):
         c = SeededChoices(seed)
-        shape = Shape(
-            pods=c.integer(2, 6),
-            nodes=c.integer(2, 5),
-            existing=c.integer(0, 3),
-            load=c.pick((20, 50, 150)),
-            zones=c.integer(1, 3),
-            affinity=c.coin(),
-            spread=c.coin(),
-            zone_anti_affinity=c.coin(),
-        )
+        shape = mixed_shape(c, pods=(2, 6), nodes=(2, 5), existing=(0, 3))
         encoding = FeasibilityEncoding(generate_problem(c, shape))
         answer = encoding.solve()
         verdicts["feasible" if answer.feasible else "infeasible"] += 1

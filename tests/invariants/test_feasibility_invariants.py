@@ -30,11 +30,11 @@ from invariants.framework import Invariant
 from invariants.snapshots import (
     Problem,
     SeededChoices,
-    Shape,
     anti_affinity,
     generate_problem,
     make_node,
     make_pod,
+    mixed_shape,
 )
 from spec.objects.core import Node
 from spec.scheduling.filters import ClusterSnapshot, first_rejection
@@ -110,16 +110,7 @@ COMPLETENESS_MUTANTS = [CountsBoundRequestsTwice]
 def sweep(count: int = 300) -> Iterator[Problem]:
     for seed in range(count):
         c = SeededChoices(10_000 + seed)
-        shape = Shape(
-            pods=c.integer(2, 5),
-            nodes=c.integer(2, 4),
-            existing=c.integer(1, 4),
-            load=c.pick((20, 50, 150)),
-            zones=c.integer(1, 3),
-            affinity=c.coin(),
-            spread=c.coin(),
-            zone_anti_affinity=c.coin(),
-        )
+        shape = mixed_shape(c, pods=(2, 5), nodes=(2, 4), existing=(1, 4))
         yield generate_problem(c, shape)
 
 
