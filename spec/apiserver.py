@@ -189,6 +189,17 @@ API_NAMESPACE_EXISTS = requirement(
     component="apiserver",
     source="k/k plugin/pkg/admission/namespace/lifecycle/admission.go",
 )
+API_FINALIZERS = requirement(
+    "API-FINALIZERS",
+    "A delete of an object with finalizers MUST NOT remove it but set metadata.deletionTimestamp "
+    "(once; generation grows by one for kinds that track it) and answer 200 with the object; the object "
+    "MUST be removed by the update that leaves it with a deletionTimestamp and no finalizers; an update "
+    "MUST NOT add a finalizer to an object being deleted (422).",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/registry/generic/registry/store.go (Delete, "
+    "updateForGracefulDeletionAndFinalizers, Update); apimachinery pkg/api/validation/objectmeta.go "
+    "ValidateObjectMetaUpdate",
+)
 API_DISCOVERY = requirement(
     "API-DISCOVERY",
     "/api, /apis and each /api(s)/<group>/<version> MUST list every served resource with its kind, "
@@ -283,6 +294,16 @@ def initial_status(obj: KindModel) -> dict[str, Any] | None:
     if kind is core.Namespace:
         return {"phase": "Active"}
     return {}
+
+
+def being_deleted(obj: KindModel) -> bool:
+    """``deletionTimestamp`` is set: finalizers hold the object until they are all removed."""
+    return obj.metadata.deletion_timestamp is not None
+
+
+def added_finalizers(old: KindModel, new: KindModel) -> list[str]:
+    """The finalizers ``new`` has that ``old`` does not: an update may not add any while deleting."""
+    return [f for f in new.metadata.finalizers if f not in old.metadata.finalizers]
 
 
 def next_generation(kind: type[KindModel], generation: int, old_spec: Any, new_spec: Any) -> int:

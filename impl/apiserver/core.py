@@ -36,7 +36,7 @@ Upstream (k8s.io/apiserver unless said otherwise; read, not copied):
 Not yet (README, "The API server"): server-side apply
 (``application/apply-patch+yaml``) and ``fieldManager``/managedFields,
 dryRun, deletecollection,
-graceful deletion, finalizers and deletionTimestamp, propagationPolicy and
+graceful deletion (grace periods), propagationPolicy and
 garbage collection, namespace termination, the scale and binding
 subresources, admission beyond NamespaceLifecycle, update-only validation
 (immutable fields), CustomResourceDefinitions served as resources,
@@ -460,6 +460,21 @@ class APIServer:
                 raise APIError(apiserver.conflict(info.group, info.resource, name))
             updated = self._prepare_for_update(defaults.default(new), old, status_only=status_only)
             self._validate(updated)
+            if apiserver.being_deleted(old) and apiserver.added_finalizers(old, updated):
+                errors = [
+                    forbidden(
+                        FieldPath("metadata.finalizers"),
+                        "no new finalizers can be added if the object is being deleted, found new finalizers "
+                        + repr(apiserver.added_finalizers(old, updated)),
+                    )
+                ]
+                raise APIError(_invalid(updated, errors))
+            if apiserver.being_deleted(updated) and not updated.metadata.finalizers:
+                # The last finalizer went: the object goes (Store.Update's deleteWithoutFinalizers).
+                revision = self.storage.delete(stored.key, stored.mod_revision)
+                if revision is not None:
+                    return _json_response(200, self._output(updated, stored.mod_revision))
+                continue
             value = self._encode(updated)
             if value == stored.value:
                 return _json_response(200, self._output(updated, stored.mod_revision))  # nothing to write
@@ -578,6 +593,22 @@ class APIServer:
                     f"ResourceVersion in object meta: {stored.mod_revision}"
                 )
                 raise APIError(apiserver.conflict(info.group, info.resource, name, why))
+            if old.metadata.finalizers:
+                # Finalizers hold it: only mark it (updateForGracefulDeletionAndFinalizers).
+                if apiserver.being_deleted(old):
+                    return _json_response(200, self._output(old, stored.mod_revision))
+                generation = old.metadata.generation
+                marked = old.replace(
+                    metadata=old.metadata.replace(
+                        deletion_timestamp=Time.of(self.clock()),
+                        deletion_grace_period_seconds=0,
+                        generation=generation + 1 if generation > 0 else generation,
+                    )
+                )
+                revision = self.storage.update(stored.key, self._encode(marked), stored.mod_revision)
+                if revision is not None:
+                    return _json_response(200, self._output(marked, revision))
+                continue
             if self.storage.delete(stored.key, stored.mod_revision) is not None:
                 if info.model is core.Pod:  # the pod registry returns the deleted object
                     return _json_response(200, self._output(old, stored.mod_revision))
