@@ -200,6 +200,16 @@ API_FINALIZERS = requirement(
     "updateForGracefulDeletionAndFinalizers, Update); apimachinery pkg/api/validation/objectmeta.go "
     "ValidateObjectMetaUpdate",
 )
+API_POD_BINDING = requirement(
+    "API-POD-BINDING",
+    "A Binding POSTed to pods/<name>/binding MUST set the pod's spec.nodeName to the target node (and a "
+    "True PodScheduled condition) and answer 201 with a Success Status; it MUST fail with 409 Conflict "
+    "when the pod is already assigned or is being deleted, 400 when the Binding names another pod, and "
+    "422 when the target is not a named Node.",
+    component="apiserver",
+    source="k/k pkg/registry/core/pod/storage/storage.go BindingREST, assignPod, setPodHostAndAnnotations; "
+    "pkg/apis/core/validation ValidatePodBinding",
+)
 API_DISCOVERY = requirement(
     "API-DISCOVERY",
     "/api, /apis and each /api(s)/<group>/<version> MUST list every served resource with its kind, "
@@ -518,6 +528,11 @@ def too_large_resource_version(requested: int, current: int) -> dict[str, Any]:
             "retryAfterSeconds": 1,
         },
     )
+
+
+def created_status() -> dict[str, Any]:
+    """What a Binding answers (BindingREST.Create: ``Status{Status: Success, Code: 201}``)."""
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
 
 def success(group: str, resource: str, name: str, uid: str) -> dict[str, Any]:

@@ -37,8 +37,8 @@ Not yet (README, "The API server"): server-side apply
 (``application/apply-patch+yaml``) and ``fieldManager``/managedFields,
 dryRun, deletecollection,
 graceful deletion (grace periods), propagationPolicy and
-garbage collection, namespace termination, the scale and binding
-subresources, admission beyond NamespaceLifecycle, update-only validation
+garbage collection, namespace termination, the scale
+subresource, admission beyond NamespaceLifecycle, update-only validation
 (immutable fields), CustomResourceDefinitions served as resources,
 sendInitialEvents, YAML and protobuf bodies.
 
@@ -64,10 +64,10 @@ from spec.kv import WatchCreateRequest, prefix_end
 from spec.objects import core, defaults
 from spec.objects.base import Time
 from spec.objects.meta import KindModel
-from spec.objects.registry import KindInfo, ObjectError, from_dict, info_of, to_dict
+from spec.objects.registry import KindInfo, ObjectError, from_dict, info_of, kind_info, to_dict
 from spec.objects.validation import FieldError, validate
 from spec.objects.validation.errors import Path as FieldPath
-from spec.objects.validation.errors import forbidden, invalid, invalid_status, not_supported
+from spec.objects.validation.errors import forbidden, invalid, invalid_status, not_supported, required
 
 #: The namespaces the control plane creates at start (systemnamespaces controller).
 SYSTEM_NAMESPACES: Final = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -231,6 +231,10 @@ class APIServer:
         info, method = target.info, request.method
         if request.param("dryRun"):
             raise APIError(apiserver.bad_request("dryRun is not supported by this server yet"))
+        if target.subresource == "binding" and info.model is core.Pod:
+            if method != "POST":
+                raise APIError(apiserver.method_not_supported(info.group, "pods/binding", method))
+            return self._bind(request, target)
         if target.subresource is not None:
             if target.subresource != "status" or info.model not in apiserver.HAS_STATUS:
                 raise APIError(apiserver.path_not_found())
@@ -442,8 +446,12 @@ class APIServer:
         next_object: Callable[[KindModel, Stored], KindModel],
         *,
         status_only: bool,
+        keep_status: bool = True,
     ) -> Response:
         """Read, compute the new object from the stored one, Txn on the mod_revision read (GuaranteedUpdate).
+
+        ``keep_status=False`` lets the new object's status through on the main resource (the binding
+        subresource sets a condition as it assigns the node).
 
         The new object's resourceVersion, if it has one, must be the one read
         (a patched object carries the one read unless the patch sets another);
@@ -459,6 +467,8 @@ class APIServer:
             if expected is not None and expected != stored.mod_revision:
                 raise APIError(apiserver.conflict(info.group, info.resource, name))
             updated = self._prepare_for_update(defaults.default(new), old, status_only=status_only)
+            if not keep_status:
+                updated = updated.replace(status=new.status)  # type: ignore[attr-defined]
             self._validate(updated)
             if apiserver.being_deleted(old) and apiserver.added_finalizers(old, updated):
                 errors = [
@@ -573,6 +583,45 @@ class APIServer:
         if kind in apiserver.HAS_STATUS:
             updated = updated.replace(status=old.status)  # type: ignore[attr-defined]
         return updated
+
+    def _bind(self, request: Request, target: ResourcePath) -> Response:
+        """pods/<name>/binding (BindingREST.Create, assignPod): what a scheduler posts."""
+        name = target.name
+        assert name is not None
+        binding = self._decode_body(request, kind_info("v1", "Binding"))
+        assert isinstance(binding, core.Binding)
+        if binding.metadata.name != name:
+            raise APIError(apiserver.bad_request("name in URL does not match name in Binding object"))
+        errors = []
+        if binding.target.kind not in ("", "Node"):
+            errors.append(not_supported(FieldPath("target.kind"), binding.target.kind, ["Node", "<empty>"]))
+        if not binding.target.name:
+            errors.append(required(FieldPath("target.name")))
+        if errors:
+            raise APIError(_invalid(binding, errors))
+        node = binding.target.name
+
+        def assigned(pod: KindModel, stored: Stored) -> KindModel:
+            assert isinstance(pod, core.Pod)
+            if pod.metadata.deletion_timestamp is not None:
+                why = f"pod {name} is being deleted, cannot be assigned to a host"
+                raise APIError(apiserver.conflict("", "pods/binding", name, why))
+            if pod.spec.node_name:
+                why = f'pod {name} is already assigned to node "{pod.spec.node_name}"'
+                raise APIError(apiserver.conflict("", "pods/binding", name, why))
+            conditions = [c for c in pod.status.conditions if c.type != "PodScheduled"]
+            scheduled = core.PodCondition(type="PodScheduled", status="True")
+            return pod.replace(
+                metadata=pod.metadata.replace(resource_version=str(stored.mod_revision)),
+                spec=pod.spec.replace(node_name=node),
+                status=pod.status.replace(conditions=(*conditions, scheduled)),
+            )
+
+        # The status changes too: the whole pod is written, as assignPod's GuaranteedUpdate does.
+        response = self._guaranteed_update(target, name, assigned, status_only=False, keep_status=False)
+        if response.status != 200:
+            return response
+        return _json_response(201, apiserver.created_status())
 
     def _delete(self, request: Request, target: ResourcePath) -> Response:
         info, name = target.info, target.name

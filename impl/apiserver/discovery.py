@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
 from spec import apiserver
+from spec.objects import core
 
 VERBS: Final = ["create", "delete", "get", "list", "patch", "update", "watch"]
 STATUS_VERBS: Final = ["get", "patch", "update"]
@@ -78,6 +79,16 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
                     "namespaced": info.namespaced,
                     "kind": info.kind,
                     "verbs": STATUS_VERBS,
+                }
+            )
+        if info.model is core.Pod:
+            resources.append(
+                {
+                    "name": "pods/binding",
+                    "singularName": "",
+                    "namespaced": True,
+                    "kind": "Binding",
+                    "verbs": ["create"],
                 }
             )
     result: dict[str, Any] = {"kind": "APIResourceList", "groupVersion": _group_version(group, version)}
