@@ -9,8 +9,8 @@ what a test needs, so any API server that speaks the Kubernetes REST API can
 be checked: the reference (impl/apiserver), or a real cluster with
 ``--impl kubeconfig:PATH``.
 
-The suite works inside namespaces it creates (``kspec-`` followed by random
-characters) and deletes them when it is done; it touches nothing else. It
+The suite works inside namespaces it creates (``kspec-<pid>-<n>``) and
+deletes them when it is done; it touches nothing else. It
 does not assume a fresh server: resourceVersions are compared with each
 other, never with fixed numbers.
 """

@@ -67,7 +67,7 @@ class ConfigMapMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from kubernetes import client
+        from kubernetes import client  # an optional extra: imported only when the suite runs
 
         self.client = client
         self.core = client.CoreV1Api(self.api)
