@@ -200,6 +200,8 @@ def new_cluster(size: int, **settings: float) -> Iterator[EtcdCluster]:
     except BaseException:
         print(cluster.timeline())
         raise
+    finally:
+        cluster.close()  # every member process and the directory, not only at interpreter exit
 
 
 def receive_events(stream: object, count: int, within_s: float) -> list[WatchResponse]:
