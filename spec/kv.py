@@ -600,6 +600,19 @@ Response: TypeAlias = (
     " | LeaseLeasesResponse | EtcdError"
 )
 
+#: The requests a client sends that may change the store (etcd proposes them through raft; a
+#: linearizable read or a keepalive is not one of them).
+CLIENT_WRITES: tuple[type, ...] = (
+    PutRequest,
+    DeleteRangeRequest,
+    TxnRequest,
+    CompactionRequest,
+    LeaseGrantRequest,
+    LeaseRevokeRequest,
+)
+#: Every request that may change the store: the client writes and the leader's ``LeaseExpire``.
+WRITES: tuple[type, ...] = (*CLIENT_WRITES, LeaseExpire)
+
 
 # -- watch -----------------------------------------------------------------------------------------
 

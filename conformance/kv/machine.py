@@ -67,11 +67,11 @@ from spec.entropy import SeededEntropy
 from spec.kv import (
     KV_LEASE_EXPIRY,
     KV_LEASE_GRANT,
+    WRITES,
     CompactionRequest,
     Compare,
     CompareResult,
     CompareTarget,
-    DeleteRangeRequest,
     EtcdError,
     KVState,
     LeaseExpire,
@@ -118,15 +118,6 @@ WATCH_PRECEDENCE = (
     kv_watch.KV_WATCH_ATOMIC,
     kv_watch.KV_WATCH_BOOKMARKABLE,
     kv_watch.KV_WATCH_RELIABLE,
-)
-WRITES = (
-    PutRequest,
-    DeleteRangeRequest,
-    TxnRequest,
-    CompactionRequest,
-    LeaseGrantRequest,
-    LeaseRevokeRequest,
-    LeaseExpire,
 )
 EVERYTHING = RangeRequest(b"\0", b"\0")
 

@@ -71,7 +71,7 @@ from aiohttp import web
 from impl.etcd.flags import EtcdFlags
 from impl.etcd.lessor import LeaderLessor
 from impl.etcd.peer import KEEPALIVE, PROPOSE, READ_INDEX, PeerAnswer, PeerAsk, Proposal
-from impl.etcd.sim import LEADER_READS, WRITES, EtcdMachine
+from impl.etcd.sim import LEADER_READS, EtcdMachine
 from impl.etcd.store import EtcdStore
 from impl.etcd.watch import Watcher, WatchHub
 from impl.peers.processes import CutLinks
@@ -80,6 +80,7 @@ from impl.raft.member import RaftMember
 from impl.raft.storage import FileStorage
 from impl.raft.transport import Transport
 from spec.kv import (
+    CLIENT_WRITES,
     EtcdError,
     GrpcCode,
     KVLimits,
@@ -137,7 +138,7 @@ class ServerMachine(EtcdMachine):
 
     def apply(self, command: object) -> object:
         if isinstance(command, Proposal):
-            if not isinstance(command.request, WRITES):
+            if not isinstance(command.request, CLIENT_WRITES):
                 return None  # not a write: nothing a member proposes
             answer = self.store.apply(command.request)
             if command.origin == self.name:
@@ -421,7 +422,7 @@ class EtcdServer:
         """The answer to one client request (an ``EtcdError`` too)."""
         if isinstance(request, RangeRequest) and request.serializable:
             return self.store.apply(request)
-        if isinstance(request, WRITES):
+        if isinstance(request, CLIENT_WRITES):
             return await self._write(request)
         if isinstance(request, LEADER_READS):
             error = await self._read_index()

@@ -39,35 +39,23 @@ from impl.raft.core import NotLeader, Refused, Snapshot
 from impl.raft.sim import RaftProcess, SimulatedRaftCluster, SimulatedRaftProvider
 from impl.sim import Context
 from spec.kv import (
-    CompactionRequest,
-    DeleteRangeRequest,
+    CLIENT_WRITES,
+    WRITES,
     Indeterminate,
     KVLimits,
     LeaseExpire,
-    LeaseGrantRequest,
     LeaseKeepAliveRequest,
     LeaseKeepAliveResponse,
     LeaseLeasesRequest,
-    LeaseRevokeRequest,
     LeaseTimeToLiveRequest,
-    PutRequest,
     RangeRequest,
     Request,
     Response,
-    TxnRequest,
     Unavailable,
     WatchCreateRequest,
     WatchResponse,
 )
 
-WRITES = (
-    PutRequest,
-    DeleteRangeRequest,
-    TxnRequest,
-    CompactionRequest,
-    LeaseGrantRequest,
-    LeaseRevokeRequest,
-)
 LEADER_READS = (RangeRequest, LeaseTimeToLiveRequest, LeaseLeasesRequest)
 
 
@@ -78,7 +66,7 @@ class EtcdMachine:
         self.store = store_class(limits)
 
     def apply(self, command: object) -> object:
-        if isinstance(command, (*WRITES, LeaseExpire)):
+        if isinstance(command, WRITES):
             return self.store.apply(command)
         return None  # a leader's no-op or a configuration entry
 
@@ -231,7 +219,7 @@ class SimulatedEtcdCluster(SimulatedRaftCluster):
         """Start ``request`` as ``client.call`` would; writes and linearizable reads go on as time
         passes, the rest (serializable reads, keepalives) is answered here and now as ``call`` does."""
         pending = _Request()
-        if isinstance(request, WRITES):
+        if isinstance(request, CLIENT_WRITES):
             pending.write = self.submit(request)
         elif isinstance(request, LEADER_READS) and not (
             isinstance(request, RangeRequest) and request.serializable
@@ -338,7 +326,7 @@ class SimulatedEtcdClient:
             if member is None or not self.cluster.reachable(member):
                 raise Unavailable(f"member {member} cannot be reached")
             return self.cluster.etcd_process(member).store.apply(request)
-        if isinstance(request, WRITES):
+        if isinstance(request, CLIENT_WRITES):
             return self.cluster.write(request)
         if isinstance(request, LEADER_READS):
             return self.cluster.read_at_leader(request)

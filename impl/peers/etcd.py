@@ -43,7 +43,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
-import mmap
 import os
 import re
 import subprocess
@@ -59,10 +58,10 @@ from typing import Any
 from impl.peers.etcd_gateway import GatewayClient, get_json
 from impl.peers.processes import (
     MemberFailed,
+    NetworkFile,
     SignalledMembers,
     close_at_exit,
     closed_already,
-    cut_links,
     free_loopback_ports,
     spawn_dying_with_parent,
 )
@@ -123,9 +122,7 @@ class EtcdCluster(SignalledMembers):
         #: Whether ``partition`` works: only members that read the cut-links file (the reference's).
         self.partitions = provider.cuts_links
         self.network_path = self.directory / "network"
-        self.network_path.write_bytes(bytes(size * size))
-        self._network_file = self.network_path.open("r+b")
-        self._network = mmap.mmap(self._network_file.fileno(), size * size)
+        self._network = NetworkFile(self.network_path, self._members)
         close_at_exit(self)
         try:
             for member in self._members:  # all at once: a member waits for the others' votes
@@ -158,9 +155,7 @@ class EtcdCluster(SignalledMembers):
         for member in sorted(self._processes):
             _kill(self._processes.pop(member))
         self._paused.clear()
-        with contextlib.suppress(ValueError, BufferError):
-            self._network.close()
-        self._network_file.close()
+        self._network.close()
         self._directory.cleanup()
         closed_already(self)
 
@@ -192,12 +187,12 @@ class EtcdCluster(SignalledMembers):
                 "real etcd's members cannot be cut from each other here (that needs root or a proxy); "
                 "this adapter offers crash, restart, pause and resume"
             )
-        self._network[:] = cut_links(self._members, groups)
+        self._network.partition(groups)
         self._event(f"partition {[list(g) for g in groups]} (members in no group reach everyone)")
 
     def heal(self) -> None:
         if self.partitions:
-            self._network[:] = bytes(len(self._members) ** 2)
+            self._network.heal()
             self._event("heal")
 
     # -- what tests and failure messages read ----------------------------------------

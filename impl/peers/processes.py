@@ -126,6 +126,28 @@ def cut_links(members: Sequence[str], groups: Sequence[Sequence[str]]) -> bytes:
     return bytes(cut)
 
 
+class NetworkFile:
+    """The adapter's side of the ``network`` file: it cuts and heals links; members read it (``CutLinks``)."""
+
+    def __init__(self, path: Path, members: Sequence[str]) -> None:
+        self.path = path
+        self.members = tuple(members)
+        path.write_bytes(bytes(len(members) ** 2))
+        self._file = path.open("r+b")
+        self._map = mmap.mmap(self._file.fileno(), len(members) ** 2)
+
+    def partition(self, groups: Sequence[Sequence[str]]) -> None:
+        self._map[:] = cut_links(self.members, groups)
+
+    def heal(self) -> None:
+        self._map[:] = bytes(len(self.members) ** 2)
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError, BufferError):
+            self._map.close()
+        self._file.close()
+
+
 class MemberFailed(RuntimeError):
     """A member process did what no fault asked for: died, or stopped answering."""
 
@@ -389,9 +411,7 @@ class ProcessCluster(SignalledMembers):
             m: f"127.0.0.1:{port}" for m, port in zip(self._members, free_loopback_ports(size), strict=True)
         }
         self.network_path = self.directory / "network"
-        self.network_path.write_bytes(bytes(size * size))
-        self._network_file = self.network_path.open("r+b")
-        self._network = mmap.mmap(self._network_file.fileno(), size * size)
+        self._network = NetworkFile(self.network_path, self._members)
         close_at_exit(self)
         try:
             for member in self._members:  # start them all, then wait: interpreters start in parallel
@@ -493,9 +513,7 @@ class ProcessCluster(SignalledMembers):
         for member in sorted(self._processes):
             self._processes.pop(member).kill()
         self._paused.clear()
-        with contextlib.suppress(ValueError, BufferError):
-            self._network.close()
-        self._network_file.close()
+        self._network.close()
         self._directory.cleanup()
         closed_already(self)
         for client in self._clients:  # members gone: every client's wait ends at once
@@ -514,11 +532,11 @@ class ProcessCluster(SignalledMembers):
         self._event(f"restart {member} (pid {self._processes[member].pid})")
 
     def partition(self, groups: Sequence[Sequence[str]]) -> None:
-        self._network[:] = cut_links(self._members, groups)
+        self._network.partition(groups)
         self._event(f"partition {[list(g) for g in groups]} (members in no group reach everyone)")
 
     def heal(self) -> None:
-        self._network[:] = bytes(len(self._members) ** 2)
+        self._network.heal()
         self._event("heal")
 
     # -- the history, for failure messages -----------------------------------
