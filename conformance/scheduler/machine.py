@@ -18,7 +18,10 @@ decision is checked at once:
   are as many as ``numFeasibleNodesToFind`` asks for (or all feasible ones
   when fewer exist) (SCHED-NODES-TO-SCORE), and the chosen one has the
   highest total score among them by spec/scheduling/scores.py
-  (SCHED-SELECT-TOP).
+  (SCHED-SELECT-TOP);
+- when it also gives its ranked list (``rankedNodes``, which the seed's
+  scheduler binds down when a binding fails): every scored node once, the
+  chosen one first, the rest by the spec's totals (SCHED-RANKED).
 
 After every step no node holds more requests than it can allocate
 (SCHED-FILTER-RESOURCES). Spec and Z3 disagreeing is a bug of kspec, not of
@@ -53,8 +56,10 @@ from spec.scheduling.filters import (
 from spec.scheduling.framework import (
     SCHED_COMPLETE,
     SCHED_NODES_TO_SCORE,
+    SCHED_RANKED,
     SCHED_SELECT_TOP,
     num_feasible_nodes_to_find,
+    ranking_errors,
     top_nodes,
 )
 from spec.scheduling.scores import total_scores
@@ -295,6 +300,11 @@ class SchedulerMachine(RuleBasedStateMachine):
                     f"{top_nodes(totals)} ({max(totals.values())})"
                 ),
             )
+        ranked = decision.get("rankedNodes")
+        if ranked is not None:
+            totals = total_scores(pod, [by_name[name] for name in scored], snapshot)
+            errors = ranking_errors(list(ranked), totals, node_name)
+            require(SCHED_RANKED, not errors, lambda: f"{pod.metadata.name}: {'; '.join(errors)}")
 
     # -- after every step ---------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ What it does, as ``pkg/scheduler/schedule_one.go`` ``schedulePod`` does:
 3. One feasible node: it is chosen without scoring.
 4. Otherwise score the feasible nodes with the score plugins (each
    normalized to 0..100, weighted), and pick a highest total, ties broken
-   by upstream's reservoir scan over a ``random.Random(seed)``.
+   by upstream's reservoir scan over a ``random.Random(seed)``. The decision
+   also gives the seed's ranked list (``rankedNodes``), which the loop
+   (impl/scheduler/loop.py) binds down when a binding fails.
 
 The plugins are the spec's (spec/scheduling/filters.py ``FILTER_ORDER``,
 spec/scheduling/scores.py ``DEFAULT_SCORE_PLUGINS``) and pluggable: a user
@@ -37,7 +39,12 @@ from typing import Any, cast
 from spec.objects import from_dict
 from spec.objects.core import Node, Pod
 from spec.scheduling.filters import FILTER_ORDER, ClusterSnapshot, Filter, unschedulable_message
-from spec.scheduling.framework import num_feasible_nodes_to_find, reservoir_tie_break, select_host
+from spec.scheduling.framework import (
+    num_feasible_nodes_to_find,
+    ranked_nodes,
+    reservoir_tie_break,
+    select_host,
+)
 from spec.scheduling.scores import DEFAULT_SCORE_PLUGINS, ScorePlugin
 
 
@@ -94,10 +101,10 @@ class ReferenceScheduler:
             }
         names = [node.metadata.name for node in feasible]
         if len(feasible) == 1:
-            return {"nodeName": names[0], "scoredNodes": names}
+            return {"nodeName": names[0], "scoredNodes": names, "rankedNodes": names}
         totals = self.score(pod, feasible, snapshot)
         chosen = select_host(totals, reservoir_tie_break(self._random.randrange))
-        return {"nodeName": chosen, "scoredNodes": names}
+        return {"nodeName": chosen, "scoredNodes": names, "rankedNodes": ranked_nodes(totals, chosen)}
 
     def filter(self, pod: Pod, node: Node, snapshot: ClusterSnapshot) -> tuple[str, ...]:
         """The reasons of the first filter plugin that rejects ``node``; () when it passes them all."""

@@ -17,13 +17,21 @@ keeps the percentage in 0..100):
   sampling). The spec leaves the choice among the tied nodes to the caller
   (``select_host``); ``reservoir_tie_break`` replays upstream's scan with a
   caller-supplied ``rand.Intn``.
+- Binding down the ranked list: the seed (Control plane, steps 8-9) has the
+  scheduler start "from the highest ranked node" and go "through the ranked
+  list if the bound fails". ``ranked_nodes`` is that list: the selected
+  host first, then the other scored nodes by total, highest first (equal
+  totals in the order they were scored). Upstream instead forgets the
+  assumed pod and requeues it on a bind failure
+  (``schedule_one.go handleBindingCycleError``); the reference offers both.
 
 Requirement IDs defined here (component "scheduler"): SCHED-NODES-TO-SCORE,
-SCHED-SELECT-TOP, SCHED-COMPLETE.
+SCHED-SELECT-TOP, SCHED-COMPLETE, SCHED-RANKED, SCHED-BIND-NEXT.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
@@ -51,6 +59,22 @@ SCHED_COMPLETE = requirement(
     "MUST bind a pod only to a node that passes every filter.",
     component="scheduler",
     source="k/k pkg/scheduler/schedule_one.go schedulePod, findNodesThatFitPod",
+)
+
+SCHED_RANKED = requirement(
+    "SCHED-RANKED",
+    "A scheduler that gives its ranked list MUST list every scored node once, the selected node first "
+    "and the others by total score, highest first.",
+    component="scheduler",
+    source='seed, Control plane, scheduler steps 8-9 ("starting from the highest ranked node")',
+)
+SCHED_BIND_NEXT = requirement(
+    "SCHED-BIND-NEXT",
+    "When binding a pod to a node fails, a scheduler in the seed's mode MUST try the next node of its "
+    "ranked list, in order, and report the pod unbound only when every ranked node failed.",
+    component="scheduler",
+    source='seed, Control plane, scheduler steps 8-9 ("going through the ranked list if the bound fails"); '
+    "upstream requeues instead: k/k pkg/scheduler/schedule_one.go handleBindingCycleError",
 )
 
 MIN_FEASIBLE_NODES_TO_FIND: Final = 100
@@ -129,3 +153,56 @@ def reservoir_tie_break(intn: Callable[[int], int]) -> TieBreak:
         return selected
 
     return choose
+
+
+def ranked_nodes(scores: Mapping[str, int], selected: str) -> list[str]:
+    """The seed's ranked list: ``selected`` first, then the other nodes by total, highest first.
+
+    Equal totals keep the order of ``scores`` (the order the nodes were
+    scored in). Raises ValueError if ``selected`` was not scored.
+    """
+    if selected not in scores:
+        raise ValueError(f"{selected!r} is not among the scored nodes")
+    others = [name for name in scores if name != selected]
+    # sorted() is stable, so equal totals stay in scoring order.
+    return [selected, *sorted(others, key=lambda name: -scores[name])]
+
+
+def ranking_errors(ranked: Sequence[str], scores: Mapping[str, int], selected: str) -> list[str]:
+    """Why ``ranked`` is not the ranked list of ``scores``, ``selected`` first (SCHED-RANKED), or []."""
+    errors = []
+    if not ranked or ranked[0] != selected:
+        errors.append(f"the ranked list starts with {ranked[:1]}, not the selected node {selected!r}")
+    if sorted(ranked) != sorted(scores):
+        missing = sorted(set(scores) - set(ranked))
+        extra = sorted(set(ranked) - set(scores))
+        repeated = sorted({name for name in ranked if ranked.count(name) > 1})
+        errors.append(
+            f"the ranked list differs from the scored nodes: missing {missing}, "
+            f"not scored {extra}, repeated {repeated}"
+        )
+    rest = [name for name in ranked[1:] if name in scores]
+    for higher, lower in itertools.pairwise(rest):
+        if scores[higher] < scores[lower]:
+            errors.append(f"{higher} ({scores[higher]}) is ranked before {lower} ({scores[lower]})")
+            break
+    return errors
+
+
+def bind_attempt_errors(attempts: Sequence[tuple[str, bool]], ranked: Sequence[str]) -> list[str]:
+    """Why the bindings tried do not go down ``ranked`` as SCHED-BIND-NEXT asks; [] if they do.
+
+    ``attempts`` is (node, succeeded) for every binding tried, in order. They
+    must be the ranked list's first nodes in its order, stop at the first
+    success, and stop early only on a success.
+    """
+    nodes = [node for node, _ in attempts]
+    errors = []
+    if nodes != list(ranked[: len(nodes)]):
+        errors.append(f"tried {nodes}, but the ranked list begins {list(ranked[: len(nodes)])}")
+    successes = [index for index, (_, ok) in enumerate(attempts) if ok]
+    if successes and successes[0] != len(attempts) - 1:
+        errors.append(f"went on binding after binding to {nodes[successes[0]]} succeeded")
+    if not successes and len(attempts) < len(ranked):
+        errors.append(f"gave up after {len(attempts)} failed binding(s) of {len(ranked)} ranked nodes")
+    return errors

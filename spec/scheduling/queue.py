@@ -129,13 +129,31 @@ class SchedulingQueue:
         queued.cycle = self.scheduling_cycle
         return queued
 
-    def add_unschedulable(self, queued: QueuedPod, now: float) -> None:
-        """A pod its cycle could not place (``AddUnschedulableIfNotPresent``)."""
+    def add_unschedulable(self, queued: QueuedPod, now: float, *, rejected_by_plugins: bool = True) -> None:
+        """A pod its cycle could not place (``AddUnschedulableIfNotPresent``).
+
+        ``rejected_by_plugins`` False is a failure no plugin explains (an
+        error, such as a failed binding): upstream retries such a pod after
+        its backoff instead of waiting for a cluster event.
+        """
         queued.timestamp = now
-        if self.move_request_cycle >= queued.cycle:
+        if self.move_request_cycle >= queued.cycle or not rejected_by_plugins:
             self.backoff[queued.key] = queued
         else:
             self.unschedulable[queued.key] = queued
+
+    def contains(self, key: str) -> bool:
+        """Whether the pod ``namespace/name`` is in any of the three queues."""
+        return key in self.backoff or key in self.unschedulable or any(q.key == key for *_, q in self.active)
+
+    def forget(self, key: str) -> None:
+        """The pod was deleted or bound by someone else: out of every queue (``Delete``)."""
+        self.backoff.pop(key, None)
+        self.unschedulable.pop(key, None)
+        kept = [entry for entry in self.active if entry[3].key != key]
+        if len(kept) != len(self.active):
+            self.active = kept
+            heapq.heapify(self.active)
 
     def move_all_to_active_or_backoff(self, now: float) -> None:
         """A cluster event: every unschedulable pod to backoffQ if still backing off, else activeQ."""

@@ -1,4 +1,4 @@
-"""The scheduler suite (conformance/scheduler/machine.py) catches the seeded bugs issue 7 names.
+"""The scheduler suite (conformance/scheduler/machine.py) catches the seeded bugs issue 7 names, and more.
 
 Each variant is the reference scheduler with one plugin, or the scoring
 step, done wrong; the machine must fail with the requirement the bug breaks,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -95,6 +96,17 @@ class ScoresEveryNode(ReferenceScheduler):
         return super().score(pod, snapshot.nodes, snapshot)
 
 
+class RanksLowestFirst(ReferenceScheduler):
+    """Binds to the right node but ranks the rest lowest score first (what it binds down on failure)."""
+
+    def schedule_objects(self, pod: Pod, snapshot: ClusterSnapshot) -> dict[str, Any]:
+        decision = super().schedule_objects(pod, snapshot)
+        if decision.get("rankedNodes"):
+            first, *rest = decision["rankedNodes"]
+            decision["rankedNodes"] = [first, *reversed(rest)]
+        return decision
+
+
 def scheduler_with(plugins: tuple[tuple[str, Filter], ...]) -> type[ReferenceScheduler]:
     return type("Broken", (ReferenceScheduler,), {"__init__": _init_with(plugins)})
 
@@ -124,12 +136,13 @@ def _init_with(plugins: tuple[tuple[str, Filter], ...]):  # type: ignore[no-unty
         (scheduler_with(replaced("InterPodAffinity", anti_affinity_by_hostname)), {"SCHED-FILTER-INTERPOD"}),
         (
             ScoresEveryNode,
-            {"SCHED-SELECT-TOP", "SCHED-COMPLETE"}
+            {"SCHED-SELECT-TOP", "SCHED-RANKED", "SCHED-COMPLETE"}
             | {
                 f"SCHED-FILTER-{k}"
                 for k in ("UNSCHEDULABLE", "TAINT", "AFFINITY", "PORTS", "RESOURCES", "SPREAD", "INTERPOD")
             },
         ),
+        (RanksLowestFirst, {"SCHED-RANKED"}),
     ],
     ids=[
         "noexecute-ignored",
@@ -137,6 +150,7 @@ def _init_with(plugins: tuple[tuple[str, Filter], ...]):  # type: ignore[no-unty
         "full-capacity-off-by-one",
         "anti-affinity-wrong-key",
         "scores-unfiltered-nodes",
+        "ranked-lowest-first",
     ],
 )
 def test_the_machine_catches(scheduler_class: type[ReferenceScheduler], requirements: set[str]) -> None:
