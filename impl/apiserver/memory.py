@@ -1,22 +1,23 @@
-"""A single-member in-memory etcd behind the ``kv`` contract: the API server's storage until etcd lands.
+"""A single-member in-memory etcd behind the ``kv`` contract: the API server's storage without etcd.
 
-What it is: ``spec.kv.KVStore`` (the sequential model of etcd's v3 KV API)
-behind a lock, with watch streams fed from the model's history
-(``spec.kv.watch`` for the checks a create makes, ``spec.kv.events_between``
-for what follows). It satisfies ``conformance/adapters/kv.py`` structurally
-(``KVClient``, ``WatchStream``, ``KVCluster``, ``KVProvider``) without
-importing the suite, so the API server talks to it exactly as it will talk
-to the reference etcd or real etcd.
+What it is: the reference etcd's store and watch hub (``impl/etcd/store.py``
+``EtcdStore``, ``impl/etcd/watch.py`` ``WatchHub``) behind a lock, without
+Raft, a WAL or a network: the state machine a member applies its log to,
+answering every request at once. ``tests/etcd`` holds that store to the
+sequential model (``spec.kv``) and that hub to etcd's watch guarantees, so
+this is the model's behaviour at the optimized store's cost (a range is two
+bisections, a watch is fed on commit instead of rescanning history). It
+satisfies ``conformance/adapters/kv.py`` structurally (``KVClient``,
+``WatchStream``, ``KVCluster``, ``KVProvider``) without importing the suite,
+so the API server talks to it exactly as it talks to the reference etcd or
+real etcd.
 
 Threads: the HTTP driver runs requests on a thread pool, so every call takes
 the lock, and ``receive`` waits on a condition that each write notifies.
 Waiting uses the monotonic clock: this is runtime code, not a sans-IO core.
 
-Cost: the model keeps every revision since the last compaction and scans it
-per read and per watch poll (O(keys) per call), so this store is for tests
-and demos; the API server never looks inside it.
-
-Requirement IDs: none (it is checked against the same model it wraps).
+Requirement IDs: none (the store and hub are checked in tests/etcd, the
+streams here in tests/apiserver/test_memory.py).
 """
 
 from __future__ import annotations
@@ -27,19 +28,16 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from impl.etcd.store import EtcdStore
+from impl.etcd.watch import Watcher, WatchHub
 from spec.kv import (
-    Event,
     KVLimits,
     KVState,
-    KVStore,
     Request,
     Response,
     ResponseHeader,
     WatchCreateRequest,
     WatchResponse,
-    events_between,
-    watch,
-    watch_matches,
 )
 
 
@@ -47,28 +45,32 @@ class MemoryKV:
     """One in-memory etcd member; ``client()`` hands out clients that share it."""
 
     def __init__(self, limits: KVLimits | None = None) -> None:
-        self._store = KVStore(KVState(limits=limits or KVLimits()))
+        self._store = EtcdStore(limits or KVLimits())
+        self._hub = WatchHub(self._store)
         self._changed = threading.Condition(threading.Lock())
         self._watch_ids = itertools.count(1)
 
     @property
     def state(self) -> KVState:
-        """The model's state now (for tests that check what was stored)."""
+        """The store now as the model's ``KVState`` (a copy, O(history): for tests of what was stored)."""
         with self._changed:
-            return self._store.state
+            return self._store.as_state()
 
     def call(self, request: Request) -> Response:
         with self._changed:
-            before = (self._store.state.revision, self._store.state.compact_revision)
+            before = (self._store.revision, self._store.compact_revision)
             response = self._store.apply(request)
-            if (self._store.state.revision, self._store.state.compact_revision) != before:
+            if (self._store.revision, self._store.compact_revision) != before:
+                if self._store.compact_revision != before[1]:
+                    # The hub learns of commits, not compactions: catch up (or cancel) watches behind it.
+                    self._hub.rebind(self._store)
                 self._changed.notify_all()
             return response
 
     def open_watch(self, request: WatchCreateRequest) -> MemoryWatchStream:
         with self._changed:
             watch_id = request.watch_id or next(self._watch_ids)
-        return MemoryWatchStream(self, replace(request, watch_id=watch_id))
+            return MemoryWatchStream(self, self._hub.create(request), watch_id)
 
     def client(self, member: str | None = None) -> MemoryKVClient:
         return MemoryKVClient(self)
@@ -101,88 +103,48 @@ class MemoryKVClient:
 
 
 class MemoryWatchStream:
-    """A ``WatchStream``: the created response, then one response per revision with matching events.
+    """A ``WatchStream`` over one watcher of the hub: what it queued, or a wait for the next write.
 
-    A watch whose start revision gets compacted before it caught up is
-    canceled with ``compact_revision`` set, as etcd does. With
-    ``progress_notify`` an idle ``receive`` returns a progress notification
-    (no events, the current revision): everything up to it was delivered.
+    With ``progress_notify`` an idle ``receive`` returns a progress
+    notification (no events, the current revision): everything up to it was
+    delivered, since the hub queues a revision's events as it commits.
     """
 
-    def __init__(self, kv: MemoryKV, request: WatchCreateRequest) -> None:
+    def __init__(self, kv: MemoryKV, watcher: Watcher, watch_id: int) -> None:
         self._kv = kv
-        self._request = request
-        self._key = request.key or b"\0"
-        self._created = False
-        self._canceled = False
-        self._next = 0  # the first revision not yet delivered (set when created)
-
-    def _catch_up(self, state: KVState) -> list[WatchResponse]:
-        out: list[WatchResponse] = []
-        if not self._created:
-            self._created = True
-            first = watch(
-                state, replace(self._request, start_revision=self._request.start_revision, prev_kv=True)
-            )
-            if first.canceled:
-                self._canceled = True
-                if first.created:
-                    return [first]
-                created = WatchResponse(ResponseHeader(state.revision), self._request.watch_id, created=True)
-                return [created, replace(first, watch_id=self._request.watch_id)]
-            out.append(WatchResponse(ResponseHeader(state.revision), self._request.watch_id, created=True))
-            self._next = self._request.start_revision or state.revision + 1
-        if self._next <= state.revision:
-            if self._next < state.compact_revision:
-                self._canceled = True
-                return [
-                    *out,
-                    WatchResponse(
-                        ResponseHeader(0),
-                        self._request.watch_id,
-                        canceled=True,
-                        compact_revision=state.compact_revision,
-                    ),
-                ]
-            events = [
-                e
-                for e in events_between(state, self._key, self._request.range_end, self._next, state.revision)
-                if watch_matches(self._request, e)
-            ]
-            self._next = state.revision + 1
-            for _, group in itertools.groupby(events, key=lambda e: e.revision):
-                batch = tuple(self._shape(e) for e in group)
-                out.append(
-                    WatchResponse(ResponseHeader(state.revision), self._request.watch_id, events=batch)
-                )
-        return out
-
-    def _shape(self, event: Event) -> Event:
-        return event if self._request.prev_kv else replace(event, prev_kv=None)
+        self._watcher = watcher
+        self._watch_id = watch_id
+        self._closed = False
 
     def receive(self, timeout_s: float) -> list[WatchResponse]:
         deadline = time.monotonic() + max(timeout_s, 0.0)
+        watcher = self._watcher
         with self._kv._changed:
             while True:
-                if self._canceled:
+                if self._closed:
                     return []
-                out = self._catch_up(self._kv._store.state)
-                if out:
-                    return out
+                if watcher.responses:
+                    out = list(watcher.responses)
+                    watcher.responses.clear()
+                    if any(r.canceled for r in out):
+                        self._closed = True
+                    return [self._with_id(r) for r in out]
+                if watcher.canceled:
+                    return []
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    if self._request.progress_notify:
-                        return [
-                            WatchResponse(
-                                ResponseHeader(self._kv._store.state.revision), self._request.watch_id
-                            )
-                        ]
+                    if watcher.request.progress_notify:
+                        return [self._with_id(WatchResponse(ResponseHeader(self._kv._store.revision)))]
                     return []
                 self._kv._changed.wait(remaining)
 
+    def _with_id(self, response: WatchResponse) -> WatchResponse:
+        return replace(response, watch_id=self._watch_id)
+
     def cancel(self) -> None:
         with self._kv._changed:
-            self._canceled = True
+            self._closed = True
+            self._kv._hub.cancel(self._watcher)
 
 
 class MemoryKVProvider:

@@ -50,6 +50,8 @@ from spec.kv import (
     EtcdError,
     KeyValue,
     KVLimits,
+    KVState,
+    Lease,
     LeaseExpire,
     LeaseGrantRequest,
     LeaseGrantResponse,
@@ -152,6 +154,17 @@ class EtcdStore:
 
     def lease_keys(self, lease_id: int) -> list[bytes]:
         return sorted(self._lease_keys.get(lease_id, ()))
+
+    def as_state(self) -> KVState:
+        """The same store as the sequential model's ``KVState`` (a copy: for tests and checks, O(history))."""
+        return KVState(
+            revision=self.revision,
+            compact_revision=self.compact_revision,
+            history={key: tuple(self._changes[key]) for key in self._keys},
+            leases={lease_id: Lease(lease_id, ttl) for lease_id, ttl in self.leases.items()},
+            next_lease_id=self.next_lease_id,
+            limits=self.limits,
+        )
 
     @property
     def _current(self) -> int:

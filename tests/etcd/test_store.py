@@ -42,6 +42,7 @@ def test_every_answer_is_the_models(sequence: list[Request]) -> None:
     assert store.leases == {i: lease.granted_ttl for i, lease in state.leases.items()}
     for lease_id in state.leases:
         assert store.lease_keys(lease_id) == list(state.lease_keys(lease_id))
+    assert store.as_state() == state
 
 
 @settings(max_examples=100, deadline=None)
