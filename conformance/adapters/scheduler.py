@@ -21,16 +21,29 @@ and answers a decision:
 
 The suite binds a chosen pod itself (adds it to the snapshot with
 ``spec.nodeName``) before the next decision: the contract is the algorithm,
-not the API plumbing (a second contract, through the API server, comes with
-the controllers).
+not the API plumbing.
+
+**Through the API** (optional: a provider that has ``attach``): the
+scheduler runs against a real API server, as kube-scheduler does.
+``attach(kubeconfig, scheduler_name)`` is a context manager; while it is
+open the scheduler watches the API server of ``kubeconfig`` and, for every
+pending pod whose ``spec.schedulerName`` is ``scheduler_name``, either binds
+it (``POST pods/<name>/binding``) or marks it ``PodScheduled=False`` with
+reason ``Unschedulable``. The suite (conformance/scheduler/
+test_through_api.py) uses the implementation's own ``apiserver`` component
+if it has one, else the reference API server, and creates nodes and pods
+through the official client. A real kube-scheduler fits this contract with a
+profile of that schedulerName and the kubeconfig.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Scheduler", "SchedulerProvider"]
+__all__ = ["APIAttachable", "Scheduler", "SchedulerProvider"]
 
 
 @runtime_checkable
@@ -47,3 +60,10 @@ class SchedulerProvider(Protocol):
     percentage_of_nodes_to_score: int
 
     def new_scheduler(self, seed: int) -> Scheduler: ...
+
+
+@runtime_checkable
+class APIAttachable(Protocol):
+    """A scheduler provider that can also run through an API server (see the module docstring)."""
+
+    def attach(self, kubeconfig: Path, scheduler_name: str) -> AbstractContextManager[object]: ...

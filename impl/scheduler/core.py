@@ -32,8 +32,10 @@ Requirement IDs: none defined here; the scheduler suite holds it to SCHED-*.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from spec.objects import from_dict
@@ -131,6 +133,21 @@ class ReferenceSchedulerProvider:
     percentage_of_nodes_to_score: int = 0
     #: The scheduler class to make (the project's tests substitute broken ones).
     scheduler_class: type[ReferenceScheduler] = ReferenceScheduler
+    #: The API driver ``attach`` runs (None: impl/scheduler/apidriver.py's; tests substitute broken ones).
+    api_scheduler_class: type[Any] | None = None
 
     def new_scheduler(self, seed: int) -> ReferenceScheduler:
         return self.scheduler_class(seed=seed, percentage_of_nodes_to_score=self.percentage_of_nodes_to_score)
+
+    @contextmanager
+    def attach(self, kubeconfig: Path, scheduler_name: str) -> Iterator[object]:
+        """The contract's scheduler through the API: impl/scheduler/apidriver.py until the block ends."""
+        from impl.scheduler.apidriver import scheduling  # the API plumbing only when asked for
+
+        with scheduling(
+            kubeconfig,
+            self.new_scheduler(seed=0),
+            scheduler_name=scheduler_name,
+            driver_class=self.api_scheduler_class,
+        ) as running:
+            yield running

@@ -6,8 +6,8 @@ What it does, as kube-scheduler's ``scheduleOne`` (k/k
 1. Pending pods (no ``spec.nodeName``, ``spec.schedulerName`` this
    scheduler's) wait in the scheduling queue of spec/scheduling/queue.py:
    by priority, then arrival; backoff 1 s doubling to 10 s; unschedulable
-   pods wait for a cluster event (a node added or changed, a pod deleted)
-   or 5 minutes.
+   pods wait for a cluster event (a node added or changed, a pod deleted
+   or bound by someone else) or 5 minutes.
 2. ``schedule_one`` pops a pod and asks the algorithm for a decision on the
    cache of nodes and bound pods.
 3. Unschedulable: the pod goes back to the queue (unschedulablePods, or
@@ -106,8 +106,11 @@ class SchedulingLoop:
         """A pod seen: bound ones go to the cache, pending ones of this scheduler to the queue."""
         key = pod_key(pod)
         if pod.spec.node_name:
+            placed_by_others = key not in self.bound  # this loop's own bindings are in the cache already
             self.bound[key] = pod
             self.queue.forget(key)
+            if placed_by_others:
+                self.queue.move_all_to_active_or_backoff(now)
         elif (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name:
             if key not in self.bound and not self.queue.contains(key):
                 self.queue.add(pod, now)

@@ -25,8 +25,15 @@ keeps the percentage in 0..100):
   assumed pod and requeues it on a bind failure
   (``schedule_one.go handleBindingCycleError``); the reference offers both.
 
+- Through the API (``schedule_one.go``, ``handleSchedulingFailure``): a
+  scheduler binds a pending pod of its ``schedulerName`` by posting a
+  Binding, and marks one it cannot place with the condition
+  ``PodScheduled=False`` reason ``Unschedulable``; a pod stays marked only
+  while no node fits it (cluster events send it back to be tried again).
+
 Requirement IDs defined here (component "scheduler"): SCHED-NODES-TO-SCORE,
-SCHED-SELECT-TOP, SCHED-COMPLETE, SCHED-RANKED, SCHED-BIND-NEXT.
+SCHED-SELECT-TOP, SCHED-COMPLETE, SCHED-RANKED, SCHED-BIND-NEXT,
+SCHED-API-PROGRESS.
 """
 
 from __future__ import annotations
@@ -76,6 +83,17 @@ SCHED_BIND_NEXT = requirement(
     source='seed, Control plane, scheduler steps 8-9 ("going through the ranked list if the bound fails"); '
     "upstream requeues instead: k/k pkg/scheduler/schedule_one.go handleBindingCycleError",
 )
+
+SCHED_API_PROGRESS = requirement(
+    "SCHED-API-PROGRESS",
+    "A scheduler attached to an API server MUST, within a bounded time, bind every pending pod of its "
+    "schedulerName that some node fits and mark every other one PodScheduled=False with reason "
+    "Unschedulable.",
+    component="scheduler",
+    source="k/k pkg/scheduler/schedule_one.go (scheduleOne, handleSchedulingFailure); "
+    "pkg/scheduler/eventhandlers.go",
+)
+UNSCHEDULABLE_REASON: Final = "Unschedulable"
 
 MIN_FEASIBLE_NODES_TO_FIND: Final = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: Final = 5
