@@ -54,7 +54,8 @@ Requirement IDs (component ``apiserver``): API-STORAGE-LAYOUT,
 API-RV-MONOTONIC, API-OPTIMISTIC-CONCURRENCY, API-CREATE, API-NOT-FOUND,
 API-LIST-SELECTORS, API-LIST-PAGING, API-WATCH-ORDER, API-WATCH-GONE,
 API-WATCH-BOOKMARK, API-VALIDATION, API-STATUS-ERRORS, API-BAD-INPUT,
-API-GENERATION, API-STATUS-SUBRESOURCE, API-NAMESPACE-EXISTS, API-DISCOVERY.
+API-GENERATION, API-STATUS-SUBRESOURCE, API-NAMESPACE-EXISTS, API-FINALIZERS,
+API-POD-BINDING, API-SCALE-SUBRESOURCE, API-DISCOVERY.
 """
 
 from __future__ import annotations
@@ -209,6 +210,16 @@ API_POD_BINDING = requirement(
     component="apiserver",
     source="k/k pkg/registry/core/pod/storage/storage.go BindingREST, assignPod, setPodHostAndAnnotations; "
     "pkg/apis/core/validation ValidatePodBinding",
+)
+API_SCALE_SUBRESOURCE = requirement(
+    "API-SCALE-SUBRESOURCE",
+    "GET <resource>/<name>/scale of a Deployment, ReplicaSet or StatefulSet MUST answer an autoscaling/v1 "
+    "Scale with the object's spec.replicas, status.replicas, selector string and resourceVersion; PUT and "
+    "PATCH of it MUST set spec.replicas as an update of the object would (409 on a stale resourceVersion, "
+    "422 on negative replicas, generation bumped).",
+    component="apiserver",
+    source="k/k pkg/registry/apps/deployment/storage/storage.go ScaleREST (and replicaset, statefulset); "
+    "pkg/apis/autoscaling/validation ValidateScale",
 )
 API_DISCOVERY = requirement(
     "API-DISCOVERY",

@@ -52,9 +52,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from impl.apiserver import discovery
+from impl.apiserver import discovery, scale
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
@@ -235,6 +235,8 @@ class APIServer:
             if method != "POST":
                 raise APIError(apiserver.method_not_supported(info.group, "pods/binding", method))
             return self._bind(request, target)
+        if target.subresource == "scale" and info.model in scale.SCALABLE:
+            return self._scale(request, target)
         if target.subresource is not None:
             if target.subresource != "status" or info.model not in apiserver.HAS_STATUS:
                 raise APIError(apiserver.path_not_found())
@@ -499,52 +501,60 @@ class APIServer:
         """PATCH (patch.go): the patch applied to the stored object at every attempt, then an update."""
         name = target.name
         assert name is not None
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in patch.PATCH_TYPES:
-            raise APIError(patch.unsupported_patch_type())
-        try:
-            body = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise APIError(apiserver.bad_request(f"error decoding patch: {error}")) from None
-        try:
-            if content_type == patch.JSON_PATCH:
-                patch.check_json_patch(body)
-                if len(body) > _MAX_JSON_PATCH_OPERATIONS:
-                    why = (
-                        f"The allowed maximum operations in a JSON patch is {_MAX_JSON_PATCH_OPERATIONS}, "
-                        f"got {len(body)}"
-                    )
-                    raise APIError(
-                        apiserver.failure(413, "RequestEntityTooLarge", f"Request entity too large: {why}")
-                    )
-            elif content_type == patch.MERGE_PATCH and not isinstance(body, dict | list):
-                raise patch.MalformedPatch("invalid JSON Patch")  # jsonpatch.ErrBadJSONPatch
-            elif content_type == patch.STRATEGIC_MERGE_PATCH and not isinstance(body, dict):
-                raise patch.MalformedPatch("a strategic merge patch must be a JSON object")
-        except patch.PatchError as error:
-            raise APIError(apiserver.bad_request(str(error))) from None
+        content_type, body = _decode_patch(request)
         info = target.info
         root = patch.strategic_root(info.api_version, info.kind)
         strict = (request.param("fieldValidation") or "").lower() == "strict"
 
         def patched(old: KindModel, stored: Stored) -> KindModel:
             current = self._output(old, stored.mod_revision)
-            try:
-                if content_type == patch.JSON_PATCH:
-                    result = patch.apply_json_patch(current, body)
-                elif content_type == patch.MERGE_PATCH:
-                    result = patch.apply_merge_patch(current, body)
-                else:
-                    result = patch.apply_strategic_merge_patch(current, body, root)
-            except patch.PatchError as error:
-                if error.malformed:
-                    raise APIError(apiserver.bad_request(str(error))) from None
-                raise APIError(_patch_failed(str(error))) from None
+            result = _apply_patch(content_type, body, current, root)
             obj = self._check_scope(self._decode_patched(result, info, strict), target)
             self._check_name(obj, name)
             return obj
 
         return self._guaranteed_update(target, name, patched, status_only=status_only)
+
+    def _scale(self, request: Request, target: ResourcePath) -> Response:
+        """``<resource>/<name>/scale`` (ScaleREST): an autoscaling/v1 Scale in and out (scale.py)."""
+        info, name, method = target.info, target.name, request.method
+        assert name is not None
+        if method == "GET":
+            owner, stored = self._read(target, name)
+            return _json_response(200, scale.scale_of(owner, str(stored.mod_revision)))
+        if method == "PUT":
+            try:
+                body = json.loads(request.body)
+            except (ValueError, UnicodeDecodeError) as error:
+                raise APIError(apiserver.bad_request(f"couldn't decode the Scale: {error}")) from None
+            given = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
+            if not isinstance(body, dict) or (given and given != name):
+                raise APIError(apiserver.bad_request(f"the body must be a Scale named {name}"))
+            content_type = ""
+        elif method == "PATCH":
+            content_type, body = _decode_patch(request)
+        else:
+            raise APIError(apiserver.method_not_supported(info.group, f"{info.resource}/scale", method))
+
+        def new_scale(owner: KindModel, stored: Stored) -> dict[str, Any]:
+            if not content_type:
+                return cast(dict[str, Any], body)
+            result = _apply_patch(content_type, body, scale.scale_of(owner, str(stored.mod_revision)), None)
+            if not isinstance(result, dict):
+                raise APIError(apiserver.bad_request("the patched Scale is not a JSON object"))
+            return result
+
+        def scaled(owner: KindModel, stored: Stored) -> KindModel:
+            wanted = new_scale(owner, stored)
+            errors = scale.scale_errors(wanted)
+            if errors:
+                raise APIError(invalid_status("autoscaling", "Scale", name, errors))
+            return scale.with_replicas(owner, wanted)
+
+        response = self._guaranteed_update(target, name, scaled, status_only=False)
+        updated = response.json()
+        owner = from_dict(updated)
+        return _json_response(200, scale.scale_of(owner, updated["metadata"]["resourceVersion"]))
 
     def _decode_patched(self, data: Any, info: KindInfo, strict: bool) -> KindModel:
         """The patched JSON as an object of the kind, or 422 on the field ``patch`` (NewInvalid)."""
@@ -872,6 +882,49 @@ _CONTINUE_EXPIRED: Final = (
 def _all(options: _ListOptions) -> _ListOptions:
     """The same selectors without a limit: a watch's initial state is never paged."""
     return _ListOptions(options.labels, options.fields, 0, "", None, "")
+
+
+def _decode_patch(request: Request) -> tuple[str, Any]:
+    """A PATCH's content type and decoded body, checked as patch.go checks them before applying."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in patch.PATCH_TYPES:
+        raise APIError(patch.unsupported_patch_type())
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise APIError(apiserver.bad_request(f"error decoding patch: {error}")) from None
+    try:
+        if content_type == patch.JSON_PATCH:
+            patch.check_json_patch(body)
+            if len(body) > _MAX_JSON_PATCH_OPERATIONS:
+                why = (
+                    f"The allowed maximum operations in a JSON patch is {_MAX_JSON_PATCH_OPERATIONS}, "
+                    f"got {len(body)}"
+                )
+                raise APIError(
+                    apiserver.failure(413, "RequestEntityTooLarge", f"Request entity too large: {why}")
+                )
+        elif content_type == patch.MERGE_PATCH and not isinstance(body, dict | list):
+            raise patch.MalformedPatch("invalid JSON Patch")  # jsonpatch.ErrBadJSONPatch
+        elif content_type == patch.STRATEGIC_MERGE_PATCH and not isinstance(body, dict):
+            raise patch.MalformedPatch("a strategic merge patch must be a JSON object")
+    except patch.PatchError as error:
+        raise APIError(apiserver.bad_request(str(error))) from None
+    return content_type, body
+
+
+def _apply_patch(content_type: str, body: Any, current: dict[str, Any], root: str | None) -> Any:
+    """``body`` applied to ``current``: 400 for a malformed patch, 422 for one that cannot apply."""
+    try:
+        if content_type == patch.JSON_PATCH:
+            return patch.apply_json_patch(current, body)
+        if content_type == patch.MERGE_PATCH:
+            return patch.apply_merge_patch(current, body)
+        return patch.apply_strategic_merge_patch(current, body, root)
+    except patch.PatchError as error:
+        if error.malformed:
+            raise APIError(apiserver.bad_request(str(error))) from None
+        raise APIError(_patch_failed(str(error))) from None
 
 
 def _patch_failed(why: str) -> dict[str, Any]:

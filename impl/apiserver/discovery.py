@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from impl.apiserver import scale
 from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
 from spec import apiserver
 from spec.objects import core
@@ -79,6 +80,18 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
                     "namespaced": info.namespaced,
                     "kind": info.kind,
                     "verbs": STATUS_VERBS,
+                }
+            )
+        if info.model in scale.SCALABLE:
+            resources.append(
+                {
+                    "name": f"{resource}/scale",
+                    "singularName": "",
+                    "namespaced": info.namespaced,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
+                    "verbs": ["get", "patch", "update"],
                 }
             )
         if info.model is core.Pod:

@@ -145,6 +145,21 @@ def test_deployment_lifecycle_through_the_official_client(server: Running) -> No
     assert json.loads(missing.value.body)["message"] == 'deployments.apps "shop" not found'
 
 
+@pytest.mark.requirement("API-SCALE-SUBRESOURCE")
+def test_scale_through_the_official_client(server: Running) -> None:
+    apps = server.apps
+    apps.create_namespaced_deployment("default", deployment("scaled", replicas=1))
+    scale = apps.read_namespaced_deployment_scale("scaled", "default")
+    assert scale.spec.replicas == 1 and scale.status.selector == "app=scaled"
+    patched = apps.patch_namespaced_deployment_scale("scaled", "default", {"spec": {"replicas": 4}})
+    assert patched.spec.replicas == 4
+    scale = apps.read_namespaced_deployment_scale("scaled", "default")
+    scale.spec.replicas = 6
+    assert apps.replace_namespaced_deployment_scale("scaled", "default", scale).spec.replicas == 6
+    assert apps.read_namespaced_deployment("scaled", "default").spec.replicas == 6
+    apps.delete_namespaced_deployment("scaled", "default")
+
+
 @pytest.mark.requirement("API-LIST-PAGING")
 def test_config_maps_paged_through_the_official_client(server: Running) -> None:
     core = server.core
