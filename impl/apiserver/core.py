@@ -58,7 +58,7 @@ from impl.apiserver import discovery, scale
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
-from spec import apiserver, patch, selectors
+from spec import admission, apiserver, patch, selectors
 from spec.entropy import Entropy
 from spec.kv import WatchCreateRequest, prefix_end
 from spec.objects import core, defaults
@@ -389,7 +389,7 @@ class APIServer:
         ):
             if obj.metadata.namespace:  # an empty namespace is a validation error, reported below
                 raise APIError(apiserver.not_found("", "namespaces", obj.metadata.namespace))
-        obj = self._prepare_for_create(defaults.default(obj))
+        obj = self._prepare_for_create(admission.admit_create(defaults.default(obj)))
         generated = not obj.metadata.name and bool(obj.metadata.generate_name)
         for _ in range(_GENERATE_NAME_ATTEMPTS if generated else 1):
             if generated:
@@ -430,7 +430,9 @@ class APIServer:
         self._check_name(new, name)
         if new.metadata.resource_version:
             _parse_revision(new.metadata.resource_version)  # a malformed precondition is 400 before any read
-        return self._guaranteed_update(target, name, lambda old, stored: new, status_only=status_only)
+        return self._guaranteed_update(
+            target, name, lambda old, stored: new, status_only=status_only, admit=not status_only
+        )
 
     def _check_name(self, obj: KindModel, name: str) -> None:
         if obj.metadata.name != name:
@@ -449,11 +451,13 @@ class APIServer:
         *,
         status_only: bool,
         keep_status: bool = True,
+        admit: bool = False,
     ) -> Response:
         """Read, compute the new object from the stored one, Txn on the mod_revision read (GuaranteedUpdate).
 
         ``keep_status=False`` lets the new object's status through on the main resource (the binding
-        subresource sets a condition as it assigns the node).
+        subresource sets a condition as it assigns the node). ``admit`` runs the mutating admission of
+        an update (spec/admission.py), which upstream runs on the object itself, not its subresources.
 
         The new object's resourceVersion, if it has one, must be the one read
         (a patched object carries the one read unless the patch sets another);
@@ -468,7 +472,8 @@ class APIServer:
             expected = _parse_revision(precondition) if precondition else None
             if expected is not None and expected != stored.mod_revision:
                 raise APIError(apiserver.conflict(info.group, info.resource, name))
-            updated = self._prepare_for_update(defaults.default(new), old, status_only=status_only)
+            mutated = admission.admit_update(defaults.default(new)) if admit else defaults.default(new)
+            updated = self._prepare_for_update(mutated, old, status_only=status_only)
             if not keep_status:
                 updated = updated.replace(status=new.status)  # type: ignore[attr-defined]
             self._validate(updated)
@@ -513,7 +518,7 @@ class APIServer:
             self._check_name(obj, name)
             return obj
 
-        return self._guaranteed_update(target, name, patched, status_only=status_only)
+        return self._guaranteed_update(target, name, patched, status_only=status_only, admit=not status_only)
 
     def _scale(self, request: Request, target: ResourcePath) -> Response:
         """``<resource>/<name>/scale`` (ScaleREST): an autoscaling/v1 Scale in and out (scale.py)."""
