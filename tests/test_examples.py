@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,3 +40,30 @@ def test_inmemory_register_example_passes_the_register_suite(tmp_path: Path) -> 
     assert report["implementation"] == "inmemory-register"
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"] if r["component"] == "register"}
     assert set(verdicts.values()) == {"pass"}, verdicts
+
+
+def test_the_official_client_example_runs_against_the_reference_server() -> None:
+    pytest.importorskip("kubernetes")
+    import yaml
+
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "deployment_client.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    assert "patched   spec.replicas=5 generation=2" in lines
+    assert [line.split()[1] for line in lines if line.startswith("watched")] == ["MODIFIED", "DELETED"]
+    documents = [
+        d
+        for path in (ROOT / "examples" / "manifests").glob("*.yaml")
+        for d in yaml.safe_load_all(path.read_text())
+        if d
+    ]
+    created = [line for line in lines if line.startswith("created   ") and "/web generation" not in line]
+    assert len(created) == len(documents)
+    assert f"{len(documents)} objects of examples/manifests created" in completed.stdout

@@ -235,6 +235,13 @@ class APIServer:
             if method != "POST":
                 raise APIError(apiserver.method_not_supported(info.group, "pods/binding", method))
             return self._bind(request, target)
+        if info.model is core.Binding:
+            # The bindings collection (upstream's legacy BindingREST): create only, for the pod named.
+            if method != "POST" or target.name is not None or target.subresource is not None:
+                raise APIError(apiserver.method_not_supported(info.group, info.resource, method))
+            name = self._decode_body(request, info).metadata.name
+            pods = ResourcePath(kind_info("v1", "Pod"), target.namespace, name, "binding")
+            return self._bind(request, pods)
         if target.subresource == "scale" and info.model in scale.SCALABLE:
             return self._scale(request, target)
         if target.subresource is not None:

@@ -69,7 +69,7 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
                 "singularName": info.kind.lower(),
                 "namespaced": info.namespaced,
                 "kind": info.kind,
-                "verbs": VERBS,
+                "verbs": ["create"] if info.model is core.Binding else VERBS,
             }
         )
         if info.model in apiserver.HAS_STATUS:

@@ -17,9 +17,10 @@ from typing import Final
 
 from spec.objects.registry import KINDS, KindInfo
 
-#: (group, version, resource) -> the kind served there.
+#: (group, version, resource) -> the kind served there. ``bindings`` only takes creates (a Binding
+#: posted there binds the pod it names, as ``pods/<name>/binding`` does).
 RESOURCES: Final[dict[tuple[str, str, str], KindInfo]] = {
-    (info.group, info.version, info.resource): info for info in KINDS if info.resource != "bindings"
+    (info.group, info.version, info.resource): info for info in KINDS
 }
 
 #: The group versions served, core first, then the groups in the order of the kind registry.

@@ -65,3 +65,19 @@ def test_a_pod_being_deleted_is_not_bound() -> None:
 def test_discovery_lists_the_binding_subresource() -> None:
     resources = {r["name"]: r for r in Client().ok("GET", "/api/v1")["resources"]}
     assert resources["pods/binding"]["verbs"] == ["create"] and resources["pods/binding"]["kind"] == "Binding"
+
+
+@pytest.mark.requirement("API-POD-BINDING")
+def test_the_bindings_collection_binds_the_pod_it_names() -> None:
+    client = Client()
+    client.ok("POST", PODS, pod("web"))
+    bindings = "/api/v1/namespaces/default/bindings"
+    answer = client.call("POST", bindings, binding("web", "node-3"))
+    assert answer.status == 201, answer.body
+    assert client.ok("GET", PODS + "/web")["spec"]["nodeName"] == "node-3"
+    assert_status(client.call("POST", bindings, binding("web", "node-4")), 409, "Conflict")
+    assert_status(client.call("POST", bindings, binding("missing", "node-1")), 404, "NotFound")
+    assert_status(client.call("GET", bindings), 405, "MethodNotAllowed")
+    assert_status(client.call("GET", bindings + "/web"), 405, "MethodNotAllowed")
+    listed = {r["name"]: r for r in client.ok("GET", "/api/v1")["resources"]}
+    assert listed["bindings"]["verbs"] == ["create"] and listed["bindings"]["kind"] == "Binding"
