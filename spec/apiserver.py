@@ -52,7 +52,7 @@ Decisions and deviations (each is stated where it is used):
 
 Requirement IDs (component ``apiserver``): API-STORAGE-LAYOUT,
 API-RV-MONOTONIC, API-OPTIMISTIC-CONCURRENCY, API-CREATE, API-NOT-FOUND,
-API-LIST-SELECTORS, API-LIST-PAGING, API-WATCH-ORDER, API-WATCH-GONE,
+API-LIST-SELECTORS, API-LIST-PAGING, API-LIST-AT-VERSION, API-WATCH-ORDER, API-WATCH-GONE,
 API-WATCH-BOOKMARK, API-VALIDATION, API-STATUS-ERRORS, API-BAD-INPUT,
 API-GENERATION, API-STATUS-SUBRESOURCE, API-NAMESPACE-EXISTS, API-FINALIZERS,
 API-POD-BINDING, API-SCALE-SUBRESOURCE, API-DISCOVERY.
@@ -125,6 +125,14 @@ API_LIST_PAGING = requirement(
     "the tokens MUST yield every matching object once, as of the first page's resourceVersion.",
     component="apiserver",
     source="k8s.io/apiserver pkg/storage/etcd3/store.go GetList; pkg/storage/continue.go",
+)
+API_LIST_AT_VERSION = requirement(
+    "API-LIST-AT-VERSION",
+    "A list with resourceVersion R and resourceVersionMatch=Exact MUST return the collection exactly as it "
+    "was at R, with list resourceVersion R, or fail 410 Expired once R is compacted.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/storage/etcd3/store.go GetList; "
+    "kubernetes/community api-conventions.md (resource versions: resourceVersionMatch)",
 )
 API_WATCH_ORDER = requirement(
     "API-WATCH-ORDER",

@@ -2,11 +2,16 @@
 
 Jepsen's split, for one client: the rules are API calls (create, get,
 update with the current or a stale resourceVersion, delete, list with and
-without a label selector); a plain dictionary of what was stored is the
-model; every answer is compared with it as soon as it arrives. When the run
-ends, a watch from the resourceVersion the run started at must replay every
-change the run made, in order (API-WATCH-ORDER), unless the server answers
-410 Gone for a history it compacted meanwhile (API-WATCH-GONE allows that).
+without a label selector, lists at a past resourceVersion, watches from a
+past resourceVersion); a plain dictionary of what was stored is the model,
+kept as it was after each write too; every answer is compared with it as
+soon as it arrives. A list at the resourceVersion R of one of the run's
+writes (resourceVersionMatch=Exact) must hold what the model held right
+after that write (API-LIST-AT-VERSION); a watch from R must deliver the
+run's changes after R, in order, and nothing else (API-WATCH-ORDER); when
+the run ends, so must a watch from the resourceVersion the run started at.
+Either may answer 410 Gone for a history compacted meanwhile
+(API-WATCH-GONE allows that).
 
 resourceVersions are compared as integers, as every etcd-backed API server
 writes them (spec/apiserver.py, API-RV-MONOTONIC: the key's mod_revision);
@@ -26,11 +31,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from conformance.violation import require
 from spec.apiserver import (
     API_CREATE,
+    API_LIST_AT_VERSION,
     API_LIST_SELECTORS,
     API_NOT_FOUND,
     API_OPTIMISTIC_CONCURRENCY,
@@ -81,6 +87,8 @@ class ConfigMapMachine(RuleBasedStateMachine):
         self.model: dict[str, Stored] = {}
         #: The changes the run made, in order: (type, name, resourceVersion or None for a delete).
         self.changes: list[tuple[str, str, int | None]] = []
+        #: (resourceVersion of a write, the model right after it, how many changes were made by then).
+        self.history: list[tuple[int, dict[str, Stored], int]] = []
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -143,6 +151,7 @@ class ConfigMapMachine(RuleBasedStateMachine):
         version = self._written(created, what)
         self.model[name] = Stored(value, app, version)
         self.changes.append(("ADDED", name, version))
+        self._remember(version)
 
     @rule(name=st.sampled_from(NAMES))
     def get(self, name: str) -> None:
@@ -199,6 +208,7 @@ class ConfigMapMachine(RuleBasedStateMachine):
         version = self._written(replaced, what)
         self.model[name] = Stored(value, app, version)
         self.changes.append(("MODIFIED", name, version))
+        self._remember(version)
 
     @rule(name=st.sampled_from(NAMES))
     def delete(self, name: str) -> None:
@@ -236,6 +246,41 @@ class ConfigMapMachine(RuleBasedStateMachine):
             lambda: f"list {selector!r}: resourceVersion {version} below {self.highest}, written before",
         )
 
+    @precondition(lambda self: bool(self.history))
+    @rule(data=st.data())
+    def list_at_a_past_version(self, data: st.DataObject) -> None:
+        """A list at resourceVersion R (resourceVersionMatch=Exact) is the model's state right after R."""
+        version, then, _ = data.draw(st.sampled_from(self.history), label="version")
+        what = f"list at resourceVersion {version} (Exact)"
+        try:
+            listed = self.core.list_namespaced_config_map(
+                self.namespace, resource_version=str(version), resource_version_match="Exact"
+            )
+        except self.client.ApiException as error:
+            code, body = error.status, error.body
+            status = _status_of(body)
+            require(API_LIST_AT_VERSION, code == 410, lambda: f"{what}: {code} {body!r}")
+            require(API_STATUS_ERRORS, status.get("reason") == "Expired", lambda: f"{what}: {body!r}")
+            return  # compacted meanwhile: a 410 is allowed
+        got = {
+            item.metadata.name: ((item.data or {}).get("value"), (item.metadata.labels or {}).get("app"))
+            for item in listed.items
+        }
+        wanted = {name: (stored.value, stored.app) for name, stored in then.items()}
+        require(API_LIST_AT_VERSION, got == wanted, lambda: f"{what}: {got}, the model then held {wanted}")
+        require(
+            API_LIST_AT_VERSION,
+            listed.metadata.resource_version == str(version),
+            lambda: f"{what}: the list says resourceVersion {listed.metadata.resource_version}",
+        )
+
+    @precondition(lambda self: bool(self.history))
+    @rule(data=st.data())
+    def watch_from_a_past_version(self, data: st.DataObject) -> None:
+        """A watch from resourceVersion R delivers exactly the run's changes after R, in order."""
+        version, _, made = data.draw(st.sampled_from(self.history), label="version")
+        self._check_watch_from(version, self.changes[made:])
+
     def teardown(self) -> None:
         try:
             self._check_watch()
@@ -245,9 +290,16 @@ class ConfigMapMachine(RuleBasedStateMachine):
             except self.client.ApiException:
                 pass  # a server without namespace deletion keeps it; the names never repeat
 
+    def _remember(self, version: int) -> None:
+        self.history.append((version, dict(self.model), len(self.changes)))
+
     def _check_watch(self) -> None:
         """A watch from the start replays every change in order, or ends with 410 Gone."""
-        if not self.changes:
+        self._check_watch_from(self.start, self.changes)
+
+    def _check_watch_from(self, start: int, changes: list[tuple[str, str, int | None]]) -> None:
+        """A watch from ``start`` delivers ``changes`` (and nothing else) in order, or ends with 410 Gone."""
+        if not changes:
             return
         from kubernetes import watch
 
@@ -257,7 +309,7 @@ class ConfigMapMachine(RuleBasedStateMachine):
         for event in stream.stream(
             self.core.list_namespaced_config_map,
             self.namespace,
-            resource_version=str(self.start),
+            resource_version=str(start),
             timeout_seconds=WATCH_TIMEOUT_S,
         ):
             if event["type"] == "ERROR":
@@ -265,27 +317,25 @@ class ConfigMapMachine(RuleBasedStateMachine):
                 break
             obj = event["object"]
             events.append((event["type"], obj.metadata.name, int(obj.metadata.resource_version)))
-            if len(events) >= len(self.changes):
+            if len(events) >= len(changes):
                 stream.stop()
         if failure is not None:
-            require(
-                API_WATCH_ORDER, failure.get("code") == 410, lambda: f"watch from {self.start}: {failure}"
-            )
+            require(API_WATCH_ORDER, failure.get("code") == 410, lambda: f"watch from {start}: {failure}")
             return  # the history was compacted meanwhile: API-WATCH-GONE allows that
         got = [(kind, name) for kind, name, _ in events]
-        wanted = [(kind, name) for kind, name, _ in self.changes]
+        wanted = [(kind, name) for kind, name, _ in changes]
         require(
             API_WATCH_ORDER,
             got == wanted,
-            lambda: f"a watch from {self.start} delivered {events}; the run made {self.changes}",
+            lambda: f"a watch from {start} delivered {events}; the run made {changes}",
         )
         versions = [version for _, _, version in events]
         require(
             API_WATCH_ORDER,
             all(a < b for a, b in itertools.pairwise(versions)),
-            lambda: f"a watch from {self.start} delivered resourceVersions out of order: {events}",
+            lambda: f"a watch from {start} delivered resourceVersions out of order: {events}",
         )
-        written = [(name, version) for kind, name, version in self.changes if version is not None]
+        written = [(name, version) for kind, name, version in changes if version is not None]
         seen = [(name, version) for kind, name, version in events if kind != "DELETED"]
         require(
             API_WATCH_ORDER,

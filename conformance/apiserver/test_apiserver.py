@@ -22,6 +22,7 @@ pytestmark = pytest.mark.component("apiserver")
     "API-OPTIMISTIC-CONCURRENCY",
     "API-RV-MONOTONIC",
     "API-LIST-SELECTORS",
+    "API-LIST-AT-VERSION",
     "API-WATCH-ORDER",
     "API-STATUS-ERRORS",
 )

@@ -23,7 +23,14 @@ from impl.apiserver.http import new_server, wall_clock  # noqa: E402
 from impl.apiserver.provider import ReferenceAPIServerProvider  # noqa: E402
 from impl.apiserver.storage import KV  # noqa: E402
 from spec.entropy import SeededEntropy  # noqa: E402
-from spec.kv import CompareTarget, Response, TxnRequest, WatchCreateRequest, WatchResponse  # noqa: E402
+from spec.kv import (  # noqa: E402
+    CompareTarget,
+    RangeRequest,
+    Response,
+    TxnRequest,
+    WatchCreateRequest,
+    WatchResponse,
+)
 from spec.kv import Request as KVRequest  # noqa: E402
 
 
@@ -88,6 +95,15 @@ class _Dropping:
         self.inner.cancel()
 
 
+class ReadsTheLatest(KVWrapper):
+    """Storage that answers every range at the current revision: a list at a past version sees the present."""
+
+    def call(self, request: KVRequest) -> Response:
+        if isinstance(request, RangeRequest) and request.revision:
+            request = replace(request, revision=0)
+        return self.inner.call(request)
+
+
 def _core(server_class: type[APIServer]) -> Any:
     def factory(kv: KV, seed: int) -> APIServer:
         server = server_class(kv, clock=wall_clock, entropy=SeededEntropy(seed))
@@ -107,8 +123,9 @@ def _kv(wrapper: type[KVWrapper]) -> Any:
         (_core(LastWriteWins), "API-OPTIMISTIC-CONCURRENCY"),
         (_kv(CreateOverwrites), "API-CREATE"),
         (_kv(DropsEveryOtherEvent), "API-WATCH-ORDER"),
+        (_kv(ReadsTheLatest), "API-LIST-AT-VERSION"),
     ],
-    ids=["stale-update-accepted", "create-overwrites", "watch-drops-events"],
+    ids=["stale-update-accepted", "create-overwrites", "watch-drops-events", "lists-the-present"],
 )
 def test_the_machine_catches(factory: Any, requirement: str) -> None:
     provider = ReferenceAPIServerProvider(server_factory=factory)
