@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from impl.apiserver.provider import ReferenceAPIServerProvider
+from impl.controlplane import SimulatedControlPlaneProvider
 from impl.etcd.sim import SimulatedEtcdProvider
 from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
@@ -29,6 +30,7 @@ class ReferenceImplementation:
             "kv": SimulatedEtcdProvider(),
             "apiserver": ReferenceAPIServerProvider(),
             "scheduler": ReferenceSchedulerProvider(),
+            "controllers": SimulatedControlPlaneProvider(),
         }
     )
 

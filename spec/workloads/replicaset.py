@@ -31,7 +31,8 @@ How it behaves (upstream):
   all at once (concurrently); a failed deletion does not stop the others.
   Which pods go first (``getPodsToDelete``) does not change the numbers.
 
-Requirements defined here (component "controllers"):
+Requirements defined here (component "controllers"), the first two on one
+sync, the last two on the controller at work (conformance/workloads/):
 
 - REPLICASET-CONVERGE: a sync never moves the active pods past
   ``spec.replicas`` or away from it, and when every call it makes succeeds
@@ -42,6 +43,11 @@ Requirements defined here (component "controllers"):
   most one more creation fails than succeeds (a batch is never larger than
   one more than the successes before it): a quota that rejects every pod
   costs one request, not 500.
+- REPLICASET-NO-OVERSHOOT: never more active pods than the larger of
+  spec.replicas and what there was when it was set, however stale the
+  controller's cache (what expectations are for).
+- REPLICASET-ESR: with the desired state fixed and faults over, the pods
+  and the status converge (Anvil's eventually stable reconciliation).
 """
 
 from __future__ import annotations
@@ -75,6 +81,26 @@ REPLICASET_SLOW_START = requirement(
     "more than one creation fails beyond those that succeed.",
     component="controllers",
     source=_UPSTREAM,
+)
+
+
+REPLICASET_NO_OVERSHOOT = requirement(
+    "REPLICASET-NO-OVERSHOOT",
+    "The active pods a ReplicaSet controls MUST never outnumber the larger of its spec.replicas and the "
+    "active pods it had when spec.replicas was last set, whatever its caches lag behind its own writes "
+    "and however often the controller restarts.",
+    component="controllers",
+    source="k/k pkg/controller/replicaset/replica_set.go (expectations: manageReplicas only when "
+    "satisfied), pkg/controller/controller_utils.go ControllerExpectations; Sieve (OSDI'22) stale states",
+)
+REPLICASET_ESR = requirement(
+    "REPLICASET-ESR",
+    "With spec.replicas fixed and faults over, a ReplicaSet MUST within a bounded time have exactly "
+    "spec.replicas active pods, all Running and Ready, and a status saying so (replicas, readyReplicas, "
+    "availableReplicas, observedGeneration = generation).",
+    component="controllers",
+    source="k/k pkg/controller/replicaset/replica_set.go (syncReplicaSet, calculateStatus); "
+    "Anvil (OSDI'24) ESR",
 )
 
 

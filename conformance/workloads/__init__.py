@@ -1,0 +1,1 @@
+"""The workloads suite: controllers at work in a simulated cluster (one machine per workload kind)."""

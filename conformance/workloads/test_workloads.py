@@ -1,0 +1,18 @@
+"""The workloads suite: each workload machine against ``--impl``'s controllers component."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis.stateful import run_state_machine_as_test
+
+from conformance.adapters import Implementation
+from conformance.profiles import settings_for
+from conformance.workloads.replicaset import machine_for
+
+pytestmark = pytest.mark.component("controllers")
+
+
+@pytest.mark.requirement("REPLICASET-NO-OVERSHOOT", "REPLICASET-ESR")
+def test_replicasets_stay_bounded_and_converge(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("controllers")
+    run_state_machine_as_test(machine_for(provider), settings=settings_for(provider))

@@ -1,0 +1,1 @@
+"""The reference controller manager's controllers and the machinery they share (work queue, expectations)."""
