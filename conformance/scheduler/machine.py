@@ -32,7 +32,10 @@ the spec and by the Z3 encoding (SCHED-PREEMPT-FITS), putting back any one
 victim makes it fail where the filters are monotone (SCHED-PREEMPT-MINIMAL),
 and the node is a best candidate by upstream's criteria, or past 100
 potential nodes no worse than the dry run allows (SCHED-PREEMPT-PICK). The
-suite then deletes the victims and schedules the pod again, with
+suite then, half of the time, first marks the victims terminating
+(deletion timestamp, ``DisruptionTarget``) and asks again: the pod must not
+preempt more (SCHED-PREEMPT-ELIGIBLE). Then it deletes the victims and
+schedules the pod again, with
 ``status.nominatedNodeName`` set; that decision is checked like any other
 (a pod reported unschedulable or nominated again while a node fits breaks
 SCHED-COMPLETE). An eligible pod left unschedulable without a nomination
@@ -65,7 +68,7 @@ from invariants.feasibility import FeasibilityEncoding, Infeasible, solve
 from invariants.snapshots import Problem, Shape, generated_pod, make_node
 from spec.objects import from_dict, to_dict
 from spec.objects.base import Time
-from spec.objects.core import Node, Pod
+from spec.objects.core import Node, Pod, PodCondition
 from spec.requirements import Requirement
 from spec.scheduling import filters, preemption
 from spec.scheduling.filters import (
@@ -256,9 +259,9 @@ class SchedulerMachine(RuleBasedStateMachine):
             c = DrawChoices(data.draw)
             policy = "Never" if c.integer(0, 5) == 0 else None
             pod = pod.replace(spec=pod.spec.replace(priority=c.pick(PRIORITIES), preemption_policy=policy))
-        self._decide(pod)
+        self._decide(pod, data)
 
-    def _decide(self, pod: Pod, retry: bool = False) -> None:
+    def _decide(self, pod: Pod, data: st.DataObject, retry: bool = False) -> None:
         """Ask for a decision on ``pod``, check it, and apply it: bind, or preempt and try again."""
         snapshot = self.snapshot
         decision = self.scheduler.schedule(to_dict(pod), self._json())
@@ -274,14 +277,33 @@ class SchedulerMachine(RuleBasedStateMachine):
             self.pods.append(self._started(bind(pod, node_name)))
             return
         self._check_unschedulable(pod, decision, snapshot)
-        if nominated:
-            victims = self._check_preemption(pod, str(nominated), decision, snapshot)
-            gone = {filters.pod_key(v) for v in victims}
-            self.pods = [p for p in self.pods if filters.pod_key(p) not in gone]
-            # The victims are gone: upstream schedules the pod again, its nominated node recorded.
-            self._decide(pod.replace(status=pod.status.replace(nominated_node_name=nominated)), retry=True)
-        elif not retry:
+        if not nominated:
             self._check_no_preemption(pod, snapshot)
+            return
+        victims = self._check_preemption(pod, str(nominated), decision, snapshot)
+        gone = {filters.pod_key(v) for v in victims}
+        again = pod.replace(status=pod.status.replace(nominated_node_name=nominated))
+        if data.draw(st.booleans()):
+            # Graceful deletion: asked while its victims still terminate, the pod must not preempt more
+            # (SCHED-PREEMPT-ELIGIBLE); it may fit already (topology spread ignores terminating pods).
+            self.pods = [self._terminating(p) if filters.pod_key(p) in gone else p for p in self.pods]
+            self._decide(again, data, retry=True)
+        self.pods = [p for p in self.pods if filters.pod_key(p) not in gone]
+        if not any(filters.pod_key(p) == filters.pod_key(pod) for p in self.pods):
+            # The victims are gone: upstream schedules the pod again, its nominated node recorded.
+            self._decide(again, data, retry=True)
+
+    @staticmethod
+    def _terminating(pod: Pod) -> Pod:
+        """``pod`` being deleted by preemption: a deletion timestamp and ``DisruptionTarget``."""
+        condition = PodCondition(
+            type=preemption.DISRUPTION_TARGET, status="True", reason=preemption.REASON_PREEMPTION_BY_SCHEDULER
+        )
+        moment = Time.of(datetime.fromtimestamp(EPOCH, UTC))
+        return pod.replace(
+            metadata=pod.metadata.replace(deletion_timestamp=moment),
+            status=pod.status.replace(conditions=(*pod.status.conditions, condition)),
+        )
 
     def _started(self, pod: Pod) -> Pod:
         """``pod`` with a start time, later than every pod bound before it."""

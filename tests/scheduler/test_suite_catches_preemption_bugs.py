@@ -71,6 +71,13 @@ class IgnoresPreemptionPolicy(DefaultPreemption):
         return True
 
 
+class IgnoresTerminatingVictims(DefaultPreemption):
+    """Preempts again while the victims of its last preemption are still terminating."""
+
+    def eligible(self, pod: Pod, snapshot: ClusterSnapshot) -> bool:
+        return pod.spec.preemption_policy != spec.PREEMPT_NEVER
+
+
 class BlindToNodeAffinity(DefaultPreemption):
     """Runs its dry run without the NodeAffinity filter, so a node the pod's affinity rejects can be
     nominated."""
@@ -110,6 +117,7 @@ def run(provider: ReferenceSchedulerProvider, budget: settings = SETTINGS) -> No
         (preempting_with(NoReprieve), {"SCHED-PREEMPT-MINIMAL", "SCHED-PREEMPT-PICK"}),
         (preempting_with(MostVictims), {"SCHED-PREEMPT-PICK"}),
         (preempting_with(IgnoresPreemptionPolicy), {"SCHED-PREEMPT-ELIGIBLE"}),
+        (preempting_with(IgnoresTerminatingVictims), {"SCHED-PREEMPT-ELIGIBLE"}),
         (preempting_with(BlindToNodeAffinity), {"SCHED-PREEMPT-CANDIDATE"}),
         (NeverPreempts, {"SCHED-PREEMPT-COMPLETE"}),
     ],
@@ -118,6 +126,7 @@ def run(provider: ReferenceSchedulerProvider, budget: settings = SETTINGS) -> No
         "no-reprieve",
         "more-victims",
         "preemption-policy-never",
+        "victims-still-terminating",
         "node-rejected-by-node-affinity",
         "never-preempts",
     ],
