@@ -22,14 +22,17 @@ resources, and the minimality the suite checks (SCHED-PREEMPT-MINIMAL).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from invariants.snapshots import anti_affinity, make_node, make_pod
+from invariants.snapshots import SeededChoices, Shape, anti_affinity, generate_problem, make_node, make_pod
+from spec.objects.base import Time
 from spec.objects.core import Node, Pod
-from spec.scheduling import preemption
+from spec.scheduling import filters, preemption
 from spec.scheduling.filters import LABEL_ZONE, ClusterSnapshot, filter_node
 from spec.scheduling.preemption import (
     Victims,
@@ -70,7 +73,7 @@ def pod(
         body["priority"] = priority
     state: dict[str, Any] = dict(status or {})
     if start is not None:
-        state["startTime"] = f"1970-01-01T00:00:{start:02d}Z"
+        state["startTime"] = f"1970-01-01T00:{start // 60:02d}:{start % 60:02d}Z"
     return make_pod(
         name,
         cpu=res[0] if res else None,
@@ -522,3 +525,66 @@ def test_a_victim_without_start_time_counts_as_started_now() -> None:
     nodes = [node("node1"), node("node2")]
     pods = [pod("old", MID, LARGE, "node1", 5), pod("new", MID, LARGE, "node2")]
     assert best_candidates(candidates(pod("p", HIGH, LARGE), snapshot(nodes, pods))) == ["node2"]
+
+
+# -- properties over generated snapshots -------------------------------------------------------
+
+
+def with_priorities(cluster: ClusterSnapshot, seed: int) -> ClusterSnapshot:
+    """The snapshot's pods with priorities 0 / 10 / 100 and start times drawn from ``seed``."""
+    chooser = random.Random(seed)
+    pods = []
+    for i, p in enumerate(cluster.pods):
+        start = Time.of(datetime.fromtimestamp(1_700_000_000 + chooser.randrange(60) * 60 + i, UTC))
+        pods.append(
+            p.replace(
+                spec=p.spec.replace(priority=chooser.choice((0, 10, 100))),
+                status=p.status.replace(start_time=start),
+            )
+        )
+    return ClusterSnapshot(cluster.nodes, tuple(pods), cluster.namespace_labels)
+
+
+@pytest.mark.requirement(
+    "SCHED-PREEMPT-LOWER", "SCHED-PREEMPT-FITS", "SCHED-PREEMPT-MINIMAL", "SCHED-PREEMPT-CANDIDATE"
+)
+def test_every_candidate_has_lower_victims_that_make_just_enough_room() -> None:
+    checked = 0
+    for seed in range(12):
+        shape = Shape(pods=3, nodes=4, existing=10, load=150, affinity=True, spread=True)
+        problem = generate_problem(SeededChoices(seed), shape)
+        cluster = with_priorities(problem.snapshot, seed)
+        for pending in problem.pending:
+            preemptor = pending.replace(spec=pending.spec.replace(priority=50))
+            for found in candidates(preemptor, cluster):
+                target = cluster.node_by_name[found.node]
+                assert not preemption.node_unresolvable(preemptor, target, cluster)
+                assert found.pods and all(preemption.preemption_allowed(v, preemptor) for v in found.pods)
+                assert all(v.spec.node_name == found.node for v in found.pods)
+                after = preemption.without_pods(cluster, found.pods)
+                assert preemption.fits(preemptor, target, after)
+                monotone = not filters.hard_spread_constraints(preemptor) and not (
+                    filters.required_affinity_terms(preemptor)
+                )
+                if monotone:
+                    for victim in found.pods:
+                        assert not preemption.fits(preemptor, target, after.with_pod(victim, found.node))
+                checked += 1
+    assert checked >= 5, "the generated snapshots gave too few candidates to test anything"
+
+
+@pytest.mark.requirement("SCHED-PREEMPT-PICK")
+def test_past_100_potential_nodes_the_dry_run_stops_and_misses_no_more_than_it_skips() -> None:
+    nodes = [node(f"n{i:03d}") for i in range(150)]
+    # Every node full with one pod; priorities vary so that candidates differ in the pick's criteria.
+    pods = [pod(f"p{i:03d}", (i * 7) % 5 * 10, LARGE, f"n{i:03d}", i) for i in range(150)]
+    cluster = snapshot(nodes, pods)
+    preemptor = pod("p", HIGH, LARGE)
+    everyone = candidates(preemptor, cluster)
+    assert len(everyone) == 150 and num_candidates(150) == 100
+    for offset in (0, 37, 149):
+        found = dry_run_preemption(preemptor, cluster, offset)
+        assert len(found) == 100
+        chosen = min(found, key=preemption.preference)
+        better = [v for v in everyone if preemption.preference(v) < preemption.preference(chosen)]
+        assert len(better) <= len(everyone) - num_candidates(150)
