@@ -10,8 +10,11 @@ SCHED-PREEMPT-COMPLETE unless its provider says ``preemption = False``.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +151,40 @@ def test_a_scheduler_that_declares_no_preemption_is_not_held_to_it() -> None:
 
 def test_the_reference_passes_the_preemption_run() -> None:
     run(ReferenceSchedulerProvider(), settings(SETTINGS, max_examples=30))
+
+
+NO_PREEMPTION = """
+from types import SimpleNamespace
+
+from impl.scheduler.core import ReferenceSchedulerProvider
+
+def no_preemption():
+    provider = ReferenceSchedulerProvider(preemption=False)
+    components = {"scheduler": provider}
+    return SimpleNamespace(name="fake", description="a scheduler without preemption", components=components)
+"""
+
+
+def test_no_preemption_is_reported_not_applicable(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The subprocess runs in a temporary directory: it must import this checkout's packages.
+    root = str(Path(__file__).resolve().parents[2])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    pytester.makepyfile(fakeimpl=NO_PREEMPTION)
+    pytester.makepyfile(
+        test_suite="""
+        import pytest
+
+        from conformance.scheduler.test_scheduler import test_preemption_is_the_specs
+
+        pytestmark = pytest.mark.component("scheduler")
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--impl", "fakeimpl:no_preemption", "-rs"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    report = json.loads((pytester.path / "reports" / "conformance.json").read_text())
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"] if r["id"].startswith("SCHED-PREEMPT-")}
+    assert len(verdicts) == 7 and set(verdicts.values()) == {"not applicable"}, verdicts
