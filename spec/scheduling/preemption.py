@@ -6,9 +6,13 @@ fits there. The plugin nominates that node (``status.nominatedNodeName``)
 and deletes the victims; the pod itself is bound in a later scheduling
 cycle, once the victims are gone.
 
-Upstream (kubernetes/kubernetes, read at the indexed versions of
+Upstream (kubernetes/kubernetes, read at the indexed versions:
 ``pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go``
-and ``pkg/scheduler/framework/preemption/preemption.go``):
+at 008b3652, ``pkg/scheduler/framework/preemption/preemption.go`` at
+00e6d951, and for the statuses ``noderesources/fit.go`` (the
+``Unresolvable`` flag of v1.36) and ``interpodaffinity/filtering.go``;
+older versions treated any terminating lower-priority pod on the nominated
+node as blocking, and every resource shortage as resolvable):
 
 - ``PodEligibleToPreemptOthers``: a pod with ``preemptionPolicy: Never``
   preempts nothing; nor does a pod whose nominated node holds a
