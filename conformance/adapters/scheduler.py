@@ -17,7 +17,23 @@ and answers a decision:
 - optionally ``"scoredNodes": [...]``: the feasible nodes it found and scored
   (upstream's ``ScheduleResult.FeasibleNodes`` as a list). When it is given
   the suite also checks how many nodes were examined and that the chosen
-  node scored highest among them.
+  node scored highest among them;
+- for an unschedulable pod, optionally a preemption (upstream's
+  DefaultPreemption PostFilter): ``"nominatedNodeName": "node-2", "victims":
+  [{"namespace": "default", "name": "low-1"}, ...]`` with ``nodeName`` still
+  null. Upstream nominates the node and deletes the victims; the pod is
+  bound in a later cycle. The suite checks the nomination against
+  spec/scheduling/preemption.py (SCHED-PREEMPT-*), deletes the victims from
+  its cluster and asks again for the same pod, now carrying
+  ``status.nominatedNodeName``: that decision must bind it (a node fits).
+
+Priority is ``spec.priority`` (the suite sets it; resolving
+``priorityClassName`` is out of scope) and ``spec.preemptionPolicy: Never``
+forbids preempting. A provider with ``preemption = False`` declares that its
+schedulers never preempt: the preemption suite is then reported not
+applicable. A provider without the attribute is taken to preempt, like
+upstream's default profile, and a scheduler that never nominates fails
+SCHED-PREEMPT-COMPLETE.
 
 The suite binds a chosen pod itself (adds it to the snapshot with
 ``spec.nodeName``) before the next decision: the contract is the algorithm,
@@ -58,6 +74,7 @@ class SchedulerProvider(Protocol):
     deterministic: bool
     #: percentageOfNodesToScore the schedulers use (0: upstream's adaptive default).
     percentage_of_nodes_to_score: int
+    # Optional: ``preemption: bool``, whether the schedulers preempt (taken as True when absent).
 
     def new_scheduler(self, seed: int) -> Scheduler: ...
 

@@ -23,6 +23,33 @@ decision is checked at once:
   scheduler binds down when a binding fails): every scored node once, the
   chosen one first, the rest by the spec's totals (SCHED-RANKED).
 
+With ``preemption`` on (``machine_for(provider, preemption=True)``) the
+generated pods get priorities (``spec.priority``) and now and then
+``preemptionPolicy: Never``, and bound pods a start time. A decision that
+nominates a node (``nominatedNodeName`` and ``victims``) is checked at once
+against spec/scheduling/preemption.py: the pod may preempt
+(SCHED-PREEMPT-ELIGIBLE), the node's rejection is resolvable
+(SCHED-PREEMPT-CANDIDATE), the victims are lower-priority pods on it
+(SCHED-PREEMPT-LOWER), without them the pod passes every filter there, by
+the spec and by the Z3 encoding (SCHED-PREEMPT-FITS), putting back any one
+victim makes it fail where the filters are monotone (SCHED-PREEMPT-MINIMAL),
+and the node is a best candidate by upstream's criteria, or past 100
+potential nodes no worse than the dry run allows (SCHED-PREEMPT-PICK). The
+suite then, half of the time, first marks the victims terminating
+(deletion timestamp, ``DisruptionTarget``) and asks again: the pod must not
+preempt more (SCHED-PREEMPT-ELIGIBLE). Then it deletes the victims and
+schedules the pod again, with
+``status.nominatedNodeName`` set; that decision is checked like any other
+(a pod reported unschedulable or nominated again while a node fits breaks
+SCHED-COMPLETE). An eligible pod left unschedulable without a nomination
+breaks SCHED-PREEMPT-COMPLETE when a node is a candidate; the Z3 encoding
+cross-checks the spec there: on the snapshot without every lower-priority
+pod, infeasible must mean no candidate (for pods without hard spread or
+required affinity, whose filters only get easier as pods go). A provider
+that says ``preemption = False`` is not held to SCHED-PREEMPT-COMPLETE (the
+suite reports SCHED-PREEMPT-* not applicable for it); one that says nothing
+is taken to preempt, as upstream's default profile does.
+
 After every step no node holds more requests than it can allocate
 (SCHED-FILTER-RESOURCES). Spec and Z3 disagreeing is a bug of kspec, not of
 the scheduler: it fails with an AssertionError, not a requirement.
@@ -31,6 +58,7 @@ the scheduler: it fails with an AssertionError, not a requirement.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
 from hypothesis import strategies as st
@@ -39,12 +67,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from conformance.adapters.scheduler import Scheduler, SchedulerProvider
 from conformance.strategies.objects import DrawChoices
 from conformance.violation import require
-from invariants.feasibility import FeasibilityEncoding, Infeasible
+from invariants.feasibility import FeasibilityEncoding, Infeasible, solve
 from invariants.snapshots import Problem, Shape, generated_pod, make_node
 from spec.objects import from_dict, to_dict
-from spec.objects.core import Node, Pod
+from spec.objects.base import Time
+from spec.objects.core import Node, Pod, PodCondition
 from spec.requirements import Requirement
-from spec.scheduling import filters
+from spec.scheduling import filters, preemption
 from spec.scheduling.filters import (
     LABEL_ZONE,
     ClusterSnapshot,
@@ -65,6 +94,7 @@ from spec.scheduling.framework import (
 from spec.scheduling.scores import total_scores
 
 MAX_NODES = 160
+PREEMPTION_MAX_NODES = 12
 ZONES = ("zone-a", "zone-b", "zone-c")
 TAINTS = (
     {"key": "dedicated", "value": "db", "effect": "NoSchedule"},
@@ -100,8 +130,26 @@ def rejecting_filter(pod: Pod, node: Node, snapshot: ClusterSnapshot) -> tuple[s
     return None
 
 
+PRIORITIES = (0, 10, 100, 1000)
+#: When bound pods start: the machine's own clock, one second per pod (metav1.Time has whole seconds).
+EPOCH = 1_700_000_000
+
+
+def preemption_supported(provider: object) -> bool:
+    """The provider's ``preemption`` attribute; a provider that does not say is taken to preempt."""
+    return bool(getattr(provider, "preemption", True))
+
+
+def monotone(pod: Pod) -> bool:
+    """Whether the pod's filters only get easier as pods leave: no hard spread, no required affinity."""
+    return not filters.hard_spread_constraints(pod) and not filters.required_affinity_terms(pod)
+
+
 class SchedulerMachine(RuleBasedStateMachine):
     provider: ClassVar[SchedulerProvider]
+    #: Generate priorities and check preemption (the preemption test runs the machine this way).
+    preemption: ClassVar[bool] = False
+    max_nodes: ClassVar[int] = MAX_NODES
 
     def __init__(self) -> None:
         super().__init__()
@@ -134,17 +182,17 @@ class SchedulerMachine(RuleBasedStateMachine):
             **overrides,
         )
 
-    @precondition(lambda self: len(self.nodes) < MAX_NODES)
+    @precondition(lambda self: len(self.nodes) < self.max_nodes)
     @rule(data=st.data())
     def add_node(self, data: st.DataObject) -> None:
         self.nodes.append(self._new_node(data))
 
-    @precondition(lambda self: len(self.nodes) < MAX_NODES)
+    @precondition(lambda self: len(self.nodes) < self.max_nodes)
     @rule(data=st.data(), count=st.integers(20, 120))
     def add_many_nodes(self, data: st.DataObject, count: int) -> None:
         """A batch of alike nodes: past 100 nodes the scheduler examines only some of them."""
         template = self._new_node(data)
-        for _ in range(min(count, MAX_NODES - len(self.nodes))):
+        for _ in range(min(count, self.max_nodes - len(self.nodes))):
             self.count += 1
             name = f"node-{self.count}"
 
@@ -185,13 +233,25 @@ class SchedulerMachine(RuleBasedStateMachine):
 
     # -- scheduling ---------------------------------------------------------------------------
 
+    # With preemption on, pods wait for a node: an empty cluster preempts nothing and teaches nothing.
+    @precondition(lambda self: bool(self.nodes) or not self.preemption)
     @rule(data=st.data())
     def schedule(self, data: st.DataObject) -> None:
+        self._schedule_one(data)
+
+    @precondition(lambda self: bool(self.nodes) and self.preemption)
+    @rule(data=st.data(), count=st.integers(2, 8))
+    def schedule_several(self, data: st.DataObject, count: int) -> None:
+        """Pods one after another, so that nodes fill up and higher priorities must preempt."""
+        for _ in range(count):
+            self._schedule_one(data)
+
+    def _schedule_one(self, data: st.DataObject) -> None:
         self.count += 1
         shape = Shape(
             pods=1,
             nodes=0,
-            load=data.draw(st.sampled_from([5, 20, 60])),
+            load=data.draw(st.sampled_from([20, 60] if self.preemption else [5, 20, 60])),
             affinity=True,
             spread=True,
             zone_anti_affinity=True,
@@ -200,18 +260,60 @@ class SchedulerMachine(RuleBasedStateMachine):
         pod = generated_pod(
             DrawChoices(data.draw), shape, f"pod-{self.count}", total_cpu, max(len(self.nodes), 1)
         )
+        if self.preemption:
+            c = DrawChoices(data.draw)
+            policy = "Never" if c.integer(0, 5) == 0 else None
+            pod = pod.replace(spec=pod.spec.replace(priority=c.pick(PRIORITIES), preemption_policy=policy))
+        self._decide(pod, data)
+
+    def _decide(self, pod: Pod, data: st.DataObject, retry: bool = False) -> None:
+        """Ask for a decision on ``pod``, check it, and apply it: bind, or preempt and try again."""
         snapshot = self.snapshot
         decision = self.scheduler.schedule(to_dict(pod), self._json())
         node_name = decision.get("nodeName")
+        nominated = decision.get("nominatedNodeName")
+        outcome = node_name or (f"nominated {nominated}" if nominated else decision.get("message"))
         self.log.append(
-            f"{pod.metadata.name} on {len(self.nodes)} nodes -> {node_name or decision.get('message')}"
+            f"{pod.metadata.name}{' (again)' if retry else ''} on {len(self.nodes)} nodes -> {outcome}"
         )
         if node_name:
             self._check_binding(pod, node_name, snapshot)
             self._check_scoring(pod, node_name, decision, snapshot)
-            self.pods.append(bind(pod, node_name))
-        else:
-            self._check_unschedulable(pod, decision, snapshot)
+            self.pods.append(self._started(bind(pod, node_name)))
+            return
+        self._check_unschedulable(pod, decision, snapshot)
+        if not nominated:
+            self._check_no_preemption(pod, snapshot)
+            return
+        victims = self._check_preemption(pod, str(nominated), decision, snapshot)
+        gone = {filters.pod_key(v) for v in victims}
+        again = pod.replace(status=pod.status.replace(nominated_node_name=nominated))
+        if data.draw(st.booleans()):
+            # Graceful deletion: asked while its victims still terminate, the pod must not preempt more
+            # (SCHED-PREEMPT-ELIGIBLE); it may fit already (topology spread ignores terminating pods).
+            self.pods = [self._terminating(p) if filters.pod_key(p) in gone else p for p in self.pods]
+            self._decide(again, data, retry=True)
+        self.pods = [p for p in self.pods if filters.pod_key(p) not in gone]
+        if not any(filters.pod_key(p) == filters.pod_key(pod) for p in self.pods):
+            # The victims are gone: upstream schedules the pod again, its nominated node recorded.
+            self._decide(again, data, retry=True)
+
+    @staticmethod
+    def _terminating(pod: Pod) -> Pod:
+        """``pod`` being deleted by preemption: a deletion timestamp and ``DisruptionTarget``."""
+        condition = PodCondition(
+            type=preemption.DISRUPTION_TARGET, status="True", reason=preemption.REASON_PREEMPTION_BY_SCHEDULER
+        )
+        moment = Time.of(datetime.fromtimestamp(EPOCH, UTC))
+        return pod.replace(
+            metadata=pod.metadata.replace(deletion_timestamp=moment),
+            status=pod.status.replace(conditions=(*pod.status.conditions, condition)),
+        )
+
+    def _started(self, pod: Pod) -> Pod:
+        """``pod`` with a start time, later than every pod bound before it."""
+        moment = datetime.fromtimestamp(EPOCH + self.count, UTC)
+        return pod.replace(status=pod.status.replace(start_time=Time.of(moment)))
 
     def _check_binding(self, pod: Pod, node_name: str, snapshot: ClusterSnapshot) -> None:
         node = snapshot.node_by_name.get(node_name)
@@ -252,6 +354,127 @@ class SchedulerMachine(RuleBasedStateMachine):
                 decision.get("message") == expected,
                 lambda: f"{pod.metadata.name}: message {decision.get('message')!r}, expected {expected!r}",
             )
+
+    def _check_preemption(
+        self, pod: Pod, nominated: str, decision: Mapping[str, Any], snapshot: ClusterSnapshot
+    ) -> list[Pod]:
+        """SCHED-PREEMPT-*: a decision that nominates ``nominated``; returns the victims."""
+        name = pod.metadata.name
+        eligible, why = preemption.pod_eligible_to_preempt_others(pod, snapshot)
+        require(
+            preemption.SCHED_PREEMPT_ELIGIBLE, eligible, lambda: f"{name} preempted on {nominated}: {why}"
+        )
+        node = snapshot.node_by_name.get(nominated)
+        require(
+            preemption.SCHED_PREEMPT_CANDIDATE, node is not None, lambda: f"{name}: nominated unknown node"
+        )
+        assert node is not None
+        rejected = preemption.rejection(pod, node, snapshot)
+        require(
+            preemption.SCHED_PREEMPT_CANDIDATE,
+            rejected is None or not preemption.is_unresolvable(rejected[0], rejected[1], pod, node),
+            lambda: (
+                f"{name}: nominated {nominated}, which {rejected} rejects beyond what preemption resolves"
+            ),
+        )
+        on_node = {filters.pod_key(p): p for p in snapshot.pods_on(nominated)}
+        named = [f"{v.get('namespace', '')}/{v.get('name', '')}" for v in decision.get("victims") or []]
+        unknown = [key for key in named if key not in on_node]
+        require(
+            preemption.SCHED_PREEMPT_LOWER,
+            bool(named) and not unknown and len(set(named)) == len(named),
+            lambda: f"{name}: victims {named} on {nominated}; not bound there: {unknown}",
+        )
+        victims = [on_node[key] for key in named]
+        higher = [filters.pod_key(v) for v in victims if not preemption.preemption_allowed(v, pod)]
+        require(
+            preemption.SCHED_PREEMPT_LOWER,
+            not higher,
+            lambda: (
+                f"{name} (priority {preemption.pod_priority(pod)}) preempts {higher} of priority "
+                f"{[preemption.pod_priority(on_node[k]) for k in higher]}"
+            ),
+        )
+        after = preemption.without_pods(snapshot, victims)
+        still = preemption.rejection(pod, node, after)
+        require(
+            preemption.SCHED_PREEMPT_FITS,
+            still is None,
+            lambda: f"{name}: without victims {named}, {nominated} still rejects it: {still}",
+        )
+        assert FeasibilityEncoding(Problem(after, (pod,))).accepts([nominated]), (
+            f"kspec bug: the filters pass {name} on {nominated} without its victims, the Z3 encoding does not"
+        )
+        if monotone(pod):
+            for victim in victims:
+                require(
+                    preemption.SCHED_PREEMPT_MINIMAL,
+                    not preemption.fits(pod, node, after.with_pod(victim, nominated)),
+                    lambda victim=victim: (
+                        f"{name}: victim {filters.pod_key(victim)} on {nominated} could have stayed "
+                        f"(victims {named})"
+                    ),
+                )
+        self._check_pick(pod, nominated, snapshot)
+        return victims
+
+    def _check_pick(self, pod: Pod, nominated: str, snapshot: ClusterSnapshot) -> None:
+        """SCHED-PREEMPT-PICK: no more candidates beat the nominated node than the dry run may skip."""
+        name = pod.metadata.name
+        potential = preemption.potential_nodes(pod, snapshot)
+        found = [preemption.select_victims_on_node(pod, node, snapshot) for node in potential]
+        candidates = [v for v in found if v is not None]
+        chosen = next((v for v in candidates if v.node == nominated), None)
+        require(
+            preemption.SCHED_PREEMPT_PICK,
+            chosen is not None,
+            lambda: (
+                f"{name}: nominated {nominated}, which does not fit it with every lower-priority pod gone"
+            ),
+        )
+        assert chosen is not None
+        key = preemption.preference(chosen)
+        better = [v.node for v in candidates if preemption.preference(v) < key]
+        # The dry run stops after num_candidates candidates: it may miss the rest, no more.
+        may_miss = max(0, len(candidates) - preemption.num_candidates(len(potential)))
+        require(
+            preemption.SCHED_PREEMPT_PICK,
+            len(better) <= may_miss,
+            lambda: (
+                f"{name}: nominated {nominated} ({len(chosen.pods)} victims, criteria {key}); better: "
+                + ", ".join(
+                    f"{v.node} ({len(v.pods)} victims, criteria {preemption.preference(v)})"
+                    for v in candidates
+                    if v.node in better[:5]
+                )
+            ),
+        )
+
+    def _check_no_preemption(self, pod: Pod, snapshot: ClusterSnapshot) -> None:
+        """SCHED-PREEMPT-COMPLETE: unschedulable and no nomination, so no node may be a candidate."""
+        if (
+            not preemption_supported(self.provider)
+            or not preemption.pod_eligible_to_preempt_others(pod, snapshot)[0]
+        ):
+            return
+        candidates = preemption.candidates(pod, snapshot)
+        if monotone(pod):
+            lower = [p for p in snapshot.pods if preemption.preemption_allowed(p, pod)]
+            if lower:
+                answer = solve(Problem(preemption.without_pods(snapshot, lower), (pod,)))
+                assert not (isinstance(answer, Infeasible) and candidates), (
+                    f"kspec bug: Z3 finds no node for {pod.metadata.name} without the lower-priority pods, "
+                    f"yet the spec has candidates {[v.node for v in candidates]}"
+                )
+        require(
+            preemption.SCHED_PREEMPT_COMPLETE,
+            not candidates,
+            lambda: (
+                f"{pod.metadata.name} (priority {preemption.pod_priority(pod)}) left unschedulable; evicting "
+                + "; ".join(f"{[filters.pod_key(p) for p in v.pods]} on {v.node}" for v in candidates[:3])
+                + " would make room"
+            ),
+        )
 
     def _check_scoring(
         self, pod: Pod, node_name: str, decision: Mapping[str, Any], snapshot: ClusterSnapshot
@@ -325,5 +548,10 @@ class SchedulerMachine(RuleBasedStateMachine):
             )
 
 
-def machine_for(provider: SchedulerProvider) -> type[SchedulerMachine]:
-    return type("SchedulerMachine", (SchedulerMachine,), {"provider": provider})
+def machine_for(provider: SchedulerProvider, *, preemption: bool = False) -> type[SchedulerMachine]:
+    """The machine over ``provider``'s schedulers; ``preemption`` gives pods priorities and checks
+    preemption (on at most ``PREEMPTION_MAX_NODES`` nodes, where preemption is frequent)."""
+    attributes: dict[str, Any] = {"provider": provider, "preemption": preemption}
+    if preemption:
+        attributes["max_nodes"] = PREEMPTION_MAX_NODES
+    return type("SchedulerMachine", (SchedulerMachine,), attributes)

@@ -11,7 +11,8 @@ What it does, as ``pkg/scheduler/schedule_one.go`` ``schedulePod`` does:
    rejected it.
 2. No feasible node: unschedulable, with upstream's "0/N nodes are
    available: ..." message over every node's reasons (the search went
-   through all of them).
+   through all of them); PostFilter then tries preemption
+   (impl/scheduler/preemption.py) unless the scheduler's ``preemption`` is off.
 3. One feasible node: it is chosen without scoring.
 4. Otherwise score the feasible nodes with the score plugins (each
    normalized to 0..100, weighted), and pick a highest total, ties broken
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from impl.scheduler.preemption import DefaultPreemption
 from spec.objects import from_dict
 from spec.objects.core import Node, Pod
 from spec.scheduling.filters import FILTER_ORDER, ClusterSnapshot, Filter, unschedulable_message
@@ -68,6 +70,8 @@ class ReferenceScheduler:
     #: (name, weight, plugin) as spec/scheduling/scores.py lists the default profile's.
     score_plugins: Sequence[tuple[str, int, ScorePlugin]] = DEFAULT_SCORE_PLUGINS
     next_start_node_index: int = 0
+    #: Run DefaultPreemption (impl/scheduler/preemption.py) for a pod no node fits.
+    preemption: bool = True
     _random: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -96,17 +100,22 @@ class ReferenceScheduler:
                 feasible.append(node)
         self.next_start_node_index = (self.next_start_node_index + examined) % len(nodes)
         if not feasible:
-            return {
+            unschedulable = {
                 "nodeName": None,
                 "message": unschedulable_message(reasons, len(nodes)),
                 "reasons": {name: list(why) for name, why in reasons.items()},
             }
+            return unschedulable | (self.post_filter(pod, snapshot) if self.preemption else {})
         names = [node.metadata.name for node in feasible]
         if len(feasible) == 1:
             return {"nodeName": names[0], "scoredNodes": names, "rankedNodes": names}
         totals = self.score(pod, feasible, snapshot)
         chosen = select_host(totals, reservoir_tie_break(self._random.randrange))
         return {"nodeName": chosen, "scoredNodes": names, "rankedNodes": ranked_nodes(totals, chosen)}
+
+    def post_filter(self, pod: Pod, snapshot: ClusterSnapshot) -> dict[str, Any]:
+        """PostFilter: the preemption fields of the decision (nominatedNodeName, victims), or {}."""
+        return DefaultPreemption(self.filter_plugins, self._random).preempt(pod, snapshot)
 
     def filter(self, pod: Pod, node: Node, snapshot: ClusterSnapshot) -> tuple[str, ...]:
         """The reasons of the first filter plugin that rejects ``node``; () when it passes them all."""
@@ -131,13 +140,18 @@ class ReferenceSchedulerProvider:
 
     deterministic: bool = True
     percentage_of_nodes_to_score: int = 0
+    #: Whether the schedulers preempt (the suite checks SCHED-PREEMPT-* only when they do).
+    preemption: bool = True
     #: The scheduler class to make (the project's tests substitute broken ones).
     scheduler_class: type[ReferenceScheduler] = ReferenceScheduler
     #: The API driver ``attach`` runs (None: impl/scheduler/apidriver.py's; tests substitute broken ones).
     api_scheduler_class: type[Any] | None = None
 
     def new_scheduler(self, seed: int) -> ReferenceScheduler:
-        return self.scheduler_class(seed=seed, percentage_of_nodes_to_score=self.percentage_of_nodes_to_score)
+        percentage = self.percentage_of_nodes_to_score
+        return self.scheduler_class(
+            seed=seed, percentage_of_nodes_to_score=percentage, preemption=self.preemption
+        )
 
     @contextmanager
     def attach(self, kubeconfig: Path, scheduler_name: str) -> Iterator[object]:

@@ -394,6 +394,8 @@ class PodSpec(Model):
     tolerations: Seq[Toleration] = ()
     priority_class_name: str = ""
     priority: Int32 | None = None
+    #: PreemptLowerPriority (the default when empty) or Never: whether the pod may preempt others.
+    preemption_policy: str | None = None
     topology_spread_constraints: Seq[TopologySpreadConstraint] = ()
     enable_service_links: bool | None = None
     #: What running the pod costs beyond its containers (RuntimeClass overhead): added to its requests.

@@ -16,6 +16,10 @@
   (``numFeasibleNodesToFind``) and picking the top-scored node
   (``selectHost``); SCHED-NODES-TO-SCORE and SCHED-SELECT-TOP.
 
+- ``spec.scheduling.preemption``: the DefaultPreemption PostFilter (who may
+  preempt, which nodes are candidates, the victims on a node with their
+  reprieve, the node picked); SCHED-PREEMPT-*.
+
 Issue 7 will add the rest of the framework (queue, extension points,
 binding) on top of these.
 ``invariants.feasibility`` decides with Z3 whether a set of pending pods can
