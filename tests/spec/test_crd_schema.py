@@ -1,0 +1,391 @@
+"""spec/crd_schema.py: structural schemas, validation, pruning and defaulting of custom objects.
+
+Known answers come from upstream: the CronTab example of the Kubernetes
+documentation (tasks/extend-kubernetes/custom-resources/custom-resource-definitions.md:
+``spec.cronSpec in body should match '...'``, ``spec.replicas in body
+should be less than or equal to 10``), the shapes of
+``kubeOpenAPIResultToFieldErrors`` (``Too many: 3: must have at most 2
+items``), pruning/algorithm_test.go and defaulting/algorithm_test.go
+(unknown fields dropped, nested defaults). The properties: a generated value
+valid for a generated schema validates, and a targeted mutation is reported
+at the mutated path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spec import crd_schema
+from spec.objects.apiextensions import JSONSchemaProps
+from spec.objects.validation.errors import ErrorType, Path
+
+CRON_TAB: Any = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "cronSpec": {"type": "string", "pattern": r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$"},
+                "image": {"type": "string"},
+                "replicas": {"type": "integer", "minimum": 1, "maximum": 10},
+            },
+        }
+    },
+}
+
+
+def _schema(data: Any) -> JSONSchemaProps:
+    return JSONSchemaProps.model_validate(data)
+
+
+def _obj(spec: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "stable.example.com/v1",
+        "kind": "CronTab",
+        "metadata": {"name": "c"},
+        "spec": spec,
+        **extra,
+    }
+
+
+def _messages(obj: dict[str, Any], schema: Any) -> list[str]:
+    return [str(error) for error in crd_schema.validate(obj, _schema(schema))]
+
+
+@pytest.mark.requirement("API-CRD-SCHEMA")
+def test_upstream_cron_tab_example() -> None:
+    bad = _obj({"cronSpec": "* * * *", "image": "my-awesome-cron-image", "replicas": 15})
+    assert _messages(bad, CRON_TAB) == [
+        r"spec.cronSpec: Invalid value: \"* * * *\": spec.cronSpec in body should match "
+        r"'^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$'".replace('\\"', '"'),
+        "spec.replicas: Invalid value: 15: spec.replicas in body should be less than or equal to 10",
+    ]
+    good = _obj({"cronSpec": "* * * * */5", "image": "my-awesome-cron-image", "replicas": 5})
+    assert _messages(good, CRON_TAB) == []
+
+
+@pytest.mark.requirement("API-CRD-SCHEMA")
+@pytest.mark.parametrize(
+    ("schema", "value", "expected"),
+    [
+        ({"type": "integer"}, "3", 'x: Invalid value: "3": x in body must be of type integer: "string"'),
+        ({"type": "integer"}, 1.5, 'x: Invalid value: 1.5: x in body must be of type integer: "number"'),
+        ({"type": "integer"}, True, 'x: Invalid value: true: x in body must be of type integer: "boolean"'),
+        ({"type": "number"}, None, 'x: Invalid value: "null": x in body must be of type number: "null"'),
+        ({"type": "string", "enum": ["a", "b"]}, "c", 'x: Unsupported value: "c": supported values: "a", "b"'),  # noqa: E501
+        ({"type": "integer", "minimum": 2, "exclusiveMinimum": True}, 2, "x: Invalid value: 2: x in body should be greater than 2"),  # noqa: E501
+        ({"type": "integer", "maximum": 2, "exclusiveMaximum": True}, 2, "x: Invalid value: 2: x in body should be less than 2"),  # noqa: E501
+        ({"type": "number", "minimum": 0.5}, 0, "x: Invalid value: 0: x in body should be greater than or equal to 0.5"),  # noqa: E501
+        ({"type": "string", "minLength": 3}, "ab", 'x: Invalid value: "ab": x in body should be at least 3 chars long'),  # noqa: E501
+        ({"type": "string", "maxLength": 2}, "abc", "x: Too long: must have at most 2 bytes"),
+        ({"type": "array", "items": {"type": "integer"}, "maxItems": 2}, [1, 2, 3], "x: Too many: 3: must have at most 2 items"),  # noqa: E501
+        ({"type": "array", "items": {"type": "integer"}, "minItems": 2}, [1], "x: Invalid value: 1: x in body should have at least 2 items"),  # noqa: E501
+        ({"type": "array", "items": {"type": "integer"}, "uniqueItems": True}, [1, 1], "x: Invalid value: [1, 1]: x in body shouldn't contain duplicates"),  # noqa: E501
+        ({"type": "object", "maxProperties": 1, "additionalProperties": {"type": "string"}}, {"a": "1", "b": "2"}, "x: Too many: 2: must have at most 1 items"),  # noqa: E501
+        ({"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}, {}, "x: Invalid value: 0: x in body should have at least 1 properties"),  # noqa: E501
+        ({"type": "object", "additionalProperties": {"type": "integer"}}, {"k": "v"}, 'x.k: Invalid value: "v": x.k in body must be of type integer: "string"'),  # noqa: E501
+        ({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}, {}, "x.a: Required value"),  # noqa: E501
+        ({"x-kubernetes-int-or-string": True}, [1], 'x: Invalid value: [1]: x in body must be of type integer-or-string: "array"'),  # noqa: E501
+        ({"type": "integer", "format": "int32"}, 2**31, f'x: Invalid value: {2**31}: x in body must be of type int32: "{2**31}"'),  # noqa: E501
+        ({"type": "string", "format": "date-time"}, "yesterday", 'x: Invalid value: "yesterday": x in body must be of type date-time: "yesterday"'),  # noqa: E501
+        ({"type": "object", "x-kubernetes-embedded-resource": True, "x-kubernetes-preserve-unknown-fields": True}, {"kind": "Pod"}, "x.apiVersion: Required value: must not be empty"),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_each_keyword_is_reported_in_upstreams_shape(schema: Any, value: Any, expected: str) -> None:
+    root = {"type": "object", "properties": {"x": schema}}
+    assert _messages({"x": value}, root) == [expected]
+
+
+@pytest.mark.requirement("API-CRD-SCHEMA")
+@pytest.mark.parametrize(
+    ("schema", "value"),
+    [
+        ({"type": "integer"}, 2.0),  # an integral float is an integer
+        ({"type": "number"}, 3),
+        ({"type": "string", "nullable": True}, None),
+        ({"x-kubernetes-int-or-string": True}, "25%"),
+        ({"x-kubernetes-int-or-string": True}, 3),
+        ({"type": "string", "format": "date-time"}, "2024-01-02T03:04:05Z"),
+        ({"type": "object", "x-kubernetes-preserve-unknown-fields": True}, {"any": ["thing"]}),
+        ({"type": "array", "items": {"type": "object", "properties": {"a": {"type": "integer"}}}, "uniqueItems": True}, [{"a": 1}, {"a": 2}]),  # noqa: E501
+        ({"type": "string", "enum": ["a", "b"]}, "b"),
+    ],
+)  # fmt: skip
+def test_valid_values_pass(schema: Any, value: Any) -> None:
+    assert _messages({"x": value}, {"type": "object", "properties": {"x": schema}}) == []
+
+
+@pytest.mark.requirement("API-CRD-SCHEMA")
+def test_every_error_is_reported_and_root_fields_are_the_servers() -> None:
+    schema = {"type": "object", "required": ["spec"], "properties": {"spec": CRON_TAB["properties"]["spec"]}}
+    errors = crd_schema.validate({"apiVersion": 1, "kind": [], "metadata": {"weird": True}}, _schema(schema))
+    assert [(e.type, e.field) for e in errors] == [(ErrorType.REQUIRED, "spec")]
+    many = _obj({"cronSpec": 1, "image": 2, "replicas": 0})
+    assert [e.field for e in crd_schema.validate(many, _schema(CRON_TAB))] == [
+        "spec.cronSpec",
+        "spec.image",
+        "spec.replicas",
+    ]
+
+
+# -- structural schemas -----------------------------------------------------------------------------
+
+_AT = Path("spec.versions[0].schema.openAPIV3Schema")
+
+
+@pytest.mark.requirement("API-CRD-STRUCTURAL")
+@pytest.mark.parametrize(
+    ("schema", "field", "error_type"),
+    [
+        ({"type": "object", "properties": {"a": {}}}, "properties[a].type", ErrorType.REQUIRED),
+        ({"type": "string"}, "type", ErrorType.NOT_SUPPORTED),
+        ({"type": "object", "properties": {"a": {"type": "array"}}}, "properties[a].items", ErrorType.REQUIRED),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "additionalProperties": {"type": "string"}}}}, "properties[a].additionalProperties", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "string", "x-kubernetes-int-or-string": True}}}, "properties[a].type", ErrorType.INVALID),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "string", "default": 3}}}, "properties[a].default", ErrorType.INVALID),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "object", "default": {"zz": 1}, "properties": {"b": {"type": "string"}}}}}, "properties[a].default", ErrorType.INVALID),  # noqa: E501
+        ({"type": "object", "properties": {"metadata": {"type": "object", "properties": {"labels": {"type": "object"}}}}}, "properties[metadata].properties[labels]", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "string", "$ref": "#/x"}}}, "properties[a].$ref", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "string", "anyOf": [{"pattern": "a"}]}}}, "properties[a].anyOf", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "x-kubernetes-validations": [{"rule": "true"}]}, "x-kubernetes-validations", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "strin"}}}, "properties[a].type", ErrorType.NOT_SUPPORTED),  # noqa: E501
+    ],
+)  # fmt: skip
+def test_non_structural_schemas_are_refused(schema: Any, field: str, error_type: ErrorType) -> None:
+    errors = crd_schema.structural_errors(_schema(schema), _AT)
+    assert (error_type, f"{_AT}.{field}") in [(e.type, e.field) for e in errors]
+
+
+@pytest.mark.requirement("API-CRD-STRUCTURAL")
+def test_structural_schemas_are_accepted() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "metadata": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 10}}},
+            "spec": CRON_TAB["properties"]["spec"],
+            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "port": {"x-kubernetes-int-or-string": True, "default": 80},
+        },
+    }
+    assert crd_schema.structural_errors(_schema(schema), _AT) == []
+    assert crd_schema.structural_errors(None, _AT)[0].type is ErrorType.REQUIRED
+
+
+# -- pruning and defaulting -----------------------------------------------------------------------
+
+
+@pytest.mark.requirement("API-CRD-PRUNE")
+def test_pruning_drops_unknown_fields_unless_preserved() -> None:
+    schema = _schema(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {
+                        "a": {"type": "string"},
+                        "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                        "list": {"type": "array", "items": {"type": "object", "properties": {"b": {"type": "integer"}}}},  # noqa: E501
+                        "map": {"type": "object", "additionalProperties": {"type": "object", "properties": {"c": {"type": "string"}}}},  # noqa: E501
+                        "embedded": {"type": "object", "x-kubernetes-embedded-resource": True, "properties": {"spec": {"type": "object"}}},  # noqa: E501
+                    },
+                }
+            },
+        }
+    )  # fmt: skip
+    obj = _obj(
+        {
+            "a": "x",
+            "junk": 1,
+            "free": {"anything": {"goes": 1}},
+            "list": [{"b": 1, "junk": 2}],
+            "map": {"k": {"c": "y", "junk": 3}},
+            "embedded": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}, "junk": 4},
+        },
+        topLevelJunk=True,
+    )
+    assert crd_schema.prune(obj, schema) == _obj(
+        {
+            "a": "x",
+            "free": {"anything": {"goes": 1}},
+            "list": [{"b": 1}],
+            "map": {"k": {"c": "y"}},
+            "embedded": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}},
+        }
+    )
+    assert obj["spec"]["junk"] == 1  # a copy: the input is untouched
+
+
+@pytest.mark.requirement("API-CRD-DEFAULT")
+def test_defaulting_fills_absent_and_null_fields_parents_first() -> None:
+    schema = _schema(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "default": {},
+                    "properties": {
+                        "replicas": {"type": "integer", "default": 1},
+                        "mode": {"type": "string", "default": "fast"},
+                        "opt": {"type": "string", "nullable": True, "default": "x"},
+                        "ports": {"type": "array", "items": {"type": "object", "properties": {"protocol": {"type": "string", "default": "TCP"}}}},  # noqa: E501
+                    },
+                }
+            },
+        }
+    )  # fmt: skip
+    assert crd_schema.default({"metadata": {}}, schema)["spec"] == {"replicas": 1, "mode": "fast", "opt": "x"}
+    got = crd_schema.default({"spec": {"replicas": 3, "mode": None, "opt": None, "ports": [{}]}}, schema)
+    assert got["spec"] == {"replicas": 3, "mode": "fast", "opt": None, "ports": [{"protocol": "TCP"}]}
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+
+@st.composite
+def schema_and_value(draw: st.DrawFn, depth: int = 2) -> tuple[dict[str, Any], Any]:
+    """A structural schema (as JSON) with bounds, and a value that satisfies it."""
+    kinds = ["integer", "string", "boolean", "enum", "intorstring"] + (
+        ["array", "object", "map"] if depth else []
+    )
+    kind = draw(st.sampled_from(kinds))
+    if kind == "integer":
+        low = draw(st.integers(-5, 5))
+        high = low + draw(st.integers(0, 10))
+        return {"type": "integer", "minimum": low, "maximum": high}, draw(st.integers(low, high))
+    if kind == "string":
+        low = draw(st.integers(0, 3))
+        high = low + draw(st.integers(0, 5))
+        return (
+            {"type": "string", "minLength": low, "maxLength": high, "pattern": "^[a-z]*$"},
+            draw(st.text("abcxyz", min_size=low, max_size=high)),
+        )
+    if kind == "boolean":
+        return {"type": "boolean"}, draw(st.booleans())
+    if kind == "enum":
+        options = draw(st.lists(st.sampled_from("abcde"), min_size=1, max_size=4, unique=True))
+        return {"type": "string", "enum": options}, draw(st.sampled_from(options))
+    if kind == "intorstring":
+        return {"x-kubernetes-int-or-string": True}, draw(st.integers(0, 9) | st.sampled_from(["25%", "x"]))
+    if kind == "array":
+        item_schema, _ = draw(schema_and_value(depth - 1))
+        items = draw(st.lists(schema_and_value_for(item_schema), max_size=3))
+        return {"type": "array", "items": item_schema, "maxItems": 3}, items
+    if kind == "map":
+        item_schema, _ = draw(schema_and_value(0))
+        keys = draw(st.lists(st.sampled_from("klmn"), max_size=3, unique=True))
+        return (
+            {"type": "object", "additionalProperties": item_schema, "maxProperties": 3},
+            {key: draw(schema_and_value_for(item_schema)) for key in keys},
+        )
+    names = draw(
+        st.lists(st.sampled_from(["alpha", "beta", "gamma", "delta"]), min_size=1, max_size=3, unique=True)
+    )
+    properties: dict[str, Any] = {}
+    value: dict[str, Any] = {}
+    for name in names:
+        child, child_value = draw(schema_and_value(depth - 1))
+        properties[name] = child
+        value[name] = child_value
+    required_names = draw(st.lists(st.sampled_from(names), unique=True))
+    return {"type": "object", "properties": properties, "required": required_names}, value
+
+
+def schema_and_value_for(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values valid for a generated leaf or nested schema (re-drawn for array items and map values)."""
+    return st.just(_example(schema))
+
+
+def _example(schema: dict[str, Any]) -> Any:
+    if "enum" in schema:
+        return schema["enum"][0]
+    if schema.get("x-kubernetes-int-or-string"):
+        return 1
+    kind = schema["type"]
+    if kind == "integer":
+        return schema["minimum"]
+    if kind == "string":
+        return "a" * schema["minLength"]
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return []
+    if "additionalProperties" in schema:
+        return {}
+    return {name: _example(child) for name, child in schema["properties"].items()}
+
+
+@pytest.mark.requirement("API-CRD-SCHEMA")
+@settings(max_examples=150, deadline=None)
+@given(schema_and_value())
+def test_generated_valid_values_validate_and_survive_pruning(case: tuple[dict[str, Any], Any]) -> None:
+    schema, value = case
+    root = _schema({"type": "object", "properties": {"spec": schema}})
+    assert crd_schema.structural_errors(root, _AT) == []
+    obj = _obj(value)
+    assert crd_schema.validate(obj, root) == []
+    assert crd_schema.prune(obj, root) == obj
+
+
+def _leaves(schema: dict[str, Any], value: Any, path: str) -> list[tuple[str, dict[str, Any], list[Any]]]:
+    """(path, schema, the container path) of every leaf value; the container path locates it in ``value``."""
+    found: list[tuple[str, dict[str, Any], list[Any]]] = []
+
+    def walk(node: dict[str, Any], current: Any, where: str, keys: list[Any]) -> None:
+        if isinstance(current, dict) and "properties" in node:
+            for name, child in node["properties"].items():
+                if name in current:
+                    walk(child, current[name], f"{where}.{name}", [*keys, name])
+        elif isinstance(current, dict) and "additionalProperties" in node:
+            for name in current:
+                walk(node["additionalProperties"], current[name], f"{where}.{name}", [*keys, name])
+        elif isinstance(current, list):
+            for index, item in enumerate(current):
+                walk(node["items"], item, f"{where}[{index}]", [*keys, index])
+        else:
+            found.append((where, node, keys))
+
+    walk(schema, value, path, [])
+    return found
+
+
+def _mutation(schema: dict[str, Any], value: Any) -> Any:
+    """A value that breaks ``schema`` (a leaf's)."""
+    if "enum" in schema:
+        return "zz"
+    if schema.get("x-kubernetes-int-or-string"):
+        return [value]
+    kind = schema["type"]
+    if kind == "integer":
+        return schema["maximum"] + 1
+    if kind == "string":
+        return "a" * (schema["maxLength"] + 1) if schema["maxLength"] < 8 else "A"
+    return "not a boolean"
+
+
+@pytest.mark.requirement("API-CRD-SCHEMA")
+@settings(max_examples=150, deadline=None)
+@given(schema_and_value(), st.data())
+def test_a_mutated_leaf_is_reported_at_its_path(
+    case: tuple[dict[str, Any], Any], data: st.DataObject
+) -> None:
+    schema, value = case
+    leaves = _leaves(schema, value, "spec")
+    if not leaves:
+        return
+    where, leaf_schema, keys = data.draw(st.sampled_from(leaves))
+    obj = _obj(value)
+    container: Any = obj
+    for key in ["spec", *keys][:-1]:
+        container = container[key]
+    last = ["spec", *keys][-1]
+    container[last] = _mutation(leaf_schema, container[last])
+    errors = crd_schema.validate(obj, _schema({"type": "object", "properties": {"spec": schema}}))
+    assert errors, f"the mutation at {where} was not reported"
+    assert {error.field for error in errors} == {where}
