@@ -161,15 +161,6 @@ def _structural(schema: JSONSchemaProps, path: Path, *, root: bool = False) -> l
     errors: list[FieldError] = []
     if schema.ref is not None:
         errors.append(forbidden(path.child("$ref"), "$ref is not supported by structural schemas"))
-    for name, parts in (("allOf", schema.all_of), ("anyOf", schema.any_of), ("oneOf", schema.one_of)):
-        if parts:
-            errors.append(forbidden(path.child(name), "not supported by this server (value validations)"))
-    if schema.not_ is not None:
-        errors.append(forbidden(path.child("not"), "not supported by this server (value validations)"))
-    if schema.x_kubernetes_validations:
-        errors.append(
-            forbidden(path.child("x-kubernetes-validations"), "CEL validation rules are not supported")
-        )
     if schema.x_kubernetes_int_or_string:
         if schema.type:
             errors.append(
@@ -206,6 +197,36 @@ def _structural(schema: JSONSchemaProps, path: Path, *, root: bool = False) -> l
         if root and name == "metadata":
             continue  # checked by structural_errors: only name and generateName
         errors += _structural(child, path.child("properties").key(name))
+    return errors
+
+
+def unsupported_errors(schema: JSONSchemaProps | None, path: Path) -> list[FieldError]:
+    """What upstream accepts in a structural schema but this module does not implement (refused, not ignored).
+
+    ``allOf``/``anyOf``/``oneOf``/``not`` (value validations) and
+    ``x-kubernetes-validations`` (CEL rules).
+    """
+    if schema is None:
+        return []
+    errors: list[FieldError] = []
+    for name, parts in (("allOf", schema.all_of), ("anyOf", schema.any_of), ("oneOf", schema.one_of)):
+        if parts:
+            errors.append(forbidden(path.child(name), "not supported by this server (value validations)"))
+    if schema.not_ is not None:
+        errors.append(forbidden(path.child("not"), "not supported by this server (value validations)"))
+    if schema.x_kubernetes_validations:
+        errors.append(
+            forbidden(
+                path.child("x-kubernetes-validations"),
+                "CEL validation rules are not supported by this server",
+            )
+        )
+    if schema.items is not None:
+        errors += unsupported_errors(schema.items, path.child("items"))
+    if isinstance(schema.additional_properties, JSONSchemaProps):
+        errors += unsupported_errors(schema.additional_properties, path.child("additionalProperties"))
+    for name, child in schema.properties.items():
+        errors += unsupported_errors(child, path.child("properties").key(name))
     return errors
 
 

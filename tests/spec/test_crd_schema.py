@@ -150,14 +150,27 @@ _AT = Path("spec.versions[0].schema.openAPIV3Schema")
         ({"type": "object", "properties": {"a": {"type": "object", "default": {"zz": 1}, "properties": {"b": {"type": "string"}}}}}, "properties[a].default", ErrorType.INVALID),  # noqa: E501
         ({"type": "object", "properties": {"metadata": {"type": "object", "properties": {"labels": {"type": "object"}}}}}, "properties[metadata].properties[labels]", ErrorType.FORBIDDEN),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "string", "$ref": "#/x"}}}, "properties[a].$ref", ErrorType.FORBIDDEN),  # noqa: E501
-        ({"type": "object", "properties": {"a": {"type": "string", "anyOf": [{"pattern": "a"}]}}}, "properties[a].anyOf", ErrorType.FORBIDDEN),  # noqa: E501
-        ({"type": "object", "x-kubernetes-validations": [{"rule": "true"}]}, "x-kubernetes-validations", ErrorType.FORBIDDEN),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "strin"}}}, "properties[a].type", ErrorType.NOT_SUPPORTED),  # noqa: E501
     ],
 )  # fmt: skip
 def test_non_structural_schemas_are_refused(schema: Any, field: str, error_type: ErrorType) -> None:
     errors = crd_schema.structural_errors(_schema(schema), _AT)
     assert (error_type, f"{_AT}.{field}") in [(e.type, e.field) for e in errors]
+
+
+@pytest.mark.requirement("API-CRD-STRUCTURAL")
+def test_features_this_server_lacks_are_refused_apart() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string", "anyOf": [{"pattern": "a"}]}},
+        "x-kubernetes-validations": [{"rule": "true"}],
+    }
+    assert crd_schema.structural_errors(_schema(schema), _AT) == []  # upstream accepts both
+    fields = [(e.type, e.field) for e in crd_schema.unsupported_errors(_schema(schema), _AT)]
+    assert fields == [
+        (ErrorType.FORBIDDEN, f"{_AT}.x-kubernetes-validations"),
+        (ErrorType.FORBIDDEN, f"{_AT}.properties[a].anyOf"),
+    ]
 
 
 @pytest.mark.requirement("API-CRD-STRUCTURAL")
