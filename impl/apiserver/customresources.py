@@ -345,6 +345,8 @@ class CustomResources:
             if crd is not None:
                 self.delete_instances(crd)
         response = handle(request, target)
+        if not isinstance(response, APIWatch) and response.status < 300:
+            response = _with_status_fields(response)
         if (
             request.method in ("POST", "PUT", "PATCH")
             and getattr(response, "status", 0) in (200, 201)
@@ -925,6 +927,30 @@ class CustomResources:
             bookmarks=bookmarks,
             timeout_seconds=timeout,
         )
+
+
+def _with_status_fields(response: Response) -> Response:
+    """A CRD (or list of them) with status.acceptedNames.plural/kind and storedVersions always written.
+
+    Upstream's types have no omitempty there, and the official client refuses
+    to decode a CRD without them (client-side validation); spec/objects omits
+    zero values, so the response is completed here.
+    """
+    from impl.apiserver.core import Response
+
+    body = response.json()
+    if not isinstance(body, dict) or body.get("kind") not in (
+        "CustomResourceDefinition",
+        "CustomResourceDefinitionList",
+    ):
+        return response
+    for obj in body.get("items") or [body]:
+        status = obj.setdefault("status", {})
+        names = status.setdefault("acceptedNames", {})
+        names.setdefault("plural", "")
+        names.setdefault("kind", "")
+        status.setdefault("storedVersions", [])
+    return Response(response.status, json.dumps(body, separators=(",", ":")).encode(), response.content_type)
 
 
 def _builtin_resources() -> list[Any]:
