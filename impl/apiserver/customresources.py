@@ -729,6 +729,8 @@ class CustomResources:
                 if not str(precondition).isdigit():
                     raise _error(apiserver.bad_request(f'invalid resource version: "{precondition}"'))
                 raise _error(apiserver.conflict(info.group, info.resource, name))
+            # Decoding prunes and defaults before the strategy compares old and new (generation).
+            new = self._normalize(new, info, self._meta(new))
             updated = self.prepare_for_update(new, old, info, status_only=status_only)
             meta = self._meta(updated)
             updated = self._normalize(updated, info, meta)
