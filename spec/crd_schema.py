@@ -35,6 +35,12 @@ What it models: what the apiextensions API server does to a custom object
 Integers: JSON numbers decode as in apimachinery's JSON decoder (integral
 numbers are integers); ``type: integer`` accepts an integral float too
 (kube-openapi ``swag.IsFloat64AJSONInteger``). Booleans are never numbers.
+Formats: ``date-time`` is checked on strings; ``int32``/``int64`` are not
+checked, because apiextensions strips the formats it does not support
+before validating (``StripUnsupportedFormatsPostProcess``), as upstream.
+A type error carries the actual JSON type as its value, as kube-openapi's
+``InvalidType`` does: ``spec.replicas: Invalid value: "string":
+spec.replicas in body must be of type integer: "string"``.
 
 Requirement IDs: API-CRD-SCHEMA, API-CRD-STRUCTURAL, API-CRD-PRUNE, API-CRD-DEFAULT.
 """
@@ -97,8 +103,6 @@ API_CRD_DEFAULT = requirement(
 
 #: The root fields the API server owns (ObjectMeta and TypeMeta): never validated, pruned or defaulted here.
 ROOT_FIELDS: Final = ("apiVersion", "kind", "metadata")
-#: What this module implements of ``format`` (strfmt names); others are accepted without a check.
-_INT_RANGES: Final = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 #: strfmt's date-time (RFC 3339).
 _DATE_TIME: Final = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _TYPES: Final = ("array", "boolean", "integer", "number", "object", "string")
@@ -173,7 +177,7 @@ def _structural(schema: JSONSchemaProps, path: Path, *, root: bool = False) -> l
             errors.append(required(path.child("type"), "must not be empty for specified object fields"))
     elif schema.type not in _TYPES:
         errors.append(not_supported(path.child("type"), schema.type, list(_TYPES)))
-    if schema.properties and isinstance(schema.additional_properties, JSONSchemaProps):
+    if schema.properties and schema.additional_properties not in (None, True):
         errors.append(
             forbidden(
                 path.child("additionalProperties"), "additionalProperties and properties are mutual exclusive"
@@ -275,12 +279,9 @@ def validate(obj: Mapping[str, Any], schema: JSONSchemaProps) -> list[FieldError
 
 
 def _type_error(path: Path, value: Any, expected: str) -> FieldError:
-    # ErrorBody prints a nil value as "null".
-    return invalid(
-        path,
-        "null" if value is None else value,
-        f'{path or "body"} in body must be of type {expected}: "{json_type(value)}"',
-    )
+    # kube-openapi's InvalidType carries the actual JSON type as the value (typeValidator.Validate).
+    detail = f'{path or "body"} in body must be of type {expected}: "{json_type(value)}"'
+    return invalid(path, json_type(value), detail)
 
 
 def _validate(value: Any, schema: JSONSchemaProps, path: Path) -> list[FieldError]:
@@ -288,10 +289,10 @@ def _validate(value: Any, schema: JSONSchemaProps, path: Path) -> list[FieldErro
     if value is None:
         if schema.nullable or (not schema.type and not schema.x_kubernetes_int_or_string):
             return []
-        return [_type_error(path, value, schema.type or "integer-or-string")]
+        return [_type_error(path, value, schema.type or "integer,string")]
     if schema.x_kubernetes_int_or_string:
         if not (_is_type(value, "integer") or isinstance(value, str)):
-            return [_type_error(path, value, "integer-or-string")]
+            return [_type_error(path, value, "integer,string")]
     elif schema.type and not _is_type(value, schema.type):
         return [_type_error(path, value, schema.type)]
     errors: list[FieldError] = []
@@ -332,9 +333,6 @@ def _number(value: float, schema: JSONSchemaProps, path: Path, name: str) -> lis
         if not float(quotient).is_integer():
             detail = f"{name} in body should be a multiple of {_num(schema.multiple_of)}"
             errors.append(invalid(path, value, detail))
-    bounds = _INT_RANGES.get(schema.format)
-    if bounds is not None and _is_type(value, "integer") and not bounds[0] <= value <= bounds[1]:
-        errors.append(invalid(path, value, f'{name} in body must be of type {schema.format}: "{value}"'))
     return errors
 
 
@@ -371,7 +369,7 @@ def _array(value: list[Any], schema: JSONSchemaProps, path: Path, name: str) -> 
         seen: list[Any] = []
         for item in value:
             if any(_json_equal(item, other) for other in seen):
-                errors.append(invalid(path, value, f"{name} in body shouldn't contain duplicates"))
+                errors.append(invalid(path, "", f"{name} in body shouldn't contain duplicates"))
                 break
             seen.append(item)
     if schema.items is not None:
@@ -396,8 +394,8 @@ def _object(value: dict[str, Any], schema: JSONSchemaProps, path: Path, name: st
             errors += _validate(item, child, path.child(key))
         elif isinstance(schema.additional_properties, JSONSchemaProps):
             errors += _validate(item, schema.additional_properties, path.child(key))
-        elif schema.additional_properties is False:
-            errors.append(forbidden(path.child(key), f"{name} in body is a forbidden property"))
+        elif schema.additional_properties is False:  # kube-openapi PropertyNotAllowed: the parent's path
+            errors.append(invalid(path, key, f"{name}.{key} in body is a forbidden property"))
     if schema.x_kubernetes_embedded_resource:
         for field in ("apiVersion", "kind"):
             if not value.get(field):
