@@ -16,7 +16,9 @@ What it models (k8s.io/apiextensions-apiserver, read, not copied):
   ``metadata.generation`` when anything but metadata (and status) changed; the
   status subresource writes status only. Objects are pruned, defaulted
   and validated by ``spec/crd_schema.py`` on create and update, and pruned
-  and defaulted when read from storage.
+  and defaulted when read from storage (KEP-575 "Defaulting for Custom
+  Resources": defaults apply on deserialization, also from etcd;
+  kubernetes/kubernetes#78829: pruning of what is read from storage).
 - ``pkg/controller/status/naming_controller.go`` and
   ``pkg/controller/establish``: the naming controller accepts the names
   (NamesAccepted True "NoConflicts", or False "PluralConflict" when another
