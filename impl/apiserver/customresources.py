@@ -383,12 +383,7 @@ class CustomResources:
 
     def delete_instances(self, crd: CustomResourceDefinition) -> None:
         """The CRD finalizer's work: every instance goes (all versions share one storage prefix)."""
-        infos = served_versions(crd) or [
-            CustomResourceInfo(
-                crd.spec.group, "", crd.spec.names.plural, "", "", "", (), (), False, None, False, "", True
-            )
-        ]  # fmt: skip
-        prefix = storage_prefix(infos[0]) + "/"
+        prefix = f"/registry/{crd.spec.group}/{crd.spec.names.plural}/"
         for stored in self.server.storage.page(prefix, prefix, 0, 0).items:
             self.server.storage.delete(stored.key, stored.mod_revision)
 
@@ -413,12 +408,12 @@ class CustomResources:
 
     def _names_status(self, crd: CustomResourceDefinition) -> apiextensions.CustomResourceDefinitionStatus:
         names = crd.spec.names
-        taken = {
-            other.status.accepted_names.plural
-            for other in self.definitions()
-            if other.spec.group == crd.spec.group and other.metadata.name != crd.metadata.name
-        }
-        taken |= {info.resource for info in _builtin_resources() if info.group == crd.spec.group}
+        # naming_controller getAcceptedNamesForGroup: every accepted name of the group's other CRDs.
+        taken: set[str] = set()
+        for other in self.definitions():
+            if other.spec.group == crd.spec.group and other.metadata.name != crd.metadata.name:
+                held = other.status.accepted_names
+                taken |= {held.plural, held.singular, *held.short_names} - {""}
         status = crd.status
         now = Time.of(self.server.clock())
         previous = {c.type: c for c in status.conditions}
@@ -438,6 +433,11 @@ class CustomResources:
         elif names.plural in taken and accepted.plural != names.plural:
             names_accepted = condition(
                 "NamesAccepted", "False", "PluralConflict", f'"{names.plural}" is already in use'
+            )
+            established = previous.get("Established")
+        elif names.singular in taken and accepted.singular != names.singular:
+            names_accepted = condition(
+                "NamesAccepted", "False", "SingularConflict", f'"{names.singular}" is already in use'
             )
             established = previous.get("Established")
         else:
@@ -955,12 +955,6 @@ def _with_status_fields(response: Response) -> Response:
         names.setdefault("kind", "")
         status.setdefault("storedVersions", [])
     return Response(response.status, json.dumps(body, separators=(",", ":")).encode(), response.content_type)
-
-
-def _builtin_resources() -> list[Any]:
-    from impl.apiserver.routing import RESOURCES
-
-    return list(RESOURCES.values())
 
 
 #: Kinds whose field selectors are exactly metadata.name (and metadata.namespace): what a CR offers.

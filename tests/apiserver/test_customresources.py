@@ -315,3 +315,19 @@ def test_non_structural_and_unsupported_schemas_are_refused() -> None:
     cel["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["x-kubernetes-validations"] = [{"rule": "true"}]
     status = assert_status(c.call("POST", CRDS, cel), 422, "Invalid")
     assert "not supported by this server" in status["details"]["causes"][0]["message"]
+
+
+@pytest.mark.requirement("API-CRD-CONDITIONS")
+def test_a_name_another_crd_of_the_group_holds_is_not_accepted() -> None:
+    c = Client()
+    c.ok("POST", CRDS, crd())  # holds crontabs, crontab and the short name ct
+    second = crd(plural="ct", kind="Other")
+    second["spec"]["names"]["shortNames"] = []
+    c.ok("POST", CRDS, second)
+    stored = c.ok("GET", f"{CRDS}/ct.{GROUP}")
+    conditions = {x["type"]: x for x in stored["status"]["conditions"]}
+    assert conditions["NamesAccepted"]["status"] == "False"
+    assert conditions["NamesAccepted"]["reason"] == "PluralConflict"
+    assert conditions["NamesAccepted"]["message"] == '"ct" is already in use'
+    assert "Established" not in conditions
+    assert_status(c.call("GET", f"/apis/{GROUP}/v1/namespaces/default/ct"), 404, "NotFound")
