@@ -10,7 +10,8 @@ it to be Established, then checks through ``ApiextensionsV1Api`` and
 - API-CRD-DISCOVERY: ``/apis`` lists the group, the group version lists
   the plural with its kind, shortNames and ``<plural>/status``.
 - API-CRD-SERVE: create/get/list/merge and JSON patch/replace/delete of a
-  generated valid object; a strategic merge patch is 415.
+  generated valid object; a strategic merge patch is 415; a watch from
+  before the writes replays them in order.
 - API-CRD-SCHEMA: a generated object with one leaf mutated is 422 with a
   cause at that leaf's path.
 - API-CRD-PRUNE and API-CRD-DEFAULT: an unknown field is gone from what
@@ -244,6 +245,37 @@ class CustomResourceCheck:
         )
 
     def _objects(self, mutated_leaf: int) -> None:
+        start = self._call("list_{scope}_custom_object")["metadata"]["resourceVersion"]
+        self._changes(mutated_leaf)
+        self._watch_replays(start)
+
+    def _watch_replays(self, start: str) -> None:
+        """A watch from before the run's writes sees "valid" ADDED first and DELETED last, versions rising."""
+        from kubernetes import watch
+
+        method = getattr(self.objects, f"list_{'namespaced' if self.namespaced else 'cluster'}_custom_object")
+        stream = watch.Watch()
+        seen: list[tuple[str, int]] = []
+        for event in stream.stream(method, *self._args(), resource_version=start, timeout_seconds=5):
+            obj = event["object"]
+            if obj["metadata"]["name"] == "valid":
+                seen.append((event["type"], int(obj["metadata"]["resourceVersion"])))
+            if event["type"] == "DELETED" and obj["metadata"]["name"] == "valid":
+                stream.stop()
+        types = [kind for kind, _ in seen]
+        versions = [version for _, version in seen]
+        require(
+            API_CRD_SERVE,
+            types[:1] == ["ADDED"] and types[-1:] == ["DELETED"] and "MODIFIED" in types,
+            lambda: f"a watch from {start} saw {seen}",
+        )
+        require(
+            API_CRD_SERVE,
+            versions == sorted(versions) and len(set(versions)) == len(versions),
+            lambda: f"a watch from {start} saw resourceVersions {versions}",
+        )
+
+    def _changes(self, mutated_leaf: int) -> None:
         body = self._object("valid", self.value, junk="pruned")
         body["status"] = {"phase": "ignored"}
         created = self._call("create_{scope}_custom_object", body)
