@@ -28,7 +28,7 @@ What it models (k8s.io/apiextensions-apiserver, read, not copied):
   returns (the create response itself carries no conditions, as upstream's).
 - ``pkg/controller/finalizer/crd_finalizer.go``: deleting a CRD deletes every
   instance first; then the CRD goes and its URLs answer 404. Here the
-  finalizer's work is done synchronously before the delete proceeds.
+  finalizer's work is done synchronously as soon as the delete succeeds.
 - ``pkg/apiserver/customresource_discovery_controller.go``: ``/apis`` lists
   each group, ``/apis/<group>`` its served versions (preferred: the highest
   by Kubernetes version priority), ``/apis/<group>/<version>`` the plural
@@ -342,11 +342,13 @@ class CustomResources:
         """A request on customresourcedefinitions: the finalizer before a delete, the controllers after."""
         if request.method in ("POST", "PUT") and target.subresource is None:
             self._refuse_unsupported(request.body)
-        if request.method == "DELETE" and target.name is not None:
-            crd = self._definition(target.name)
-            if crd is not None:
-                self.delete_instances(crd)
+        deleting = None
+        if request.method == "DELETE" and target.name is not None and target.subresource is None:
+            deleting = self._definition(target.name)
         response = handle(request, target)
+        if deleting is not None and getattr(response, "status", 0) == 200:
+            # The CRD is gone (or marked for its finalizers): the CRD finalizer's work, done at once.
+            self.delete_instances(deleting)
         if not isinstance(response, APIWatch) and response.status < 300:
             response = _with_status_fields(response)
         if (

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import copy
 import json
+import urllib.parse
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.apiserver.helpers import Client, assert_status
+from impl.apiserver.core import Request
+from impl.apiserver.watch import APIWatch
+from tests.apiserver.helpers import Client, answer_problem, assert_status, bodies
 
 GROUP = "stable.example.com"
 CRONTABS = f"/apis/{GROUP}/v1/namespaces/default/crontabs"
@@ -300,6 +305,10 @@ def test_deleting_the_crd_removes_instances_and_stops_serving(client: Client) ->
     assert not [key for key in keys if key.startswith(f"/registry/{GROUP}/")]
     client.ok("POST", CRDS, crd())  # a new CRD of the same name starts empty
     assert client.ok("GET", CRONTABS)["items"] == []
+    client.ok("POST", CRONTABS, cron_tab("c"))
+    refused = client.call("DELETE", f"{CRDS}/crontabs.{GROUP}", {"preconditions": {"uid": "other"}})
+    assert_status(refused, 409, "Conflict")  # a failed delete deletes no instance
+    assert [i["metadata"]["name"] for i in client.ok("GET", CRONTABS)["items"]] == ["c"]
 
 
 @pytest.mark.requirement("API-CRD-STRUCTURAL")
@@ -331,3 +340,92 @@ def test_a_name_another_crd_of_the_group_holds_is_not_accepted() -> None:
     assert conditions["NamesAccepted"]["message"] == '"ct" is already in use'
     assert "Established" not in conditions
     assert_status(c.call("GET", f"/apis/{GROUP}/v1/namespaces/default/ct"), 404, "NotFound")
+
+
+# -- fuzz: random requests at a CRD's URLs -----------------------------------------------------------
+
+_CR_PATHS = (
+    CRONTABS,
+    CRONTABS + "/fuzz",
+    CRONTABS + "/fuzz/status",
+    CRONTABS + "/fuzz/scale",
+    f"/apis/{GROUP}/v1/crontabs",
+    f"/apis/{GROUP}/v1",
+    f"/apis/{GROUP}",
+    f"{CRDS}/crontabs.{GROUP}",
+    f"{CRDS}/crontabs.{GROUP}/status",
+)
+
+
+@st.composite
+def cr_requests(draw: st.DrawFn) -> tuple[str, str, bytes, str]:
+    method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]))
+    path = draw(st.sampled_from(_CR_PATHS))
+    query = draw(
+        st.dictionaries(
+            st.sampled_from(
+                ["watch", "limit", "labelSelector", "fieldSelector", "continue", "resourceVersion"]
+            ),
+            st.sampled_from(["", "0", "1", "x", "a=b", "metadata.name=fuzz", "spec.x=1"]),
+            max_size=2,
+        )
+    )  # noqa: E501
+    if query:
+        path += "?" + urllib.parse.urlencode(query)
+    if draw(st.booleans()):
+        obj = cron_tab("fuzz")
+        where = draw(
+            st.sampled_from(
+                [
+                    ("spec",),
+                    ("spec", "replicas"),
+                    ("metadata",),
+                    ("metadata", "name"),
+                    ("kind",),
+                    ("apiVersion",),
+                    ("status",),
+                    ("spec", "cronSpec"),
+                ]
+            )
+        )  # noqa: E501
+        target: Any = obj
+        for step in where[:-1]:
+            target = target.setdefault(step, {})
+        target[where[-1]] = draw(
+            st.none() | st.booleans() | st.integers(-20, 20) | st.text(max_size=6) | st.just({"x": [1]})
+        )  # noqa: E501
+        body = json.dumps(obj).encode()
+    else:
+        body = draw(bodies())
+    content_type = draw(
+        st.sampled_from(
+            [
+                "application/json",
+                "application/merge-patch+json",
+                "application/json-patch+json",
+                "application/strategic-merge-patch+json",
+                "text/plain",
+            ]
+        )
+    )  # noqa: E501
+    return method, path, body, content_type
+
+
+@pytest.mark.requirement("API-BAD-INPUT")
+@pytest.mark.requirement("API-STATUS-ERRORS")
+@settings(max_examples=200, deadline=None)
+@given(request=cr_requests())
+def test_fuzzed_requests_at_custom_resources_get_statuses(request: tuple[str, str, bytes, str]) -> None:
+    client = Client()
+    client.ok("POST", CRDS, crd())
+    client.ok("POST", CRONTABS, cron_tab("sentinel"))
+    method, target, body, content_type = request
+    split = urllib.parse.urlsplit(target)
+    query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
+    response = client.server.handle(Request(method, split.path, query, {"content-type": content_type}, body))
+    if isinstance(response, APIWatch):
+        response.close()
+    else:
+        assert answer_problem(response.status, response.body) is None, (request, response.body)
+    if not (method == "DELETE" and split.path == f"{CRDS}/crontabs.{GROUP}"):
+        assert client.ok("GET", f"{CRONTABS}/sentinel")["spec"]["image"] == "my-awesome-cron-image"
