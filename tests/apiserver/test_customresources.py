@@ -369,7 +369,7 @@ def cr_requests(draw: st.DrawFn) -> tuple[str, str, bytes, str]:
             st.sampled_from(["", "0", "1", "x", "a=b", "metadata.name=fuzz", "spec.x=1"]),
             max_size=2,
         )
-    )  # noqa: E501
+    )
     if query:
         path += "?" + urllib.parse.urlencode(query)
     if draw(st.booleans()):
@@ -387,13 +387,13 @@ def cr_requests(draw: st.DrawFn) -> tuple[str, str, bytes, str]:
                     ("spec", "cronSpec"),
                 ]
             )
-        )  # noqa: E501
+        )
         target: Any = obj
         for step in where[:-1]:
             target = target.setdefault(step, {})
         target[where[-1]] = draw(
             st.none() | st.booleans() | st.integers(-20, 20) | st.text(max_size=6) | st.just({"x": [1]})
-        )  # noqa: E501
+        )
         body = json.dumps(obj).encode()
     else:
         body = draw(bodies())
@@ -407,7 +407,7 @@ def cr_requests(draw: st.DrawFn) -> tuple[str, str, bytes, str]:
                 "text/plain",
             ]
         )
-    )  # noqa: E501
+    )
     return method, path, body, content_type
 
 
