@@ -279,6 +279,13 @@ def test_several_versions_one_storage_version() -> None:
     assert c.ok("GET", f"{CRONTABS}/my-new-cron-object")["apiVersion"] == f"{GROUP}/v1"
     wrong = c.call("POST", CRONTABS, beta)
     assert_status(wrong, 400, "BadRequest")
+    definition = c.ok("GET", f"{CRDS}/crontabs.{GROUP}")
+    definition["spec"]["versions"][0]["served"] = False  # v1beta1 no longer served
+    c.ok("PUT", f"{CRDS}/crontabs.{GROUP}", definition)
+    assert_status(c.call("GET", f"/apis/{GROUP}/v1beta1/namespaces/default/crontabs"), 404, "NotFound")
+    assert c.ok("GET", f"{CRONTABS}/my-new-cron-object")["apiVersion"] == f"{GROUP}/v1"
+    groups = {g["name"]: g for g in c.ok("GET", "/apis")["groups"]}
+    assert [v["version"] for v in groups[GROUP]["versions"]] == ["v1"]
 
 
 @pytest.mark.requirement("API-CRD-SERVE")
