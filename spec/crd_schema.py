@@ -424,25 +424,35 @@ def prune(obj: Mapping[str, Any], schema: JSONSchemaProps) -> dict[str, Any]:
     return {**{k: copy.deepcopy(obj[k]) for k in ROOT_FIELDS if k in obj}, **pruned}
 
 
-def prune_value(value: Any, schema: JSONSchemaProps) -> Any:
-    """``value`` pruned by ``schema`` (a copy)."""
+def prune_value(value: Any, schema: JSONSchemaProps | None) -> Any:
+    """``value`` pruned by ``schema`` (a copy), as pruning/algorithm.go's ``prune``.
+
+    No schema (``additionalProperties: true``, an array without ``items``)
+    knows no field: an object under it loses every field. Under
+    ``x-kubernetes-preserve-unknown-fields`` unknown fields stay as they are
+    and known ones are still pruned (``skipPrune``). An embedded resource
+    keeps apiVersion, kind and metadata untouched.
+    """
+    preserve = schema is not None and bool(schema.x_kubernetes_preserve_unknown_fields)
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for key, item in value.items():
-            child = schema.properties.get(key)
-            if child is None and isinstance(schema.additional_properties, JSONSchemaProps):
-                child = schema.additional_properties
-            if child is not None:
-                result[key] = prune_value(item, child)
-            elif schema.x_kubernetes_preserve_unknown_fields or schema.additional_properties is True:
+            if schema is None:
+                continue
+            if schema.x_kubernetes_embedded_resource and key in ROOT_FIELDS:
                 result[key] = copy.deepcopy(item)
-            elif schema.x_kubernetes_embedded_resource and key in ROOT_FIELDS:
+            elif key in schema.properties:
+                result[key] = prune_value(item, schema.properties[key])
+            elif schema.additional_properties is not None and schema.additional_properties is not False:
+                nested = schema.additional_properties
+                result[key] = prune_value(item, nested if isinstance(nested, JSONSchemaProps) else None)
+            elif preserve:
                 result[key] = copy.deepcopy(item)
         return result
     if isinstance(value, list):
-        if schema.items is None:
-            return copy.deepcopy(value)
-        return [prune_value(item, schema.items) for item in value]
+        if preserve and schema is not None and schema.items is None:
+            return copy.deepcopy(value)  # skipPrune with no item schema: left alone
+        return [prune_value(item, schema.items if schema is not None else None) for item in value]
     return value
 
 

@@ -67,8 +67,8 @@ def schema_and_value(draw: st.DrawFn, depth: int = 2) -> tuple[dict[str, Any], A
 
 
 def values_for(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Values valid for a generated leaf or nested schema (re-drawn for array items and map values)."""
-    return st.just(example(schema))
+    """A value valid for ``schema``: a fresh object at each draw (array items must not share one)."""
+    return st.just(schema).map(example)
 
 
 def example(schema: dict[str, Any]) -> Any:

@@ -236,6 +236,25 @@ def test_pruning_drops_unknown_fields_unless_preserved() -> None:
     assert obj["spec"]["junk"] == 1  # a copy: the input is untouched
 
 
+@pytest.mark.requirement("API-CRD-PRUNE")
+@pytest.mark.parametrize(
+    ("schema", "value", "expected"),
+    [
+        # pruning/algorithm.go: under preserve-unknown-fields known fields are still pruned (skipPrune)
+        ({"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}}}},  # noqa: E501
+         {"a": {"b": "x", "junk": 1}, "free": {"junk": 2}}, {"a": {"b": "x"}, "free": {"junk": 2}}),
+        # no schema for a map's values (additionalProperties: true): an object value loses every field
+        ({"type": "object", "additionalProperties": True}, {"k": {"x": 1}, "s": "v"}, {"k": {}, "s": "v"}),
+        # an embedded resource's metadata is never pruned, even when the schema names some of it
+        ({"type": "object", "x-kubernetes-embedded-resource": True, "properties": {"metadata": {"type": "object", "properties": {"name": {"type": "string"}}}}},  # noqa: E501
+         {"apiVersion": "v1", "kind": "X", "metadata": {"name": "n", "labels": {"a": "b"}}, "junk": 1},
+         {"apiVersion": "v1", "kind": "X", "metadata": {"name": "n", "labels": {"a": "b"}}}),
+    ],
+)  # fmt: skip
+def test_pruning_follows_upstreams_algorithm(schema: Any, value: Any, expected: Any) -> None:
+    assert crd_schema.prune_value(value, _schema(schema)) == expected
+
+
 @pytest.mark.requirement("API-CRD-DEFAULT")
 def test_defaulting_fills_absent_and_null_fields_parents_first() -> None:
     schema = _schema(
