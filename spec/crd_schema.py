@@ -460,31 +460,67 @@ def prune_value(value: Any, schema: JSONSchemaProps | None) -> Any:
 
 
 def default(obj: Mapping[str, Any], schema: JSONSchemaProps) -> dict[str, Any]:
-    """A copy of the custom object with the schema's defaults where fields are absent (or null)."""
+    """A copy of the custom object as the CRD handler's defaulter leaves it.
+
+    First a null where the schema is not nullable and has no default is
+    dropped (prunenulls.go ``PruneNonNullableNullsWithoutDefaults``), then
+    absent fields, and nulls that are not nullable, take their defaults
+    (algorithm.go ``Default``), parents first.
+    """
     body = copy.deepcopy(dict(obj))
     root = schema.replace(
         properties=FrozenMap({k: v for k, v in schema.properties.items() if k not in ROOT_FIELDS})
     )
+    _drop_nulls(body, root)
     _default_in(body, root)
     return body
 
 
-def _default_in(value: Any, schema: JSONSchemaProps) -> None:
+def _field_schema(schema: JSONSchemaProps | None, key: str) -> JSONSchemaProps | None:
+    if schema is None:
+        return None
+    if key in schema.properties:
+        return schema.properties[key]
+    nested = schema.additional_properties
+    return nested if isinstance(nested, JSONSchemaProps) else None
+
+
+def _drop_nulls(value: Any, schema: JSONSchemaProps | None) -> None:
+    if isinstance(value, dict):
+        for key in list(value):
+            child = _field_schema(schema, key)
+            if value[key] is None and child is not None and not child.nullable and child.default is None:
+                del value[key]
+            else:
+                _drop_nulls(value[key], child)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_nulls(item, schema.items if schema is not None else None)
+
+
+def _non_nullable_null(value: Any, schema: JSONSchemaProps | None) -> bool:
+    return value is None and schema is not None and not schema.nullable
+
+
+def _default_in(value: Any, schema: JSONSchemaProps | None) -> None:
     """Fill ``value`` (a dict or list, in place): parents first, so a defaulted object gets its children's."""
+    if schema is None:
+        return
     if isinstance(value, dict):
         for key, child in schema.properties.items():
-            if child.default is not None and (
-                key not in value or (value[key] is None and not child.nullable)
-            ):
+            if child.default is not None and (key not in value or _non_nullable_null(value[key], child)):
                 value[key] = thaw(child.default)
-        for key, item in value.items():
-            node = schema.properties.get(key)
-            if node is None and isinstance(schema.additional_properties, JSONSchemaProps):
-                node = schema.additional_properties
-            if node is not None:
-                _default_in(item, node)
-    elif isinstance(value, list) and schema.items is not None:
-        for index, item in enumerate(value):
-            if item is None and schema.items.default is not None and not schema.items.nullable:
-                value[index] = thaw(schema.items.default)
+        for key in list(value):
+            if key in schema.properties:
+                _default_in(value[key], schema.properties[key])
+            elif isinstance(schema.additional_properties, JSONSchemaProps):
+                nested = schema.additional_properties
+                if _non_nullable_null(value[key], nested) and nested.default is not None:
+                    value[key] = thaw(nested.default)
+                _default_in(value[key], nested)
+    elif isinstance(value, list):
+        for index in range(len(value)):
+            if _non_nullable_null(value[index], schema.items) and schema.items is not None:
+                if schema.items.default is not None:
+                    value[index] = thaw(schema.items.default)
             _default_in(value[index], schema.items)

@@ -279,6 +279,31 @@ def test_defaulting_fills_absent_and_null_fields_parents_first() -> None:
     assert got["spec"] == {"replicas": 3, "mode": "fast", "opt": None, "ports": [{"protocol": "TCP"}]}
 
 
+@pytest.mark.requirement("API-CRD-DEFAULT")
+def test_nulls_without_defaults_are_dropped_and_map_values_defaulted() -> None:
+    # prunenulls.go: a non-nullable null without a default goes; algorithm.go: additionalProperties' default
+    schema = _schema(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {
+                        "plain": {"type": "string"},
+                        "optional": {"type": "string", "nullable": True},
+                        "map": {"type": "object", "additionalProperties": {"type": "string", "default": "d"}},
+                    },
+                }
+            },
+        }
+    )
+    got = crd_schema.default(
+        {"spec": {"plain": None, "optional": None, "map": {"k": None, "v": "x"}}}, schema
+    )
+    assert got["spec"] == {"optional": None, "map": {"k": "d", "v": "x"}}
+    assert crd_schema.validate(got, schema) == []
+
+
 # -- properties -----------------------------------------------------------------------------------
 
 
