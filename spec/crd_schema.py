@@ -143,64 +143,102 @@ def _num(value: float) -> str:
 
 
 def structural_errors(schema: JSONSchemaProps | None, path: Path) -> list[FieldError]:
-    """Why ``schema`` (a CRD version's ``openAPIV3Schema`` at ``path``) cannot be served; [] if it can."""
+    """Why ``schema`` (a CRD version's ``openAPIV3Schema`` at ``path``) cannot be served; [] if it can.
+
+    schema/validation.go ``validateStructuralInvariants`` (levels root, item
+    and field; metadata; embedded resources; int-or-string), the CRD
+    validation's own checks (a known type; properties and additionalProperties
+    exclusive; no ``$ref``), and defaulting/validation.go (defaults valid and
+    pruned).
+    """
     if schema is None:
         return [required(path, "schemas are required")]
-    errors = _structural(schema, path, root=True)
-    if schema.type != "object":
-        errors.append(not_supported(path.child("type"), schema.type, ["object"]))
-    metadata = schema.properties.get("metadata")
-    if metadata is not None:
-        where = path.child("properties").key("metadata")
-        if metadata.type not in ("", "object"):
-            errors.append(forbidden(where.child("type"), "must be object if specified"))
-        for name in metadata.properties:
-            if name not in ("name", "generateName"):
-                errors.append(forbidden(where.child("properties").key(name), "must not be specified"))
-    errors += _default_errors(schema, path)
-    return errors
+    return _structural(schema, path, _ROOT) + _default_errors(schema, path)
 
 
-def _structural(schema: JSONSchemaProps, path: Path, *, root: bool = False) -> list[FieldError]:
+_ROOT, _ITEM, _FIELD = "root", "item", "field"
+_EMPTY_TYPE: Final = {
+    _ROOT: "must not be empty at the root",
+    _ITEM: "must not be empty for specified array items",
+    _FIELD: "must not be empty for specified object fields",
+}
+
+
+def _structural(schema: JSONSchemaProps, path: Path, level: str) -> list[FieldError]:
     errors: list[FieldError] = []
     if schema.ref is not None:
         errors.append(forbidden(path.child("$ref"), "$ref is not supported by structural schemas"))
-    if schema.x_kubernetes_int_or_string:
-        if schema.type:
-            errors.append(
-                invalid(
-                    path.child("type"), schema.type, "must be empty if x-kubernetes-int-or-string is true"
-                )
-            )
-    elif not schema.type:
-        if not schema.x_kubernetes_preserve_unknown_fields:
-            errors.append(required(path.child("type"), "must not be empty for specified object fields"))
-    elif schema.type not in _TYPES:
-        errors.append(not_supported(path.child("type"), schema.type, list(_TYPES)))
-    if schema.properties and schema.additional_properties not in (None, True):
-        errors.append(
-            forbidden(
-                path.child("additionalProperties"), "additionalProperties and properties are mutual exclusive"
-            )
-        )
     if schema.type == "array" and schema.items is None:
         errors.append(required(path.child("items"), "must be specified"))
-    if schema.items is not None and schema.type not in ("array", ""):
-        errors.append(forbidden(path.child("items"), "must only be specified for arrays"))
-    if schema.properties and schema.type not in ("object", ""):
-        errors.append(forbidden(path.child("properties"), "must only be specified for objects"))
-    if schema.x_kubernetes_embedded_resource and schema.type != "object":
-        errors.append(
-            forbidden(path.child("type"), "must be object if x-kubernetes-embedded-resource is true")
-        )
     if schema.items is not None:
-        errors += _structural(schema.items, path.child("items"))
-    if isinstance(schema.additional_properties, JSONSchemaProps):
-        errors += _structural(schema.additional_properties, path.child("additionalProperties"))
+        errors += _structural(schema.items, path.child("items"), _ITEM)
+    properties = path.child("properties")
     for name, child in schema.properties.items():
-        if root and name == "metadata":
-            continue  # checked by structural_errors: only name and generateName
-        errors += _structural(child, path.child("properties").key(name))
+        errors += _structural(child, properties.key(name), _FIELD)
+    if schema.additional_properties is not None and schema.additional_properties is not True:
+        if level == _ROOT:
+            errors.append(forbidden(path.child("additionalProperties"), "must not be used at the root"))
+        if schema.properties:
+            why = "additionalProperties and properties are mutual exclusive"
+            errors.append(forbidden(path.child("additionalProperties"), why))
+        if isinstance(schema.additional_properties, JSONSchemaProps):
+            errors += _structural(schema.additional_properties, path.child("additionalProperties"), _FIELD)
+    if schema.x_kubernetes_int_or_string:
+        if schema.type:
+            why = "must be empty if x-kubernetes-int-or-string is true"
+            errors.append(invalid(path.child("type"), schema.type, why))
+        if schema.x_kubernetes_preserve_unknown_fields:
+            why = "must be false if x-kubernetes-int-or-string is true"
+            errors.append(invalid(path.child("x-kubernetes-preserve-unknown-fields"), True, why))
+        if schema.x_kubernetes_embedded_resource:
+            why = "must be false if x-kubernetes-int-or-string is true"
+            errors.append(invalid(path.child("x-kubernetes-embedded-resource"), True, why))
+    embedded = schema.x_kubernetes_embedded_resource
+    if embedded and schema.type != "object":
+        why = "must be object if x-kubernetes-embedded-resource is true"
+        errors.append(
+            invalid(path.child("type"), schema.type, why)
+            if schema.type
+            else required(path.child("type"), why)
+        )
+    elif not schema.type and not schema.x_kubernetes_int_or_string:
+        if not schema.x_kubernetes_preserve_unknown_fields:
+            errors.append(required(path.child("type"), _EMPTY_TYPE[level]))
+    elif schema.type and schema.type not in _TYPES:
+        errors.append(not_supported(path.child("type"), schema.type, list(_TYPES)))
+    if embedded and schema.additional_properties is not None:
+        why = "must not be used if x-kubernetes-embedded-resource is set"
+        errors.append(forbidden(path.child("additionalProperties"), why))
+    if embedded and not schema.x_kubernetes_preserve_unknown_fields and not schema.properties:
+        why = (
+            "must not be empty if x-kubernetes-embedded-resource is true without "
+            "x-kubernetes-preserve-unknown-fields"
+        )
+        errors.append(required(properties, why))
+    if level == _ROOT and schema.type and schema.type != "object":
+        errors.append(invalid(path.child("type"), schema.type, "must be object at the root"))
+    if level == _ROOT or embedded:
+        for name in ("kind", "apiVersion"):
+            field = schema.properties.get(name)
+            if field is not None and field.type != "string":
+                errors.append(invalid(properties.key(name).child("type"), field.type, "must be string"))
+    metadata = schema.properties.get("metadata")
+    if metadata is not None and (level == _ROOT or embedded):
+        where = properties.key("metadata")
+        if metadata.type != "object":
+            errors.append(invalid(where.child("type"), metadata.type, "must be object"))
+        if level == _ROOT and set(metadata.properties) - {"name", "generateName"}:
+            why = (
+                "must not specify anything other than name and generateName, but metadata is implicitly "
+                "specified"
+            )
+            errors.append(forbidden(where, why))
+    if schema.pattern:
+        try:
+            re.compile(schema.pattern)
+        except re.error as error:
+            why = f"must be a valid regular expression, but isn't: {error}"
+            errors.append(invalid(path.child("pattern"), schema.pattern, why))
     return errors
 
 

@@ -144,13 +144,22 @@ _AT = Path("spec.versions[0].schema.openAPIV3Schema")
     ("schema", "field", "error_type"),
     [
         ({"type": "object", "properties": {"a": {}}}, "properties[a].type", ErrorType.REQUIRED),
-        ({"type": "string"}, "type", ErrorType.NOT_SUPPORTED),
+        ({"type": "string"}, "type", ErrorType.INVALID),  # must be object at the root
+        ({}, "type", ErrorType.REQUIRED),  # must not be empty at the root
+        ({"type": "object", "additionalProperties": {"type": "string"}}, "additionalProperties", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "array", "items": {}}}}, "properties[a].items.type", ErrorType.REQUIRED),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"x-kubernetes-embedded-resource": True, "x-kubernetes-preserve-unknown-fields": True}}}, "properties[a].type", ErrorType.REQUIRED),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "object", "x-kubernetes-embedded-resource": True}}}, "properties[a].properties", ErrorType.REQUIRED),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"x-kubernetes-int-or-string": True, "x-kubernetes-preserve-unknown-fields": True}}}, "properties[a].x-kubernetes-preserve-unknown-fields", ErrorType.INVALID),  # noqa: E501
+        ({"type": "object", "properties": {"kind": {"type": "integer"}}}, "properties[kind].type", ErrorType.INVALID),  # noqa: E501
+        ({"type": "object", "properties": {"metadata": {"properties": {"name": {"type": "string"}}}}}, "properties[metadata].type", ErrorType.INVALID),  # noqa: E501
+        ({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}}, "properties[a].pattern", ErrorType.INVALID),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "array"}}}, "properties[a].items", ErrorType.REQUIRED),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}, "additionalProperties": {"type": "string"}}}}, "properties[a].additionalProperties", ErrorType.FORBIDDEN),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "string", "x-kubernetes-int-or-string": True}}}, "properties[a].type", ErrorType.INVALID),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "string", "default": 3}}}, "properties[a].default", ErrorType.INVALID),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "object", "default": {"zz": 1}, "properties": {"b": {"type": "string"}}}}}, "properties[a].default", ErrorType.INVALID),  # noqa: E501
-        ({"type": "object", "properties": {"metadata": {"type": "object", "properties": {"labels": {"type": "object"}}}}}, "properties[metadata].properties[labels]", ErrorType.FORBIDDEN),  # noqa: E501
+        ({"type": "object", "properties": {"metadata": {"type": "object", "properties": {"labels": {"type": "object"}}}}}, "properties[metadata]", ErrorType.FORBIDDEN),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "string", "$ref": "#/x"}}}, "properties[a].$ref", ErrorType.FORBIDDEN),  # noqa: E501
         ({"type": "object", "properties": {"a": {"type": "strin"}}}, "properties[a].type", ErrorType.NOT_SUPPORTED),  # noqa: E501
     ],
