@@ -347,6 +347,9 @@ def initial_status(obj: KindModel) -> dict[str, Any] | None:
         return {"phase": "Pending"}
     if kind is core.Namespace:
         return {"phase": "Active"}
+    if isinstance(obj, apiextensions.CustomResourceDefinition):
+        # customresourcedefinition/strategy.go PrepareForCreate: the storage version is recorded at once.
+        return {"storedVersions": [version.name for version in obj.spec.versions if version.storage][:1]}
     return {}
 
 

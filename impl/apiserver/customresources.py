@@ -349,7 +349,11 @@ class CustomResources:
         if deleting is not None and getattr(response, "status", 0) == 200:
             # The CRD is gone (or marked for its finalizers): the CRD finalizer's work, done at once.
             self.delete_instances(deleting)
-        if not isinstance(response, APIWatch) and response.status < 300:
+        if isinstance(response, APIWatch):
+            # The watch's decoder (a private hook of APIWatch) completes each CRD it sends, as below.
+            decode = response._decode
+            response._decode = lambda value, revision: _complete_status(decode(value, revision))
+        elif response.status < 300:
             response = _with_status_fields(response)
         if (
             request.method in ("POST", "PUT", "PATCH")
@@ -951,12 +955,19 @@ def _with_status_fields(response: Response) -> Response:
     ):
         return response
     for obj in body.get("items") or [body]:
+        _complete_status(obj)
+    return Response(response.status, json.dumps(body, separators=(",", ":")).encode(), response.content_type)
+
+
+def _complete_status(obj: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``obj`` (a CRD as JSON) with status.acceptedNames.plural/kind and status.storedVersions present."""
+    if obj is not None:
         status = obj.setdefault("status", {})
         names = status.setdefault("acceptedNames", {})
         names.setdefault("plural", "")
         names.setdefault("kind", "")
         status.setdefault("storedVersions", [])
-    return Response(response.status, json.dumps(body, separators=(",", ":")).encode(), response.content_type)
+    return obj
 
 
 #: Kinds whose field selectors are exactly metadata.name (and metadata.namespace): what a CR offers.

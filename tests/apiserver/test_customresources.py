@@ -109,6 +109,23 @@ def test_a_new_crd_is_established_with_its_names_accepted() -> None:
     assert stored["status"]["acceptedNames"]["listKind"] == "CronTabList"
 
 
+@pytest.mark.requirement("API-CRD-CONDITIONS")
+def test_every_crd_sent_carries_accepted_names_and_stored_versions() -> None:
+    # No omitempty upstream, and the official client refuses a CRD without them.
+    c = Client()
+    watch = c.watch(CRDS)
+    created = c.ok("POST", CRDS, crd())
+    assert created["status"]["acceptedNames"] == {"plural": "", "kind": ""}
+    assert created["status"]["storedVersions"] == ["v1"]
+    events = c.drain(watch)
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]  # the naming controller's write
+    assert events[0]["object"]["status"]["acceptedNames"] == {"plural": "", "kind": ""}
+    assert events[1]["object"]["status"]["acceptedNames"]["plural"] == "crontabs"
+    watch.close()
+    listed = c.ok("GET", CRDS)
+    assert listed["items"][0]["status"]["acceptedNames"]["kind"] == "CronTab"
+
+
 @pytest.mark.requirement("API-CRD-SERVE")
 def test_crud_through_the_crds_url(client: Client) -> None:
     assert_status(client.call("GET", f"/apis/{GROUP}/v2/namespaces/default/crontabs"), 404, "NotFound")
