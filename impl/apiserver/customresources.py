@@ -34,8 +34,9 @@ What it models (k8s.io/apiextensions-apiserver, read, not copied):
   by Kubernetes version priority), ``/apis/<group>/<version>`` the plural
   with kind, singularName, shortNames, categories, verbs and ``/status``.
 
-Limits (README, "The API server"): no conversion webhooks -- every version
-is the same object with its apiVersion rewritten (the ``None`` strategy),
+Limits (README, "The API server"): no conversion webhooks (a CRD asking for
+one is refused with 422) -- every version is the same object with its
+apiVersion rewritten (the ``None`` strategy),
 validated, pruned and defaulted by the schema of the version it is served
 at; one storage version; no ``/scale`` subresource, no CEL rules, no
 ``x-kubernetes-list-type`` map-key checks, no deletecollection, no
@@ -155,8 +156,11 @@ def served_versions(crd: CustomResourceDefinition) -> list[CustomResourceInfo]:
 
 
 def unsupported(crd: CustomResourceDefinition) -> list[FieldError]:
-    """The schema features of ``crd`` this server refuses to serve rather than ignore."""
+    """What ``crd`` asks for that this server refuses rather than ignores: conversion webhooks, CEL, ..."""
     errors = []
+    if crd.spec.conversion is not None and crd.spec.conversion.strategy == "Webhook":
+        why = "conversion webhooks are not supported by this server (only the None strategy)"
+        errors.append(forbidden(FieldPath("spec.conversion.strategy"), why))
     for position, version in enumerate(crd.spec.versions):
         schema = version.schema_.open_apiv3_schema if version.schema_ else None
         at = FieldPath("spec.versions").index(position).child("schema", "openAPIV3Schema")

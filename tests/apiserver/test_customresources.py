@@ -348,6 +348,10 @@ def test_non_structural_and_unsupported_schemas_are_refused() -> None:
     cel["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["x-kubernetes-validations"] = [{"rule": "true"}]
     status = assert_status(c.call("POST", CRDS, cel), 422, "Invalid")
     assert "not supported by this server" in status["details"]["causes"][0]["message"]
+    webhook = crd()
+    webhook["spec"]["conversion"] = {"strategy": "Webhook"}
+    status = assert_status(c.call("POST", CRDS, webhook), 422, "Invalid")
+    assert status["details"]["causes"][0]["field"] == "spec.conversion.strategy"
 
 
 @pytest.mark.requirement("API-CRD-CONDITIONS")
