@@ -237,6 +237,50 @@ API_DISCOVERY = requirement(
     source="k8s.io/apiserver pkg/endpoints/discovery",
 )
 
+# -- CustomResourceDefinitions (impl/apiserver/customresources.py; the schema side is spec/crd_schema.py) --
+
+_CRD = "k8s.io/apiextensions-apiserver "
+API_CRD_SERVE = requirement(
+    "API-CRD-SERVE",
+    "Once a CRD is Established, /apis/<group>/<version>/[namespaces/<ns>/]<plural> MUST serve each served "
+    "version (Namespaced or Cluster scope) with create, get, list, update, merge and JSON patch (a strategic "
+    "merge patch is 415), delete and watch, storing objects under /registry/<group>/<plural>/[<ns>/]<name> "
+    "at the storage version with the apiVersion of the version asked for.",
+    component="apiserver",
+    source=_CRD + "pkg/apiserver/customresource_handler.go; pkg/registry/customresource",
+)
+API_CRD_STATUS = requirement(
+    "API-CRD-STATUS",
+    "With subresources.status, a custom object's create MUST drop status, an update of the main resource "
+    "MUST keep the stored status and bump metadata.generation exactly when something other than metadata "
+    "and status changed, and /status MUST write status only; without it, status is ordinary data and "
+    "/status is 404.",
+    component="apiserver",
+    source=_CRD + "pkg/registry/customresource/strategy.go, status_strategy.go",
+)
+API_CRD_DISCOVERY = requirement(
+    "API-CRD-DISCOVERY",
+    "/apis MUST list an Established CRD's group with its served versions (preferred: the highest by "
+    "Kubernetes version priority) and /apis/<group>/<version> its plural with kind, singularName, "
+    "shortNames, scope, verbs and <plural>/status when enabled.",
+    component="apiserver",
+    source=_CRD + "pkg/apiserver/customresource_discovery_controller.go",
+)
+API_CRD_CONDITIONS = requirement(
+    "API-CRD-CONDITIONS",
+    "A created CRD MUST come to carry status.acceptedNames equal to its names and the conditions "
+    "NamesAccepted=True (NoConflicts) and Established=True (InitialNamesAccepted).",
+    component="apiserver",
+    source=_CRD + "pkg/controller/status/naming_controller.go; pkg/controller/establish",
+)
+API_CRD_DELETE = requirement(
+    "API-CRD-DELETE",
+    "Deleting a CRD MUST delete every instance of it; afterwards its URLs MUST answer 404 and discovery "
+    "MUST no longer list it.",
+    component="apiserver",
+    source=_CRD + "pkg/controller/finalizer/crd_finalizer.go; pkg/apiserver/customresource_handler.go",
+)
+
 #: The largest request body the server reads (handlers/rest.go: 3 MiB, "limitedReadBody").
 MAX_REQUEST_BODY_BYTES: Final = 3 * 1024 * 1024
 
@@ -322,6 +366,9 @@ def initial_status(obj: KindModel) -> dict[str, Any] | None:
         return {"phase": "Pending"}
     if kind is core.Namespace:
         return {"phase": "Active"}
+    if isinstance(obj, apiextensions.CustomResourceDefinition):
+        # customresourcedefinition/strategy.go PrepareForCreate: the storage version is recorded at once.
+        return {"storedVersions": [version.name for version in obj.spec.versions if version.storage][:1]}
     return {}
 
 

@@ -39,7 +39,8 @@ dryRun, deletecollection,
 graceful deletion (grace periods), propagationPolicy and
 garbage collection, namespace termination, the scale
 subresource, admission beyond NamespaceLifecycle, update-only validation
-(immutable fields), CustomResourceDefinitions served as resources,
+(immutable fields), CustomResourceDefinitions beyond what
+``impl/apiserver/customresources.py`` says,
 sendInitialEvents, YAML and protobuf bodies.
 
 Requirement IDs: none defined here (``spec/apiserver.py`` declares them).
@@ -55,6 +56,7 @@ from datetime import datetime
 from typing import Any, Final, cast
 
 from impl.apiserver import discovery, scale
+from impl.apiserver.customresources import CRD_INFO, CustomResources
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
@@ -164,6 +166,7 @@ class APIServer:
         self.clock = clock
         self.entropy = entropy
         self.git_version = git_version
+        self.custom_resources = CustomResources(self)
 
     # -- entry point ---------------------------------------------------------------------------------
 
@@ -198,11 +201,16 @@ class APIServer:
             raise APIError(apiserver.request_entity_too_large(body_limit))
         target = route(request.path)
         if target is None:
-            raise APIError(apiserver.path_not_found())
+            custom = self.custom_resources.route(request.path)  # a CRD's resources (customresources.py)
+            if custom is None:
+                raise APIError(apiserver.path_not_found())
+            return self.custom_resources.handle(request, custom)
         if isinstance(target, OtherPath):
             return self._other(request, target)
         if isinstance(target, DiscoveryPath):
             return self._discovery(request, target)
+        if target.info is CRD_INFO:  # the naming/establishing controllers and the CRD finalizer
+            return self.custom_resources.definition_request(request, target, self._resource)
         return self._resource(request, target)
 
     def _other(self, request: Request, target: OtherPath) -> Response:
@@ -225,7 +233,9 @@ class APIServer:
             return _json_response(200, discovery.api_versions())
         if target.group is not None:
             return _json_response(200, discovery.api_group(target.group))
-        return _json_response(200, discovery.api_group_list())
+        groups = discovery.api_group_list()
+        groups["groups"] += self.custom_resources.api_groups()
+        return _json_response(200, groups)
 
     def _resource(self, request: Request, target: ResourcePath) -> Response | APIWatch:
         info, method = target.info, request.method

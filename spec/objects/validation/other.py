@@ -349,6 +349,11 @@ def validate_custom_resource_definition(crd: apiextensions.CustomResourceDefinit
             invalid(at.child("name"), version.name, message) for message in m.dns1035_label(version.name)
         ]
         version_names.append(version.name)
+        # The schema is structural (ValidateCustomResourceDefinitionVersion): spec/crd_schema.py.
+        from spec import crd_schema  # late: crd_schema imports this package's errors module
+
+        schema = version.schema_.open_apiv3_schema if version.schema_ is not None else None
+        errors += crd_schema.structural_errors(schema, at.child("schema", "openAPIV3Schema"))
     errors += m.unique(version_names, lambda position: _SPEC.child("versions").index(position).child("name"))
     return errors
 
