@@ -15,6 +15,8 @@ What kube-scheduler does around its algorithm (k/k ``pkg/scheduler``:
 - a binding is ``POST pods/<name>/binding`` (``DefaultBinder``); when it
   fails, the loop goes down the ranked list (the seed) or requeues
   (upstream), as configured;
+- a preemption deletes the victims and sets the preemptor's
+  ``status.nominatedNodeName``; the deletions bring the pod back;
 - an unschedulable pod gets the condition ``PodScheduled=False``, reason
   ``Unschedulable``, with the message of the filters, through
   ``pods/<name>/status`` (``updatePod`` in ``handleSchedulingFailure``),
@@ -68,6 +70,18 @@ class APIBinder:
         if status < 300:
             return None
         return f"{status}: {body.get('message') if isinstance(body, dict) else body}"
+
+    def preempt(self, pod: Pod, node_name: str, victims: tuple[str, ...]) -> None:
+        """``prepareCandidate``: delete the victims, then record ``status.nominatedNodeName``."""
+        for victim in victims:
+            namespace, name = victim.split("/", 1)
+            self.client.call("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}")
+        self.client.call(
+            "PATCH",
+            f"/api/v1/namespaces/{pod.metadata.namespace}/pods/{pod.metadata.name}/status",
+            {"status": {"nominatedNodeName": node_name}},
+            content_type="application/merge-patch+json",
+        )
 
 
 class APIScheduler:

@@ -12,7 +12,10 @@ What it does, as kube-scheduler's ``scheduleOne`` (k/k
    cache of nodes and bound pods.
 3. Unschedulable: the pod goes back to the queue (unschedulablePods, or
    backoffQ if an event came during its cycle) and the result carries the
-   message for its ``PodScheduled=False`` condition.
+   message for its ``PodScheduled=False`` condition. When the algorithm's
+   PostFilter (preemption, impl/scheduler/preemption.py) nominated a node,
+   the binder evicts the victims first; their deletions are the cluster
+   events that bring the pod back.
 4. Schedulable: the binder is called for the chosen node. When it fails:
    - ``on_bind_failure="next-ranked"`` (the default, the seed's steps
      8-9): the next node of the decision's ``rankedNodes`` is tried, and so
@@ -53,6 +56,9 @@ class Algorithm(Protocol):
 
 
 class Binder(Protocol):
+    """Binds pods; a binder that also has ``preempt(pod, node_name, victims)`` (victims as
+    ``namespace/name``) is called to evict the victims preemption chose and nominate the node."""
+
     def bind(self, pod: Pod, node_name: str) -> str | None:
         """Bind ``pod`` to ``node_name``: None when done, else why it failed."""
         ...
@@ -73,6 +79,8 @@ class CycleResult:
     #: (node, error or None) for every binding tried, in order.
     attempts: tuple[tuple[str, str | None], ...] = ()
     message: str = ""
+    #: The node preemption made room on (its victims are being evicted), if any.
+    nominated_node: str | None = None
 
 
 @dataclass
@@ -139,8 +147,21 @@ class SchedulingLoop:
         decision = self.algorithm.schedule_objects(pod, self.snapshot())
         chosen = decision.get("nodeName")
         if not chosen:
+            nominated = decision.get("nominatedNodeName")
+            if nominated:
+                # PostFilter found room by preemption: evict the victims and nominate the node; the
+                # pod waits in the queue until the victims' deletions move it back (preemption.go).
+                victims = tuple(f"{v['namespace']}/{v['name']}" for v in decision.get("victims") or ())
+                evict = getattr(self.binder, "preempt", None)
+                if evict is not None:
+                    evict(pod, str(nominated), victims)
             self.queue.add_unschedulable(queued, now)
-            return CycleResult(key, "unschedulable", message=str(decision.get("message", "")))
+            return CycleResult(
+                key,
+                "unschedulable",
+                message=str(decision.get("message", "")),
+                nominated_node=str(nominated) if nominated else None,
+            )
         candidates = [chosen]
         if self.on_bind_failure == "next-ranked":
             candidates += [name for name in decision.get("rankedNodes") or () if name != chosen]

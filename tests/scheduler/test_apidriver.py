@@ -210,3 +210,23 @@ def test_an_informer_lists_again_after_410_and_reports_what_it_missed() -> None:
     seen = sorted((kind, obj["metadata"]["name"]) for kind, obj in informer.poll())
     assert seen == [("ADDED", "c"), ("DELETED", "a")]
     assert sorted(informer.cache) == ["default/b", "default/c"] and informer.relists == 2
+
+
+@pytest.mark.requirement("SCHED-PREEMPT-LOWER", "SCHED-PREEMPT-FITS")
+def test_a_preemption_through_the_api_evicts_the_victims_and_binds_the_preemptor() -> None:
+    client, clock = new_client(), Clock()
+    create(client, "/api/v1/nodes", make_node("only", cpu="2"))
+    scheduler = APIScheduler(client, ReferenceScheduler(seed=1), clock=clock)
+    scheduler.start()
+    for name, priority in (("low-a", 0), ("low-b", 5)):
+        create(client, PODS, make_pod(name, cpu="1", spec={"priority": priority}))
+    scheduler.step()
+    create(client, PODS, make_pod("urgent", cpu="1", spec={"priority": 100}))
+    scheduler.step()
+    urgent = pod_named(client, "urgent")
+    assert urgent["status"].get("nominatedNodeName") == "only" and "nodeName" not in urgent["spec"]
+    remaining = {p["metadata"]["name"] for p in client.call("GET", PODS)[1]["items"]}
+    assert remaining == {"low-b", "urgent"}  # the lowest priority pod is enough, and is the one evicted
+    clock.now = 1.0  # its deletion moved the preemptor back; its 1 s backoff is over
+    scheduler.step()
+    assert pod_named(client, "urgent")["spec"]["nodeName"] == "only"
