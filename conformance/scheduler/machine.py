@@ -53,6 +53,13 @@ is taken to preempt, as upstream's default profile does.
 After every step no node holds more requests than it can allocate
 (SCHED-FILTER-RESOURCES). Spec and Z3 disagreeing is a bug of kspec, not of
 the scheduler: it fails with an AssertionError, not a requirement.
+
+At the end of a run without priorities, pods still unschedulable are put to
+Z3 together with every bound pod, all free to move (on clusters of at most
+``BATCH_MAX_NODES`` nodes): a joint placement that fits them all is a gap
+of greedy, one-pod-at-a-time scheduling, which upstream shares. It is
+recorded as information (``batch_gaps``, a Hypothesis event, a JUnit
+property of the test), never as a failure.
 """
 
 from __future__ import annotations
@@ -61,13 +68,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 
+from hypothesis import currently_in_test_context, event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from conformance.adapters.scheduler import Scheduler, SchedulerProvider
 from conformance.strategies.objects import DrawChoices
 from conformance.violation import require
-from invariants.feasibility import FeasibilityEncoding, Infeasible, solve
+from invariants.feasibility import FeasibilityEncoding, Feasible, Infeasible, solve
 from invariants.snapshots import Problem, Shape, generated_pod, make_node
 from spec.objects import from_dict, to_dict
 from spec.objects.base import Time
@@ -94,6 +102,10 @@ from spec.scheduling.framework import (
 from spec.scheduling.scores import total_scores
 
 MAX_NODES = 160
+#: The batch check at the end runs on clusters up to this size, with Z3 given this long.
+BATCH_MAX_NODES = 12
+BATCH_MAX_PODS = 24
+BATCH_TIMEOUT_MS = 2000
 PREEMPTION_MAX_NODES = 12
 ZONES = ("zone-a", "zone-b", "zone-c")
 TAINTS = (
@@ -150,12 +162,16 @@ class SchedulerMachine(RuleBasedStateMachine):
     #: Generate priorities and check preemption (the preemption test runs the machine this way).
     preemption: ClassVar[bool] = False
     max_nodes: ClassVar[int] = MAX_NODES
+    #: What the batch check found (information for the report, not failures).
+    batch_gaps: ClassVar[list[str]] = []
 
     def __init__(self) -> None:
         super().__init__()
         self.scheduler: Scheduler = self.provider.new_scheduler(seed=0)
         self.nodes: list[Node] = []
         self.pods: list[Pod] = []
+        #: Pods reported unschedulable (without a nomination): the batch check at the end looks at them.
+        self.pending: list[Pod] = []
         self.count = 0
         self.log: list[str] = []
 
@@ -284,6 +300,7 @@ class SchedulerMachine(RuleBasedStateMachine):
         self._check_unschedulable(pod, decision, snapshot)
         if not nominated:
             self._check_no_preemption(pod, snapshot)
+            self.pending.append(pod)
             return
         victims = self._check_preemption(pod, str(nominated), decision, snapshot)
         gone = {filters.pod_key(v) for v in victims}
@@ -529,6 +546,34 @@ class SchedulerMachine(RuleBasedStateMachine):
             errors = ranking_errors(list(ranked), totals, node_name)
             require(SCHED_RANKED, not errors, lambda: f"{pod.metadata.name}: {'; '.join(errors)}")
 
+    # -- at the end: information, not a verdict ----------------------------------------------------
+
+    def teardown(self) -> None:
+        """Greedy placement may leave pods pending that a joint placement of every pod would fit;
+        upstream is greedy too, so this is recorded (``batch_gaps``, a Hypothesis event), never failed."""
+        snapshot = self.snapshot
+        still = [p for p in self.pending if not feasible_nodes(p, snapshot)]
+        everyone = [p.replace(spec=p.spec.replace(node_name="")) for p in self.pods] + still
+        if (
+            self.preemption
+            or not still
+            or len(snapshot.nodes) > BATCH_MAX_NODES
+            or len(everyone) > BATCH_MAX_PODS
+        ):
+            return
+        empty = ClusterSnapshot(snapshot.nodes, (), snapshot.namespace_labels)
+        answer = FeasibilityEncoding(Problem(empty, tuple(everyone))).solve(
+            timeout_ms=BATCH_TIMEOUT_MS, minimise_core=False
+        )
+        if isinstance(answer, Feasible):
+            gap = (
+                f"{len(still)} pod(s) left pending on {len(snapshot.nodes)} nodes that a joint placement of "
+                f"all {len(everyone)} pods fits"
+            )
+            type(self).batch_gaps.append(gap)
+            if currently_in_test_context():
+                event("greedy placement left pods pending that a joint placement fits")
+
     # -- after every step ---------------------------------------------------------------------
 
     @invariant()
@@ -551,7 +596,7 @@ class SchedulerMachine(RuleBasedStateMachine):
 def machine_for(provider: SchedulerProvider, *, preemption: bool = False) -> type[SchedulerMachine]:
     """The machine over ``provider``'s schedulers; ``preemption`` gives pods priorities and checks
     preemption (on at most ``PREEMPTION_MAX_NODES`` nodes, where preemption is frequent)."""
-    attributes: dict[str, Any] = {"provider": provider, "preemption": preemption}
+    attributes: dict[str, Any] = {"provider": provider, "preemption": preemption, "batch_gaps": []}
     if preemption:
         attributes["max_nodes"] = PREEMPTION_MAX_NODES
     return type("SchedulerMachine", (SchedulerMachine,), attributes)
