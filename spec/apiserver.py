@@ -839,3 +839,37 @@ def terminating_message(namespace: str) -> str:
 def namespace_terminating(namespace: core.Namespace) -> bool:
     """The lifecycle admission's test: the phase says Terminating (a deletionTimestamp implies it)."""
     return namespace.status.phase == "Terminating" or namespace.metadata.deletion_timestamp is not None
+
+
+def collect_garbage(
+    owners: Mapping[str, tuple[str, ...]], deleted: str, policy: str | None
+) -> dict[str, tuple[str, ...]]:
+    """The model's prediction, once the controllers settle, for one namespace's objects after a delete.
+
+    ``owners`` maps every object (by name) to the owners its references name
+    (objects of the same namespace, by name, their uids matching). ``deleted``
+    goes with ``policy`` (None: the default, Background for every kind
+    here). The answer maps every object left to the owners it still names:
+    under Orphan the references to ``deleted`` are gone and nothing else
+    changes (API-GC-ORPHAN); otherwise every object whose owners are all gone
+    goes too, transitively, and an object with a live owner left only loses
+    its references to the gone ones (API-GC-BACKGROUND, API-GC-FOREGROUND).
+    """
+    left = {name: tuple(refs) for name, refs in owners.items() if name != deleted}
+    if policy == "Orphan":
+        return {name: tuple(r for r in refs if r != deleted) for name, refs in left.items()}
+    gone = {deleted}
+    changed = True
+    while changed:
+        changed = False
+        for name, refs in sorted(left.items()):
+            if not any(r in gone for r in refs):
+                continue
+            alive = tuple(r for r in refs if r not in gone)
+            if alive:
+                left[name] = alive
+            else:
+                del left[name]
+                gone.add(name)
+                changed = True
+    return left

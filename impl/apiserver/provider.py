@@ -62,7 +62,7 @@ class ReferenceAPIServerProvider:
         server = self.server_factory(kv.client(), self.seed)
         thread = ServerThread(server, bookmark_interval_s=self.bookmark_interval_s)
         thread.start(timeout_s=10)
-        loop = ControllerLoop(server, self.controllers).start()
+        loop = ControllerLoop(server, self.controllers, interval_s=0.01).start()
         try:
             with tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as directory:
                 path = Path(directory) / "kubeconfig"
