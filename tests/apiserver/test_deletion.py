@@ -11,14 +11,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from impl.controllers import garbagecollector
 from impl.controllers.client import InProcessClient
 from impl.controllers.runner import settle
+from spec.apiserver import collect_garbage
 from spec.objects.base import Time
 from tests.apiserver.helpers import CONFIGMAPS, NOW, PODS, Client, assert_status, config_map, edited, pod
 
 NAMESPACES = "/api/v1/namespaces"
+POLICIES = (None, "Background", "Foreground", "Orphan")
 
 
 def owned(name: str, owner: dict[str, Any], block: bool | None = None, **extra: Any) -> dict[str, Any]:
@@ -321,3 +325,61 @@ def test_dry_run_answers_as_the_request_would_and_stores_nothing() -> None:
     assert exists(client, CONFIGMAPS + "/real")
     assert_status(client.call("DELETE", CONFIGMAPS + "/real", dryRun="Maybe"), 422, "Invalid")
     assert client.server.storage.revision() == revision + 1  # only the real create wrote
+
+
+# -- the model's prediction (spec.apiserver.collect_garbage) against the reference -----------------------
+
+
+@pytest.mark.requirement("API-GC-BACKGROUND", "API-GC-ORPHAN")
+def test_the_model_predicts_chains_and_shared_dependents() -> None:
+    graph = {"a": (), "x": (), "b": ("a",), "c": ("b",), "d": ("a", "x")}
+    assert collect_garbage(graph, "a", "Background") == {"x": (), "d": ("x",)}
+    assert collect_garbage(graph, "a", "Foreground") == {"x": (), "d": ("x",)}
+    assert collect_garbage(graph, "a", "Orphan") == {"x": (), "b": (), "c": ("b",), "d": ("x",)}
+    assert collect_garbage(graph, "c", None) == {"a": (), "x": (), "b": ("a",), "d": ("a", "x")}
+
+
+@st.composite
+def ownership_graphs(draw: st.DrawFn) -> tuple[dict[str, tuple[str, ...]], dict[str, bool], str, str | None]:
+    size = draw(st.integers(min_value=1, max_value=6))
+    names = [f"n{i}" for i in range(size)]
+    owners = {
+        name: tuple(sorted(set(draw(st.lists(st.sampled_from(names[:i]), max_size=2))))) if i else ()
+        for i, name in enumerate(names)
+    }
+    blocks = {name: draw(st.booleans()) for name in names}
+    return owners, blocks, draw(st.sampled_from(names)), draw(st.sampled_from(POLICIES))
+
+
+@pytest.mark.requirement("API-GC-BACKGROUND", "API-GC-ORPHAN", "API-GC-FOREGROUND")
+@settings(max_examples=60, deadline=None)
+@given(ownership_graphs())
+def test_the_collector_settles_where_the_model_predicts(
+    case: tuple[dict[str, tuple[str, ...]], dict[str, bool], str, str | None],
+) -> None:
+    owners, blocks, deleted, policy = case
+    client = Client()
+    uids: dict[str, str] = {}
+    for name, refs in owners.items():
+        references = [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "name": r,
+                "uid": uids[r],
+                "blockOwnerDeletion": blocks[name],
+            }
+            for r in refs
+        ]
+        created = client.ok("POST", CONFIGMAPS, edited(config_map(name), ownerReferences=references))
+        uids[name] = created["metadata"]["uid"]
+    client.ok("DELETE", CONFIGMAPS + "/" + deleted, {"propagationPolicy": policy} if policy else None)
+    settled(client)
+    names = {uid: name for name, uid in uids.items()}
+    state = {
+        item["metadata"]["name"]: tuple(
+            sorted(names[r["uid"]] for r in item["metadata"].get("ownerReferences", []))
+        )
+        for item in client.ok("GET", CONFIGMAPS)["items"]
+    }
+    assert state == collect_garbage(owners, deleted, policy)
