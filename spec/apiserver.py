@@ -68,7 +68,7 @@ import binascii
 import json
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -634,8 +634,9 @@ API_GC_FOREGROUND = requirement(
 )
 API_DELETECOLLECTION = requirement(
     "API-DELETECOLLECTION",
-    "DELETE on a namespaced collection MUST delete (with the given DeleteOptions) exactly the objects its "
-    "labelSelector and fieldSelector match, and answer with the list of them.",
+    "DELETE on a collection (one namespace's, or a cluster-scoped resource's but namespaces') MUST delete, "
+    "with the given DeleteOptions, exactly the objects its labelSelector and fieldSelector match, and "
+    "answer with the list of them.",
     component="apiserver",
     source="k8s.io/apiserver pkg/registry/generic/registry/store.go DeleteCollection",
 )
@@ -751,7 +752,7 @@ def pod_grace_period(pod: core.Pod, requested: int | None) -> int:
         period = pod.spec.termination_grace_period_seconds or 0
     if not pod.spec.node_name or pod.status.phase in ("Failed", "Succeeded"):
         period = 0  # not scheduled, or already terminated: nothing to wait for
-    return max(period, 0) if period >= 0 else 1
+    return period if period >= 0 else 1  # BeforeDelete: a negative grace period is 1 s
 
 
 @dataclass(frozen=True)
@@ -776,14 +777,16 @@ def plan_delete(
     """
     metadata = obj.metadata
     graceful, grace = False, 0
+    if options.grace_period_seconds is not None and options.grace_period_seconds < 0:
+        options = replace(options, grace_period_seconds=1)  # BeforeDelete: negative means 1 s
     if isinstance(obj, core.Pod):
         if metadata.deletion_timestamp is not None:
             current = metadata.deletion_grace_period_seconds
             if current is not None and current > 0:
                 requested = options.grace_period_seconds
-                if requested is None or max(requested, 0) >= current:
+                if requested is None or requested >= current:
                     return DeletePlan("pending", obj)
-                shortened = max(requested, 0)
+                shortened = requested
                 start = metadata.deletion_timestamp - timedelta(seconds=current)
                 metadata = metadata.replace(
                     deletion_timestamp=Time.of(start + timedelta(seconds=shortened)),

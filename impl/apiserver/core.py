@@ -301,7 +301,11 @@ class APIServer:
                 )
             if method == "POST":
                 return self._create(request, target)
-            if method == "DELETE" and info.namespaced and target.namespace is not None:
+            if (
+                method == "DELETE"
+                and info.model is not core.Namespace
+                and (target.namespace is not None or not info.namespaced)
+            ):  # deletecollection: per namespace, or of a cluster-scoped resource but namespaces
                 return self._delete_collection(request, target)
         else:
             if method == "GET":

@@ -225,6 +225,13 @@ def test_the_default_grace_is_thirty_seconds_and_unbound_pods_go_at_once() -> No
     marked = client.ok("DELETE", PODS + "/bound")
     assert marked["metadata"]["deletionGracePeriodSeconds"] == 30
     assert marked["metadata"]["generation"] == 2  # the first graceful mark bumps it
+    bound_pod(client, "negative")
+    assert (
+        client.ok("DELETE", PODS + "/negative", {"gracePeriodSeconds": -5})["metadata"][
+            "deletionGracePeriodSeconds"
+        ]
+        == 1
+    )  # BeforeDelete: a negative grace period is 1 s
     client.ok("POST", PODS, pod("pending"))
     gone = client.ok("DELETE", PODS + "/pending", {"gracePeriodSeconds": 60})
     assert gone["metadata"]["deletionGracePeriodSeconds"] == 0  # the pod registry returns the object
@@ -304,6 +311,18 @@ def test_deletecollection_deletes_what_the_selectors_match() -> None:
     options = client.call("DELETE", CONFIGMAPS, {"propagationPolicy": "Sometimes"})
     assert_status(options, 422, "Invalid")
     assert exists(client, CONFIGMAPS + "/c")
+
+
+@pytest.mark.requirement("API-DELETECOLLECTION")
+def test_deletecollection_of_a_cluster_scoped_resource_but_not_of_namespaces() -> None:
+    client = Client()
+    for name in ("n1", "n2"):
+        client.ok("POST", "/api/v1/nodes", {"metadata": {"name": name, "labels": {"pool": name}}})
+    client.ok("DELETE", "/api/v1/nodes", labelSelector="pool=n1")
+    assert [exists(client, "/api/v1/nodes/" + n) for n in ("n1", "n2")] == [False, True]
+    assert_status(client.call("DELETE", NAMESPACES), 405, "MethodNotAllowed")
+    resources = {r["name"]: r["verbs"] for r in client.ok("GET", "/api/v1")["resources"]}
+    assert "deletecollection" in resources["nodes"] and "deletecollection" not in resources["namespaces"]
 
 
 @pytest.mark.requirement("API-DRY-RUN")
