@@ -431,7 +431,10 @@ class OwnershipMachine(RuleBasedStateMachine):
     # -- rules ----------------------------------------------------------------------------------
 
     @precondition(lambda self: len(self.model) < len(OWNED))
-    @rule(picks=st.lists(st.integers(min_value=0, max_value=len(OWNED) - 1), max_size=2), block=st.booleans())
+    @rule(
+        picks=st.lists(st.integers(min_value=0, max_value=len(OWNED) - 1), min_size=1, max_size=2),
+        block=st.booleans(),
+    )
     def create(self, picks: list[int], block: bool) -> None:
         """A ConfigMap named after the first free name, owned by existing ones (chosen by index)."""
         name = next(n for n in OWNED if n not in self.model)
