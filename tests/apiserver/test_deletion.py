@@ -19,6 +19,7 @@ from impl.controllers.client import InProcessClient
 from impl.controllers.runner import settle
 from spec.apiserver import collect_garbage
 from spec.objects.base import Time
+from spec.patch import MERGE_PATCH
 from tests.apiserver.helpers import CONFIGMAPS, NOW, PODS, Client, assert_status, config_map, edited, pod
 
 NAMESPACES = "/api/v1/namespaces"
@@ -340,6 +341,9 @@ def test_dry_run_answers_as_the_request_would_and_stores_nothing() -> None:
     assert changed["metadata"]["labels"] == {"x": "y"}
     assert changed["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
     assert "labels" not in client.ok("GET", CONFIGMAPS + "/real")["metadata"]
+    patched = client.patch(CONFIGMAPS + "/real", {"data": {"a": "2"}}, MERGE_PATCH, dryRun="All")
+    assert patched.status == 200 and patched.json()["data"] == {"a": "2"}
+    assert client.ok("GET", CONFIGMAPS + "/real")["data"] == {"a": "1"}
     client.ok("DELETE", CONFIGMAPS + "/real", dryRun="All")
     assert exists(client, CONFIGMAPS + "/real")
     assert_status(client.call("DELETE", CONFIGMAPS + "/real", dryRun="Maybe"), 422, "Invalid")
