@@ -340,6 +340,8 @@ POLICIES = (None, "Background", "Foreground", "Orphan")
 SETTLE_TIMEOUT_S = 30.0
 _POLL_S = 0.02
 HOLD_FINALIZER = "kspec.io/hold"
+#: What a real cluster's root-CA publisher puts in every namespace; not the run's.
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 
 
 @dataclass(frozen=True)
@@ -382,6 +384,8 @@ class OwnershipMachine(RuleBasedStateMachine):
         by_uid = {stored.uid: name for name, stored in self.model.items()}
         state = {}
         for item in listed.items:
+            if item.metadata.name == ROOT_CA_CONFIGMAP:
+                continue
             references = item.metadata.owner_references or []
             state[item.metadata.name] = tuple(sorted(by_uid.get(r.uid, f"uid:{r.uid}") for r in references))
         return state
@@ -539,7 +543,7 @@ class OwnershipMachine(RuleBasedStateMachine):
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         while True:
             names = sorted(i.metadata.name for i in self.core.list_namespaced_config_map(namespace).items)
-            names = [n for n in names if n != "kube-root-ca.crt"]  # a real cluster's root CA publisher
+            names = [n for n in names if n != ROOT_CA_CONFIGMAP]
             if names == ["held"]:
                 break
             require(
