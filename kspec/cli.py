@@ -102,13 +102,13 @@ def _implementations(args: argparse.Namespace) -> int:
 
 
 def _apiserver(args: argparse.Namespace) -> int:
-    from impl.apiserver.http import new_server, serve
+    from impl.apiserver.http import new_server
 
     if args.etcd == "memory":
         from impl.apiserver.memory import MemoryKV
 
         print(f"kspec apiserver: in-memory store, serving http://{args.host}:{args.port}", flush=True)
-        serve(new_server(MemoryKV().client()), host=args.host, port=args.port)
+        _serve_with_controllers(new_server(MemoryKV().client()), args)
         return 0
     address = _etcd_address(args.etcd)
     if address is None:
@@ -123,8 +123,22 @@ def _apiserver(args: argparse.Namespace) -> int:
         print(f"kspec apiserver: no etcd answers at {args.etcd} (GET /health)", file=sys.stderr)
         return 1
     print(f"kspec apiserver: etcd at {args.etcd}, serving http://{args.host}:{args.port}", flush=True)
-    serve(new_server(GatewayClient(address, timeout_s=5.0)), host=args.host, port=args.port)
+    _serve_with_controllers(new_server(GatewayClient(address, timeout_s=5.0)), args)
     return 0
+
+
+def _serve_with_controllers(server: object, args: argparse.Namespace) -> None:
+    """Serve in the foreground, the garbage collector and namespace controller in a background thread."""
+    from impl.apiserver.core import APIServer
+    from impl.apiserver.http import serve
+    from impl.controllers.runner import ControllerLoop
+
+    assert isinstance(server, APIServer)
+    loop = ControllerLoop(server).start()
+    try:
+        serve(server, host=args.host, port=args.port)
+    finally:
+        loop.stop()
 
 
 def _etcd_address(url: str) -> str | None:

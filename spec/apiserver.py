@@ -55,7 +55,11 @@ API-RV-MONOTONIC, API-OPTIMISTIC-CONCURRENCY, API-CREATE, API-NOT-FOUND,
 API-LIST-SELECTORS, API-LIST-PAGING, API-LIST-AT-VERSION, API-WATCH-ORDER, API-WATCH-GONE,
 API-WATCH-BOOKMARK, API-VALIDATION, API-STATUS-ERRORS, API-BAD-INPUT,
 API-GENERATION, API-STATUS-SUBRESOURCE, API-NAMESPACE-EXISTS, API-FINALIZERS,
-API-POD-BINDING, API-SCALE-SUBRESOURCE, API-DISCOVERY.
+API-POD-BINDING, API-SCALE-SUBRESOURCE, API-DISCOVERY, API-DELETE-PROPAGATION,
+API-GRACEFUL-DELETE, API-NAMESPACE-TERMINATING, API-NAMESPACE-CASCADE,
+API-GC-BACKGROUND, API-GC-ORPHAN, API-GC-FOREGROUND, API-DELETECOLLECTION,
+API-DRY-RUN (the garbage collector's and namespace controller's requirements
+are met by impl/controllers/ in the server process), and the CRD ones below.
 """
 
 from __future__ import annotations
@@ -65,12 +69,18 @@ import binascii
 import json
 import posixpath
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from spec import selectors
 from spec.objects import apiextensions, apps, batch, core, events, networking
+from spec.objects.base import Time
 from spec.objects.meta import KindModel
 from spec.objects.registry import KindInfo
+from spec.objects.validation.errors import FieldError, invalid, not_supported
+from spec.objects.validation.errors import Path as FieldPath
 from spec.requirements import requirement
 
 _STORE = "k8s.io/apiserver pkg/registry/generic/registry/store.go, pkg/storage/etcd3/store.go"
@@ -610,3 +620,325 @@ def success(group: str, resource: str, name: str, uid: str) -> dict[str, Any]:
         "status": "Success",
         "details": {**_details(group, resource, name), "uid": uid},
     }
+
+
+# -- deletion: DeleteOptions, propagation, graceful deletion, namespaces, the garbage collector ----------
+
+_DELETE = (
+    "k8s.io/apiserver pkg/registry/generic/registry/store.go (Delete, "
+    "updateForGracefulDeletionAndFinalizers, deletionFinalizersForGarbageCollection, "
+    "shouldOrphanDependents, shouldDeleteDependents, markAsDeleting); pkg/registry/rest/delete.go "
+    "BeforeDelete; apimachinery pkg/apis/meta/v1/validation ValidateDeleteOptions"
+)
+_GC = "k/k pkg/controller/garbagecollector/garbagecollector.go (attemptToDeleteItem, classifyReferences, " + (
+    "processDeletingDependentsItem, orphanDependents), graph_builder.go"
+)
+_NAMESPACES_SRC = (
+    "k/k pkg/registry/core/namespace/storage/storage.go (Delete, ShouldDeleteNamespaceDuringUpdate), "
+    "namespace/strategy.go (PrepareForCreate adds the kubernetes finalizer), "
+    "pkg/controller/namespace/deletion/namespaced_resources_deleter.go, "
+    "k8s.io/apiserver pkg/admission/plugin/namespace/lifecycle/admission.go"
+)
+
+API_DELETE_PROPAGATION = requirement(
+    "API-DELETE-PROPAGATION",
+    "A delete MUST add the orphan finalizer for propagationPolicy Orphan (or orphanDependents: true) and "
+    "foregroundDeletion for Foreground, setting deletionTimestamp and keeping the object; Background (the "
+    "default) MUST remove an object without finalizers at once; setting both orphanDependents and "
+    "propagationPolicy, or an unknown policy, MUST fail with 422 Invalid DeleteOptions.",
+    component="apiserver",
+    source=_DELETE,
+)
+API_GRACEFUL_DELETE = requirement(
+    "API-GRACEFUL-DELETE",
+    "Deleting a pod bound to a node MUST set deletionTimestamp = now + grace and "
+    "deletionGracePeriodSeconds = grace (gracePeriodSeconds, else spec.terminationGracePeriodSeconds) and "
+    "keep it; a later delete MAY only shorten the grace period (a longer one changes nothing); grace 0, an "
+    "unbound pod or a terminated one MUST be removed at once.",
+    component="apiserver",
+    source="k/k pkg/registry/core/pod/strategy.go CheckGracefulDelete; k8s.io/apiserver "
+    "pkg/registry/rest/delete.go BeforeDelete",
+)
+API_NAMESPACE_TERMINATING = requirement(
+    "API-NAMESPACE-TERMINATING",
+    "Deleting a namespace MUST set its deletionTimestamp and phase Terminating and keep it while "
+    "spec.finalizers holds kubernetes; creating in a terminating namespace MUST fail with 403 Forbidden "
+    '("unable to create new content in namespace <ns> because it is being terminated"); default, '
+    "kube-system and kube-public MUST NOT be deletable (403).",
+    component="apiserver",
+    source=_NAMESPACES_SRC,
+)
+API_NAMESPACE_CASCADE = requirement(
+    "API-NAMESPACE-CASCADE",
+    "Once a namespace is terminating, the namespace controller MUST delete every object in it, then "
+    "remove the kubernetes finalizer (namespaces/<name>/finalize), and the namespace MUST then be removed.",
+    component="apiserver",
+    source=_NAMESPACES_SRC,
+)
+API_GC_BACKGROUND = requirement(
+    "API-GC-BACKGROUND",
+    "An object whose every owner reference is dangling (no object of that kind, name and uid, in the "
+    "dependent's namespace or cluster-scoped) MUST be deleted by the garbage collector; an object with a "
+    "live owner MUST NOT; a cluster-scoped dependent of a namespaced owner kind is never collected.",
+    component="apiserver",
+    source=_GC,
+)
+API_GC_ORPHAN = requirement(
+    "API-GC-ORPHAN",
+    "For an owner being deleted with the orphan finalizer, the garbage collector MUST remove the owner "
+    "references to it from every dependent, keep the dependents, and only then remove the finalizer.",
+    component="apiserver",
+    source=_GC,
+)
+API_GC_FOREGROUND = requirement(
+    "API-GC-FOREGROUND",
+    "For an owner being deleted with the foregroundDeletion finalizer, the garbage collector MUST delete "
+    "its dependents and MUST NOT remove the finalizer (so the owner stays) while a dependent with "
+    "blockOwnerDeletion exists.",
+    component="apiserver",
+    source=_GC,
+)
+API_DELETECOLLECTION = requirement(
+    "API-DELETECOLLECTION",
+    "DELETE on a collection (one namespace's, or a cluster-scoped resource's but namespaces') MUST delete, "
+    "with the given DeleteOptions, exactly the objects its labelSelector and fieldSelector match, and "
+    "answer with the list of them.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/registry/generic/registry/store.go DeleteCollection",
+)
+API_DRY_RUN = requirement(
+    "API-DRY-RUN",
+    "A create, update, patch or delete with dryRun=All MUST validate and answer as the request would, "
+    "and MUST store nothing; a dryRun value other than All MUST fail with 422.",
+    component="apiserver",
+    source="k8s.io/apiserver pkg/registry/generic/registry/dryrun.go; apimachinery ValidateDryRun",
+)
+
+#: metav1.FinalizerOrphanDependents, FinalizerDeleteDependents; core FinalizerKubernetes.
+ORPHAN_FINALIZER: Final = "orphan"
+FOREGROUND_FINALIZER: Final = "foregroundDeletion"
+NAMESPACE_FINALIZER: Final = "kubernetes"
+PROPAGATION_POLICIES: Final = ("Foreground", "Background", "Orphan")
+#: The NamespaceLifecycle admission plugin's immortal namespaces (kube-node-lease is not one).
+IMMORTAL_NAMESPACES: Final = ("default", "kube-system", "kube-public")
+#: api.DefaultTerminationGracePeriodSeconds.
+DEFAULT_POD_GRACE_SECONDS: Final = 30
+
+
+@dataclass(frozen=True)
+class DeleteOptions:
+    """The DeleteOptions of one request, as decoded (None: not given)."""
+
+    propagation_policy: str | None = None
+    orphan_dependents: bool | None = None
+    grace_period_seconds: int | None = None
+    preconditions: Mapping[str, str] = dataclass_field(default_factory=dict)
+    dry_run: tuple[str, ...] = ()
+
+
+def validate_dry_run(values: tuple[str, ...]) -> list[FieldError]:
+    """apimachinery ``ValidateDryRun``: only ``All`` is a dry-run value."""
+    if any(value != "All" for value in values):
+        return [not_supported(FieldPath("dryRun"), list(values), ["All"])]
+    return []
+
+
+def validate_delete_options(options: DeleteOptions) -> list[FieldError]:
+    """``ValidateDeleteOptions``: at most one of orphanDependents and propagationPolicy, a known policy."""
+    errors: list[FieldError] = []
+    where = FieldPath("propagationPolicy")
+    if options.orphan_dependents is not None and options.propagation_policy is not None:
+        errors.append(
+            invalid(
+                where,
+                options.propagation_policy,
+                "orphanDependents and deletionPropagation cannot be both set",
+            )
+        )
+    if options.propagation_policy is not None and options.propagation_policy not in PROPAGATION_POLICIES:
+        errors.append(not_supported(where, options.propagation_policy, [*PROPAGATION_POLICIES, "nil"]))
+    return errors + validate_dry_run(options.dry_run)
+
+
+def default_orphans(info: KindInfo) -> bool:
+    """A kind's ``DefaultGarbageCollectionPolicy`` is OrphanDependents.
+
+    Upstream says so only for ReplicationControllers in core/v1 and for the
+    deprecated extensions/v1beta1, apps/v1beta1 and apps/v1beta2 workloads;
+    none of those is served here, so every kind deletes its dependents.
+    """
+    return False
+
+
+def should_orphan(finalizers: tuple[str, ...], options: DeleteOptions, default_orphan: bool = False) -> bool:
+    """``shouldOrphanDependents``: the request's choice, else the object's finalizers, else the default."""
+    if options.orphan_dependents is not None:
+        return options.orphan_dependents
+    if options.propagation_policy is not None:
+        return options.propagation_policy == "Orphan"
+    for name in finalizers:
+        if name == ORPHAN_FINALIZER:
+            return True
+        if name == FOREGROUND_FINALIZER:
+            return False
+    return default_orphan
+
+
+def should_delete_dependents(finalizers: tuple[str, ...], options: DeleteOptions) -> bool:
+    """``shouldDeleteDependents``: Foreground asked for, or already the object's finalizer."""
+    if options.orphan_dependents is not None:
+        return False
+    if options.propagation_policy is not None:
+        return options.propagation_policy == "Foreground"
+    for name in finalizers:
+        if name == FOREGROUND_FINALIZER:
+            return True
+        if name == ORPHAN_FINALIZER:
+            return False
+    return False
+
+
+def gc_finalizers(
+    finalizers: tuple[str, ...], options: DeleteOptions, default_orphan: bool = False
+) -> tuple[str, ...]:
+    """``deletionFinalizersForGarbageCollection``: the finalizers after a delete with ``options``."""
+    kept = [name for name in finalizers if name not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
+    if should_orphan(finalizers, options, default_orphan):
+        kept.append(ORPHAN_FINALIZER)
+    if should_delete_dependents(finalizers, options):
+        kept.append(FOREGROUND_FINALIZER)
+    return tuple(kept) if set(kept) != set(finalizers) else finalizers
+
+
+def pod_grace_period(pod: core.Pod, requested: int | None) -> int:
+    """``podStrategy.CheckGracefulDelete``: the grace period a pod's deletion gets."""
+    if requested is not None:
+        period = requested
+    else:
+        period = pod.spec.termination_grace_period_seconds or 0
+    if not pod.spec.node_name or pod.status.phase in ("Failed", "Succeeded"):
+        period = 0  # not scheduled, or already terminated: nothing to wait for
+    return period if period >= 0 else 1  # BeforeDelete: a negative grace period is 1 s
+
+
+@dataclass(frozen=True)
+class DeletePlan:
+    """What one delete does to the stored object: ``"pending"`` (nothing), ``"update"`` or ``"delete"``.
+
+    ``obj`` is the object to write for ``update`` (the one answered for ``pending``).
+    """
+
+    action: str
+    obj: KindModel
+
+
+def plan_delete(
+    obj: KindModel, options: DeleteOptions, now: datetime, default_orphan: bool = False
+) -> DeletePlan:
+    """``Store.Delete`` for one object: BeforeDelete, the GC finalizers, markAsDeleting, or removal.
+
+    Pods are the one kind with a graceful strategy here. A pod already being
+    deleted with a grace period left is ``pending`` unless the request asks
+    for a shorter one (the new deletionTimestamp keeps the old start).
+    """
+    metadata = obj.metadata
+    graceful, grace = False, 0
+    if options.grace_period_seconds is not None and options.grace_period_seconds < 0:
+        options = replace(options, grace_period_seconds=1)  # BeforeDelete: negative means 1 s
+    if isinstance(obj, core.Pod):
+        if metadata.deletion_timestamp is not None:
+            current = metadata.deletion_grace_period_seconds
+            if current is not None and current > 0:
+                requested = options.grace_period_seconds
+                if requested is None or requested >= current:
+                    return DeletePlan("pending", obj)
+                shortened = requested
+                start = metadata.deletion_timestamp - timedelta(seconds=current)
+                metadata = metadata.replace(
+                    deletion_timestamp=Time.of(start + timedelta(seconds=shortened)),
+                    deletion_grace_period_seconds=shortened,
+                )
+                graceful, grace = True, shortened
+        else:
+            grace = pod_grace_period(obj, options.grace_period_seconds)
+            metadata = metadata.replace(
+                deletion_timestamp=Time.of(now + timedelta(seconds=grace)),
+                deletion_grace_period_seconds=grace,
+                generation=metadata.generation + 1 if metadata.generation > 0 else metadata.generation,
+            )
+            graceful = True
+    finalizers = gc_finalizers(tuple(metadata.finalizers), options, default_orphan)
+    metadata = metadata.replace(finalizers=finalizers)
+    if not graceful:
+        if not finalizers:
+            return DeletePlan("delete", obj)
+        # markAsDeleting: the generation grows the first time, the timestamp never moves later.
+        first = metadata.deletion_timestamp is None
+        stamp = metadata.deletion_timestamp
+        if stamp is None or stamp > now:
+            stamp = Time.of(now)
+        metadata = metadata.replace(
+            deletion_timestamp=stamp,
+            deletion_grace_period_seconds=0,
+            generation=metadata.generation + 1 if first and metadata.generation > 0 else metadata.generation,
+        )
+        return DeletePlan("update", obj.replace(metadata=metadata))
+    if finalizers or grace > 0:
+        return DeletePlan("update", obj.replace(metadata=metadata))
+    return DeletePlan("delete", obj.replace(metadata=metadata))
+
+
+def should_delete_during_update(obj: KindModel) -> bool:
+    """``ShouldDeleteDuringUpdate``: marked and no finalizer left (a namespace: no spec finalizer either)."""
+    if obj.metadata.deletion_timestamp is None or obj.metadata.finalizers:
+        return False
+    return not (isinstance(obj, core.Namespace) and obj.spec.finalizers)
+
+
+def forbidden_status(group: str, resource: str, name: str, why: str) -> dict[str, Any]:
+    """``NewForbidden``: 403 ``<resource> "<name>" is forbidden: <why>``."""
+    what = f'{group_resource(group, resource)} "{name}"' if name else group_resource(group, resource)
+    return failure(403, "Forbidden", f"{what} is forbidden: {why}", _details(group, resource, name))
+
+
+def terminating_message(namespace: str) -> str:
+    return f"unable to create new content in namespace {namespace} because it is being terminated"
+
+
+def namespace_terminating(namespace: core.Namespace) -> bool:
+    """The lifecycle admission's test: the phase says Terminating (a deletionTimestamp implies it)."""
+    return namespace.status.phase == "Terminating" or namespace.metadata.deletion_timestamp is not None
+
+
+def collect_garbage(
+    owners: Mapping[str, tuple[str, ...]], deleted: str, policy: str | None
+) -> dict[str, tuple[str, ...]]:
+    """The model's prediction, once the controllers settle, for one namespace's objects after a delete.
+
+    ``owners`` maps every object (by name) to the owners its references name
+    (objects of the same namespace, by name, their uids matching). ``deleted``
+    goes with ``policy`` (None: the default, Background for every kind
+    here). The answer maps every object left to the owners it still names:
+    under Orphan the references to ``deleted`` are gone and nothing else
+    changes (API-GC-ORPHAN); otherwise every object whose owners are all gone
+    goes too, transitively, and an object with a live owner left only loses
+    its references to the gone ones (API-GC-BACKGROUND, API-GC-FOREGROUND).
+    """
+    left = {name: tuple(refs) for name, refs in owners.items() if name != deleted}
+    if policy == "Orphan":
+        return {name: tuple(r for r in refs if r != deleted) for name, refs in left.items()}
+    gone = {deleted}
+    changed = True
+    while changed:
+        changed = False
+        for name, refs in sorted(left.items()):
+            if not any(r in gone for r in refs):
+                continue
+            alive = tuple(r for r in refs if r not in gone)
+            if alive:
+                left[name] = alive
+            else:
+                del left[name]
+                gone.add(name)
+                changed = True
+    return left

@@ -30,14 +30,22 @@ Upstream (k8s.io/apiserver unless said otherwise; read, not copied):
   stored object's JSON at every attempt of the update loop, and the result
   goes through the update path; other types are 415).
 - k/k ``plugin/pkg/admission/namespace/lifecycle`` (a namespaced create
-  needs its namespace) and ``pkg/controlplane/controller/systemnamespaces``
-  (default, kube-system, kube-public, kube-node-lease exist from the start).
+  needs its namespace, which must not be terminating; default, kube-system
+  and kube-public cannot be deleted) and
+  ``pkg/controlplane/controller/systemnamespaces`` (default, kube-system,
+  kube-public, kube-node-lease exist from the start).
+- Deletion (``_delete``): ``Store.Delete`` as ``spec.apiserver.plan_delete``
+  models it (DeleteOptions validated, propagationPolicy's GC finalizers,
+  pods' grace periods, markAsDeleting); namespaces first through
+  ``pkg/registry/core/namespace/storage/storage.go`` Delete (Terminating,
+  then removed once ``spec.finalizers`` is empty, through ``/finalize``);
+  ``Store.DeleteCollection``; ``dryRun=All`` (``DryRunStorage``: checked,
+  not written). The garbage collector and the namespace controller are
+  ``impl/controllers``; ``lifecycle_changes`` tells their loop when to run.
 
 Not yet (README, "The API server"): server-side apply
 (``application/apply-patch+yaml``) and ``fieldManager``/managedFields,
-dryRun, deletecollection,
-graceful deletion (grace periods), propagationPolicy and
-garbage collection, namespace termination, the scale
+the scale
 subresource, admission beyond NamespaceLifecycle, update-only validation
 (immutable fields), CustomResourceDefinitions beyond what
 ``impl/apiserver/customresources.py`` says,
@@ -49,6 +57,7 @@ Requirement IDs: none defined here (``spec/apiserver.py`` declares them).
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +67,7 @@ from typing import Any, Final, cast
 from impl.apiserver import discovery, scale
 from impl.apiserver.customresources import CRD_INFO, CustomResources
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
-from impl.apiserver.storage import KV, Storage, StorageError, Stored
+from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
 from spec import admission, apiserver, patch, selectors
 from spec.entropy import Entropy
@@ -161,12 +170,27 @@ class APIServer:
         entropy: Entropy,
         git_version: str = "v1.31.0-kspec",
     ) -> None:
-        self.storage = Storage(kv)
+        self._storage = Storage(kv)
+        self._local = threading.local()  # a dry-run request's storage, per worker thread
         self.kv = kv
         self.clock = clock
         self.entropy = entropy
         self.git_version = git_version
         self.custom_resources = CustomResources(self)
+        #: Grows with every write the controllers (impl/controllers) may have to act on: a delete, a
+        #: deletion mark, an object with owner references. Their loop settles when it changes.
+        self.lifecycle_changes = 0
+
+    @property
+    def storage(self) -> Storage:
+        dry: Storage | None = getattr(self._local, "storage", None)
+        return dry if dry is not None else self._storage
+
+    def _note_lifecycle(self, obj: KindModel | None = None) -> None:
+        if getattr(self._local, "storage", None) is not None:
+            return  # a dry run changes nothing
+        if obj is None or obj.metadata.owner_references or obj.metadata.deletion_timestamp is not None:
+            self.lifecycle_changes += 1
 
     # -- entry point ---------------------------------------------------------------------------------
 
@@ -238,9 +262,28 @@ class APIServer:
         return _json_response(200, groups)
 
     def _resource(self, request: Request, target: ResourcePath) -> Response | APIWatch:
+        method = request.method
+        dry_run = tuple(request.query.get("dryRun") or ())
+        if dry_run and method in ("POST", "PUT", "PATCH", "DELETE"):
+            errors = apiserver.validate_dry_run(dry_run)
+            if errors:
+                kind = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"}
+                raise APIError(invalid_status("meta.k8s.io", kind.get(method, "DeleteOptions"), "", errors))
+            self._local.storage = DryRunStorage(self._storage)
+            try:
+                response = self._resource_request(request, target)
+            finally:
+                self._local.storage = None
+            if method == "POST" and isinstance(response, Response) and response.status == 201:
+                body = response.json()  # a dry-run create has no resourceVersion: nothing was written
+                if isinstance(body.get("metadata"), dict):
+                    body["metadata"].pop("resourceVersion", None)
+                    return _json_response(201, body)
+            return response
+        return self._resource_request(request, target)
+
+    def _resource_request(self, request: Request, target: ResourcePath) -> Response | APIWatch:
         info, method = target.info, request.method
-        if request.param("dryRun"):
-            raise APIError(apiserver.bad_request("dryRun is not supported by this server yet"))
         if target.subresource == "binding" and info.model is core.Pod:
             if method != "POST":
                 raise APIError(apiserver.method_not_supported(info.group, "pods/binding", method))
@@ -254,6 +297,10 @@ class APIServer:
             return self._bind(request, pods)
         if target.subresource == "scale" and info.model in scale.SCALABLE:
             return self._scale(request, target)
+        if target.subresource == "finalize" and info.model is core.Namespace:
+            if method != "PUT":
+                raise APIError(apiserver.method_not_supported("", "namespaces/finalize", method))
+            return self._update(request, target, status_only=False, finalize=True)
         if target.subresource is not None:
             if target.subresource != "status" or info.model not in apiserver.HAS_STATUS:
                 raise APIError(apiserver.path_not_found())
@@ -273,6 +320,12 @@ class APIServer:
                 )
             if method == "POST":
                 return self._create(request, target)
+            if (
+                method == "DELETE"
+                and info.model is not core.Namespace
+                and (target.namespace is not None or not info.namespaced)
+            ):  # deletecollection: per namespace, or of a cluster-scoped resource but namespaces
+                return self._delete_collection(request, target)
         else:
             if method == "GET":
                 return self._get(target)
@@ -400,12 +453,8 @@ class APIServer:
     def _create(self, request: Request, target: ResourcePath) -> Response:
         info = target.info
         obj = self._check_scope(self._decode_body(request, info), target)
-        if (
-            info.namespaced
-            and self.storage.get(apiserver.object_key(_NAMESPACES, "", obj.metadata.namespace)) is None
-        ):
-            if obj.metadata.namespace:  # an empty namespace is a validation error, reported below
-                raise APIError(apiserver.not_found("", "namespaces", obj.metadata.namespace))
+        if info.namespaced and obj.metadata.namespace:  # an empty namespace is a validation error, below
+            self._admit_namespace(target, obj)
         obj = self._prepare_for_create(admission.admit_create(defaults.default(obj)))
         generated = not obj.metadata.name and bool(obj.metadata.generate_name)
         for _ in range(_GENERATE_NAME_ATTEMPTS if generated else 1):
@@ -416,8 +465,27 @@ class APIServer:
             self._validate(obj)
             revision = self.storage.create(self._key(target, obj.metadata.name), self._encode(obj))
             if revision is not None:
+                self._note_lifecycle(obj)
                 return _json_response(201, self._output(obj, revision))
         raise APIError(apiserver.already_exists(info.group, info.resource, obj.metadata.name))
+
+    def _admit_namespace(self, target: ResourcePath, obj: KindModel) -> None:
+        """NamespaceLifecycle on create: the namespace must exist (404) and not be terminating (403)."""
+        namespace = obj.metadata.namespace
+        stored = self.storage.get(apiserver.object_key(_NAMESPACES, "", namespace))
+        if stored is None:
+            raise APIError(apiserver.not_found("", "namespaces", namespace))
+        try:
+            holder = from_dict(json.loads(stored.value))
+        except (ObjectError, ValueError):
+            return  # an undecodable namespace is reported where it is read
+        if isinstance(holder, core.Namespace) and apiserver.namespace_terminating(holder):
+            info = target.info
+            raise APIError(
+                apiserver.forbidden_status(
+                    info.group, info.resource, obj.metadata.name, apiserver.terminating_message(namespace)
+                )
+            )
 
     def _generate_name(self, prefix: str) -> str:
         suffix = "".join(self.entropy.choice(_NAME_ALPHABET) for _ in range(_RANDOM_LENGTH))
@@ -438,9 +506,15 @@ class APIServer:
         status = apiserver.initial_status(obj)
         if status is not None:
             obj = obj.replace(status=type(obj.status).model_validate(status))  # type: ignore[attr-defined]
+        if isinstance(obj, core.Namespace) and apiserver.NAMESPACE_FINALIZER not in obj.spec.finalizers:
+            # namespace/strategy.go PrepareForCreate: the namespace controller's finalizer, always.
+            finalizers = (*obj.spec.finalizers, apiserver.NAMESPACE_FINALIZER)
+            obj = obj.replace(spec=obj.spec.replace(finalizers=finalizers))
         return obj
 
-    def _update(self, request: Request, target: ResourcePath, *, status_only: bool) -> Response:
+    def _update(
+        self, request: Request, target: ResourcePath, *, status_only: bool, finalize: bool = False
+    ) -> Response:
         name = target.name
         assert name is not None
         new = self._check_scope(self._decode_body(request, target.info), target)
@@ -448,7 +522,12 @@ class APIServer:
         if new.metadata.resource_version:
             _parse_revision(new.metadata.resource_version)  # a malformed precondition is 400 before any read
         return self._guaranteed_update(
-            target, name, lambda old, stored: new, status_only=status_only, admit=not status_only
+            target,
+            name,
+            lambda old, stored: new,
+            status_only=status_only,
+            admit=not status_only and not finalize,
+            finalize=finalize,
         )
 
     def _check_name(self, obj: KindModel, name: str) -> None:
@@ -469,6 +548,7 @@ class APIServer:
         status_only: bool,
         keep_status: bool = True,
         admit: bool = False,
+        finalize: bool = False,
     ) -> Response:
         """Read, compute the new object from the stored one, Txn on the mod_revision read (GuaranteedUpdate).
 
@@ -491,6 +571,9 @@ class APIServer:
                 raise APIError(apiserver.conflict(info.group, info.resource, name))
             mutated = admission.admit_update(defaults.default(new)) if admit else defaults.default(new)
             updated = self._prepare_for_update(mutated, old, status_only=status_only)
+            if finalize and isinstance(updated, core.Namespace) and isinstance(new, core.Namespace):
+                # namespaces/<name>/finalize: what changes is spec.finalizers (namespaceFinalizeStrategy).
+                updated = updated.replace(spec=updated.spec.replace(finalizers=new.spec.finalizers))
             if not keep_status:
                 updated = updated.replace(status=new.status)  # type: ignore[attr-defined]
             self._validate(updated)
@@ -503,10 +586,11 @@ class APIServer:
                     )
                 ]
                 raise APIError(_invalid(updated, errors))
-            if apiserver.being_deleted(updated) and not updated.metadata.finalizers:
+            if apiserver.should_delete_during_update(updated):
                 # The last finalizer went: the object goes (Store.Update's deleteWithoutFinalizers).
                 revision = self.storage.delete(stored.key, stored.mod_revision)
                 if revision is not None:
+                    self._note_lifecycle()
                     return _json_response(200, self._output(updated, stored.mod_revision))
                 continue
             value = self._encode(updated)
@@ -514,6 +598,7 @@ class APIServer:
                 return _json_response(200, self._output(updated, stored.mod_revision))  # nothing to write
             revision = self.storage.update(stored.key, value, stored.mod_revision)
             if revision is not None:
+                self._note_lifecycle(updated)
                 return _json_response(200, self._output(updated, revision))
             # Someone wrote between the read and the Txn: read again. A precondition then fails above;
             # a patch is applied again to what was written.
@@ -614,6 +699,9 @@ class APIServer:
         updated = new.replace(metadata=metadata)
         if kind in apiserver.HAS_STATUS:
             updated = updated.replace(status=old.status)  # type: ignore[attr-defined]
+        if isinstance(updated, core.Namespace) and isinstance(old, core.Namespace):
+            # namespace/strategy.go PrepareForUpdate: spec.finalizers change only through /finalize.
+            updated = updated.replace(spec=updated.spec.replace(finalizers=old.spec.finalizers))
         return updated
 
     def _bind(self, request: Request, target: ResourcePath) -> Response:
@@ -656,67 +744,179 @@ class APIServer:
         return _json_response(201, apiserver.created_status())
 
     def _delete(self, request: Request, target: ResourcePath) -> Response:
+        """DELETE of one object: Store.Delete (BeforeDelete, GC finalizers, graceful deletion), as planned
+        by ``spec.apiserver.plan_delete``; namespaces go through their registry's Delete first."""
         info, name = target.info, target.name
         assert name is not None
-        preconditions = self._delete_preconditions(request)
+        options = self._delete_options(request)
+        if info.model is core.Namespace and name in apiserver.IMMORTAL_NAMESPACES:
+            # NamespaceLifecycle admission: the immortal namespaces.
+            why = "this namespace may not be deleted"
+            raise APIError(apiserver.forbidden_status("", "namespaces", name, why))
         for _ in range(_UPDATE_ATTEMPTS):
             old, stored = self._read(target, name)
-            uid = preconditions.get("uid")
-            if uid is not None and uid != old.metadata.uid:
-                why = (
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.metadata.uid}"
-                )
-                raise APIError(apiserver.conflict(info.group, info.resource, name, why))
-            rv = preconditions.get("resourceVersion")
-            if rv is not None and rv != str(stored.mod_revision):
-                why = (
-                    f"Precondition failed: ResourceVersion in precondition: {rv}, "
-                    f"ResourceVersion in object meta: {stored.mod_revision}"
-                )
-                raise APIError(apiserver.conflict(info.group, info.resource, name, why))
-            if old.metadata.finalizers:
-                # Finalizers hold it: only mark it (updateForGracefulDeletionAndFinalizers).
-                if apiserver.being_deleted(old):
-                    return _json_response(200, self._output(old, stored.mod_revision))
-                generation = old.metadata.generation
-                marked = old.replace(
-                    metadata=old.metadata.replace(
-                        deletion_timestamp=Time.of(self.clock()),
-                        deletion_grace_period_seconds=0,
-                        generation=generation + 1 if generation > 0 else generation,
-                    )
-                )
-                revision = self.storage.update(stored.key, self._encode(marked), stored.mod_revision)
-                if revision is not None:
+            self._check_delete_preconditions(target, old, stored, options)
+            if isinstance(old, core.Namespace):
+                marked = self._mark_namespace(old, options)
+                if marked is not None:
+                    revision = self.storage.update(stored.key, self._encode(marked), stored.mod_revision)
+                    if revision is None:
+                        continue
+                    self._note_lifecycle(marked)
                     return _json_response(200, self._output(marked, revision))
-                continue
-            if self.storage.delete(stored.key, stored.mod_revision) is not None:
-                if info.model is core.Pod:  # the pod registry returns the deleted object
+                if old.spec.finalizers:  # the namespace controller has not finished: nothing to do yet
                     return _json_response(200, self._output(old, stored.mod_revision))
-                return _json_response(
-                    200, apiserver.success(info.group, info.resource, name, old.metadata.uid)
-                )
+            plan = apiserver.plan_delete(old, options, self.clock(), apiserver.default_orphans(info))
+            if plan.action == "pending":
+                return self._deleted_answer(target, old, stored.mod_revision)
+            if plan.action == "update":
+                value = self._encode(plan.obj)
+                if value == stored.value:  # marked already: GuaranteedUpdate writes nothing
+                    return _json_response(200, self._output(old, stored.mod_revision))
+                revision = self.storage.update(stored.key, value, stored.mod_revision)
+                if revision is None:
+                    continue
+                self._note_lifecycle(plan.obj)
+                # handlers/delete.go: 202 when the client asked to cascade (orphanDependents: false) and
+                # the object is not gone yet.
+                code = 202 if options.orphan_dependents is False else 200
+                return _json_response(code, self._output(plan.obj, revision))
+            if self.storage.delete(stored.key, stored.mod_revision) is not None:
+                self._note_lifecycle()
+                return self._deleted_answer(target, plan.obj, stored.mod_revision)
         raise APIError(apiserver.conflict(info.group, info.resource, name, "too many concurrent updates"))
 
-    def _delete_preconditions(self, request: Request) -> dict[str, str]:
-        if not request.body.strip():
-            return {}
-        try:
-            options = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise APIError(
-                apiserver.bad_request(f"couldn't get version/kind; json parse error: {error}")
-            ) from None
-        if not isinstance(options, dict):
-            raise APIError(apiserver.bad_request("the body of a delete must be a DeleteOptions object"))
-        preconditions = options.get("preconditions") or {}
+    def _deleted_answer(self, target: ResourcePath, obj: KindModel, revision: int) -> Response:
+        """finalizeDelete: the pod registry returns the object, the others a Success Status."""
+        info = target.info
+        if info.model is core.Pod:
+            return _json_response(200, self._output(obj, revision))
+        return _json_response(
+            200, apiserver.success(info.group, info.resource, obj.metadata.name, obj.metadata.uid)
+        )
+
+    def _mark_namespace(
+        self, namespace: core.Namespace, options: apiserver.DeleteOptions
+    ) -> KindModel | None:
+        """The namespace registry's first delete: deletionTimestamp, phase Terminating, the GC finalizers.
+
+        None when the namespace is already being deleted (the generic delete path then applies once
+        spec.finalizers is empty).
+        """
+        if namespace.metadata.deletion_timestamp is not None:
+            return None
+        finalizers = apiserver.gc_finalizers(tuple(namespace.metadata.finalizers), options)
+        return namespace.replace(
+            metadata=namespace.metadata.replace(
+                deletion_timestamp=Time.of(self.clock()), finalizers=finalizers
+            ),
+            status=namespace.status.replace(phase="Terminating"),
+        )
+
+    def _check_delete_preconditions(
+        self, target: ResourcePath, old: KindModel, stored: Stored, options: apiserver.DeleteOptions
+    ) -> None:
+        info, name = target.info, old.metadata.name
+        uid = options.preconditions.get("uid")
+        if uid is not None and uid != old.metadata.uid:
+            why = f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.metadata.uid}"
+            raise APIError(apiserver.conflict(info.group, info.resource, name, why))
+        rv = options.preconditions.get("resourceVersion")
+        if rv is not None and rv != str(stored.mod_revision):
+            why = (
+                f"Precondition failed: ResourceVersion in precondition: {rv}, "
+                f"ResourceVersion in object meta: {stored.mod_revision}"
+            )
+            raise APIError(apiserver.conflict(info.group, info.resource, name, why))
+
+    def _delete_options(self, request: Request) -> apiserver.DeleteOptions:
+        """DeleteOptions from the query, then the body (the body wins, as the handler decodes it last)."""
+        fields: dict[str, Any] = {}
+        for key in ("propagationPolicy", "gracePeriodSeconds", "orphanDependents"):
+            value = request.param(key)
+            if value is not None:
+                fields[key] = value
+        if request.query.get("dryRun"):
+            fields["dryRun"] = list(request.query["dryRun"])
+        if request.body.strip():
+            try:
+                body = json.loads(request.body)
+            except (ValueError, UnicodeDecodeError) as error:
+                raise APIError(
+                    apiserver.bad_request(f"couldn't get version/kind; json parse error: {error}")
+                ) from None
+            if not isinstance(body, dict):
+                raise APIError(apiserver.bad_request("the body of a delete must be a DeleteOptions object"))
+            fields.update({key: value for key, value in body.items() if value is not None})
+        preconditions = fields.get("preconditions") or {}
         if not isinstance(preconditions, dict):
             raise APIError(apiserver.bad_request("DeleteOptions.preconditions must be an object"))
-        return {
-            key: str(value)
-            for key, value in preconditions.items()
-            if key in ("uid", "resourceVersion") and value
-        }
+        policy = fields.get("propagationPolicy")
+        grace = fields.get("gracePeriodSeconds")
+        orphan = fields.get("orphanDependents")
+        dry_run = fields.get("dryRun") or []
+        try:
+            if grace is not None and not isinstance(grace, bool):
+                grace = int(grace)
+            if isinstance(orphan, str):
+                orphan = {"true": True, "false": False}[orphan.lower()]
+        except (ValueError, KeyError):
+            raise APIError(
+                apiserver.bad_request("DeleteOptions: gracePeriodSeconds or orphanDependents malformed")
+            ) from None
+        if (
+            not (policy is None or isinstance(policy, str))
+            or not (grace is None or (isinstance(grace, int) and not isinstance(grace, bool)))
+            or not (orphan is None or isinstance(orphan, bool))
+            or not isinstance(dry_run, list)
+            or not all(isinstance(value, str) for value in dry_run)
+        ):
+            raise APIError(apiserver.bad_request("DeleteOptions: a field has the wrong type"))
+        options = apiserver.DeleteOptions(
+            propagation_policy=policy,
+            orphan_dependents=orphan,
+            grace_period_seconds=grace,
+            preconditions={
+                key: str(value)
+                for key, value in preconditions.items()
+                if key in ("uid", "resourceVersion") and value
+            },
+            dry_run=tuple(dry_run),
+        )
+        errors = apiserver.validate_delete_options(options)
+        if errors:
+            raise APIError(invalid_status("meta.k8s.io", "DeleteOptions", "", errors))
+        return options
+
+    def _delete_collection(self, request: Request, target: ResourcePath) -> Response:
+        """DELETE on a collection (Store.DeleteCollection): list with the selectors, delete each item."""
+        info = target.info
+        options = self._list_options(request, target)
+        self._delete_options(request)  # invalid DeleteOptions fail before anything is deleted
+        matches = self._matcher(target, options)
+        prefix = apiserver.list_prefix(info, target.namespace)
+        items, _, revision, _ = self._collect(prefix, prefix, 0, _all(options), matches)
+        for item in items:
+            name = (item.get("metadata") or {}).get("name")
+            if not isinstance(name, str):
+                continue
+            one = ResourcePath(info, target.namespace, name)
+            try:
+                self._delete(request, one)
+            except APIError as error:
+                if error.status.get("code") != 404:  # gone meanwhile: as upstream, not an error
+                    raise
+            item.pop("apiVersion", None)
+            item.pop("kind", None)
+        return _json_response(
+            200,
+            {
+                "kind": f"{info.kind}List",
+                "apiVersion": info.api_version,
+                "metadata": {"resourceVersion": str(revision)},
+                "items": items,
+            },
+        )
 
     # -- list and watch ------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ Upstream: k8s.io/apiserver ``pkg/endpoints/discovery`` (``legacy.go``:
 ``version.go``: ``APIResourceList``) and the shapes of metav1's
 ``APIResource``: ``name``, ``singularName``, ``namespaced``, ``kind``,
 ``verbs``; a subresource is listed as ``<resource>/<subresource>``. The
-verbs are only those this server serves (README, "The API server"): no
-``deletecollection`` yet.
+verbs are only those this server serves (README, "The API server"):
+``deletecollection`` for every resource but namespaces, as upstream.
 
 Requirement IDs: none defined here (API-DISCOVERY is in ``spec/apiserver.py``).
 """
@@ -20,7 +20,9 @@ from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
 from spec import apiserver
 from spec.objects import core
 
-VERBS: Final = ["create", "delete", "get", "list", "patch", "update", "watch"]
+VERBS: Final = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+#: The namespace registry serves no deletecollection.
+NAMESPACE_VERBS: Final = [verb for verb in VERBS if verb != "deletecollection"]
 STATUS_VERBS: Final = ["get", "patch", "update"]
 
 
@@ -69,7 +71,11 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
                 "singularName": info.kind.lower(),
                 "namespaced": info.namespaced,
                 "kind": info.kind,
-                "verbs": ["create"] if info.model is core.Binding else VERBS,
+                "verbs": ["create"]
+                if info.model is core.Binding
+                else NAMESPACE_VERBS
+                if info.model is core.Namespace
+                else VERBS,
             }
         )
         if info.model in apiserver.HAS_STATUS:

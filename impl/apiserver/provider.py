@@ -6,8 +6,11 @@ cluster of ``kv_provider``: the reference etcd in real mode or real etcd,
 which ``--impl reference-etcd`` and ``--impl etcd`` use), writes a
 kubeconfig for it (plain HTTP, no credentials: authentication is the
 security issue's) in a temporary directory, and stops the server and removes
-the directory when the block ends. ``server_factory`` lets the project's
-tests serve a deliberately broken core.
+the directory when the block ends. The controllers the deletion semantics
+need (the garbage collector and the namespace controller,
+``impl/controllers``) run in the same process on a ``ControllerLoop``.
+``server_factory`` and ``controllers`` let the project's tests serve a
+deliberately broken core or broken controllers.
 
 ``KubeconfigProvider`` is the contract for a cluster someone else runs
 (``--impl kubeconfig:PATH``): it starts nothing and hands out the given file.
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ from impl.apiserver.core import APIServer
 from impl.apiserver.http import ServerThread, new_server
 from impl.apiserver.memory import MemoryKV
 from impl.apiserver.storage import KV
+from impl.controllers.runner import DEFAULT_CONTROLLERS, Controller, ControllerLoop
 
 
 def kubeconfig_for(url: str) -> dict[str, object]:
@@ -52,6 +56,8 @@ class ReferenceAPIServerProvider:
     bookmark_interval_s: float = 1.0
     #: The core to serve on a kv client (tests substitute broken ones).
     server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(kv, seed=seed)
+    #: The controllers run beside it (tests substitute broken ones).
+    controllers: Sequence[Controller] = DEFAULT_CONTROLLERS
     #: A ``kv``-contract provider (``new_cluster(size=...)``) to store objects in, such as the
     #: reference etcd in real mode or real etcd (impl/peers/etcd.py); None: the in-memory store.
     kv_provider: Any = None
@@ -60,16 +66,17 @@ class ReferenceAPIServerProvider:
     @contextmanager
     def serve(self) -> Iterator[Path]:
         with self._storage() as kv:
-            thread = ServerThread(
-                self.server_factory(kv, self.seed), bookmark_interval_s=self.bookmark_interval_s
-            )
+            server = self.server_factory(kv, self.seed)
+            thread = ServerThread(server, bookmark_interval_s=self.bookmark_interval_s)
             thread.start(timeout_s=10)
+            loop = ControllerLoop(server, self.controllers, interval_s=0.01).start()
             try:
                 with tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as directory:
                     path = Path(directory) / "kubeconfig"
                     path.write_text(json.dumps(kubeconfig_for(thread.url), indent=2))  # JSON is YAML
                     yield path
             finally:
+                loop.stop(timeout_s=10)
                 thread.stop(timeout_s=10)
 
     @contextmanager

@@ -154,3 +154,35 @@ class Storage:
             response.more,
             max(response.count - len(items), 0),
         )
+
+
+class DryRunStorage:
+    """``dryRun=All``: reads go to ``inner``; writes are checked as etcd would check them, and not made.
+
+    A create answers revision 0 (the core then leaves resourceVersion out, as
+    upstream's dry-run create does); an update or delete answers the revision
+    it read, so the object answered carries the stored resourceVersion.
+    """
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.kv = inner.kv
+
+    def get(self, key: str) -> Stored | None:
+        return self.inner.get(key)
+
+    def revision(self) -> int:
+        return self.inner.revision()
+
+    def page(self, prefix: str, start: str, revision: int, limit: int) -> Page:
+        return self.inner.page(prefix, start, revision, limit)
+
+    def create(self, key: str, value: bytes) -> int | None:
+        return None if self.inner.get(key) is not None else 0
+
+    def update(self, key: str, value: bytes, read_revision: int) -> int | None:
+        current = self.inner.get(key)
+        return read_revision if current is not None and current.mod_revision == read_revision else None
+
+    def delete(self, key: str, read_revision: int) -> int | None:
+        return self.update(key, b"", read_revision)

@@ -262,7 +262,7 @@ def test_creating_in_a_missing_namespace_is_namespace_not_found() -> None:
         ("GET", "/apis/nope/v1", b"", 404, "NotFound"),
         ("PATCH", PODS + "/web", b"{}", 415, "UnsupportedMediaType"),  # no patch Content-Type
         ("PATCH", PODS, b"{}", 405, "MethodNotAllowed"),
-        ("DELETE", PODS, b"", 405, "MethodNotAllowed"),
+        ("DELETE", "/api/v1/pods", b"", 405, "MethodNotAllowed"),  # deletecollection is per namespace
         ("GET", PODS, b"", 400, "BadRequest"),  # with the bad labelSelector below
     ],
 )
@@ -704,7 +704,7 @@ def test_status_subresource_routes() -> None:
     assert_status(client.call("GET", PODS + "/p/scale"), 404, "NotFound")
     assert_status(client.call("POST", "/version"), 405, "MethodNotAllowed")
     assert_status(client.call("POST", "/api/v1"), 405, "MethodNotAllowed")
-    assert_status(client.call("GET", PODS, dryRun="All"), 400, "BadRequest")
+    assert_status(client.call("POST", PODS, pod("q"), dryRun="Some"), 422, "Invalid")
     assert_status(client.call("GET", PODS, limit="x"), 400, "BadRequest")
     assert_status(client.call("GET", PODS, watch="1", timeoutSeconds="x"), 400, "BadRequest")
     assert_status(client.call("GET", PODS, watch="1", sendInitialEvents="true"), 400, "BadRequest")

@@ -16,12 +16,16 @@ from hypothesis.stateful import run_state_machine_as_test
 
 config = pytest.importorskip("kubernetes.config")
 
-from conformance.apiserver.machine import machine_for  # noqa: E402
+from conformance.apiserver.machine import machine_for, ownership_machine_for  # noqa: E402
 from conformance.violation import RequirementViolation  # noqa: E402
 from impl.apiserver.core import APIServer, Request  # noqa: E402
 from impl.apiserver.http import new_server, wall_clock  # noqa: E402
 from impl.apiserver.provider import ReferenceAPIServerProvider  # noqa: E402
 from impl.apiserver.storage import KV  # noqa: E402
+from impl.controllers import garbagecollector  # noqa: E402
+from impl.controllers.client import Resources  # noqa: E402
+from impl.controllers.runner import DEFAULT_CONTROLLERS, Controller  # noqa: E402
+from spec import apiserver  # noqa: E402
 from spec.entropy import SeededEntropy  # noqa: E402
 from spec.kv import (  # noqa: E402
     CompareTarget,
@@ -32,6 +36,8 @@ from spec.kv import (  # noqa: E402
     WatchResponse,
 )
 from spec.kv import Request as KVRequest  # noqa: E402
+from spec.objects import core  # noqa: E402
+from spec.objects.registry import info_of  # noqa: E402
 
 
 class LastWriteWins(APIServer):
@@ -104,6 +110,55 @@ class ReadsTheLatest(KVWrapper):
         return self.inner.call(request)
 
 
+class AcceptsCreatesWhileTerminating(APIServer):
+    """NamespaceLifecycle that only checks that the namespace exists."""
+
+    def _admit_namespace(self, target: Any, obj: Any) -> None:
+        if (
+            self.storage.get(apiserver.object_key(info_of(core.Namespace), "", obj.metadata.namespace))
+            is None
+        ):
+            super()._admit_namespace(target, obj)
+
+
+class LengthensGrace(APIServer):
+    """A second delete of a pod starts its grace period afresh, with whatever the request asks."""
+
+    def _delete(self, request: Request, target: Any) -> Any:
+        if target.info.model is core.Pod and target.name:
+            pod, stored = self._read(target, target.name)
+            if pod.metadata.deletion_timestamp is not None:
+                fresh = pod.replace(
+                    metadata=pod.metadata.replace(deletion_timestamp=None, deletion_grace_period_seconds=None)
+                )
+                self.storage.update(stored.key, self._encode(fresh), stored.mod_revision)
+        return super()._delete(request, target)
+
+
+def gc_deletes_orphans(client: Resources) -> int:
+    """A collector that deletes the dependents of an owner deleted with Orphan."""
+    actions = 0
+    for owner in garbagecollector.Graph(client).nodes:
+        if owner.deleting and apiserver.ORPHAN_FINALIZER in owner.finalizers:
+            for dependent in owner.dependents:
+                actions += garbagecollector._delete(client, dependent, "Background")
+    return actions + garbagecollector.reconcile(client)
+
+
+def gc_drops_foreground_first(client: Resources) -> int:
+    """A collector that lets a Foreground owner go before its (blocking) dependents."""
+    actions = 0
+    for owner in garbagecollector.Graph(client).nodes:
+        if owner.deleting and apiserver.FOREGROUND_FINALIZER in owner.finalizers:
+            stripped = garbagecollector._without_finalizer(owner.obj, apiserver.FOREGROUND_FINALIZER)
+            actions += client.update(owner.info, stripped) is not None
+    return actions + garbagecollector.reconcile(client)
+
+
+def _gc(broken: Controller) -> tuple[Controller, ...]:
+    return tuple(broken if c is garbagecollector.reconcile else c for c in DEFAULT_CONTROLLERS)
+
+
 def _core(server_class: type[APIServer]) -> Any:
     def factory(kv: KV, seed: int) -> APIServer:
         server = server_class(kv, clock=wall_clock, entropy=SeededEntropy(seed))
@@ -117,46 +172,64 @@ def _kv(wrapper: type[KVWrapper]) -> Any:
     return lambda kv, seed: new_server(wrapper(kv), seed=seed)
 
 
-@pytest.mark.parametrize(
-    ("factory", "requirement"),
-    [
-        (_core(LastWriteWins), "API-OPTIMISTIC-CONCURRENCY"),
-        (_kv(CreateOverwrites), "API-CREATE"),
-        (_kv(DropsEveryOtherEvent), "API-WATCH-ORDER"),
-        (_kv(ReadsTheLatest), "API-LIST-AT-VERSION"),
-    ],
-    ids=["stale-update-accepted", "create-overwrites", "watch-drops-events", "lists-the-present"],
+_SETTINGS = dict(
+    stateful_step_count=20,
+    deadline=None,
+    database=None,
+    derandomize=True,  # the same examples every run
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    report_multiple_bugs=False,
 )
-def test_the_machine_catches(factory: Any, requirement: str) -> None:
-    provider = ReferenceAPIServerProvider(server_factory=factory)
+
+
+@pytest.mark.parametrize(
+    ("machine", "factory", "controllers", "requirement"),
+    [
+        (machine_for, _core(LastWriteWins), DEFAULT_CONTROLLERS, "API-OPTIMISTIC-CONCURRENCY"),
+        (machine_for, _kv(CreateOverwrites), DEFAULT_CONTROLLERS, "API-CREATE"),
+        (machine_for, _kv(DropsEveryOtherEvent), DEFAULT_CONTROLLERS, "API-WATCH-ORDER"),
+        (machine_for, _kv(ReadsTheLatest), DEFAULT_CONTROLLERS, "API-LIST-AT-VERSION"),
+        (ownership_machine_for, _kv(KVWrapper), _gc(gc_deletes_orphans), "API-GC-ORPHAN"),
+        (ownership_machine_for, _kv(KVWrapper), _gc(gc_drops_foreground_first), "API-GC-FOREGROUND"),
+        (
+            ownership_machine_for,
+            _core(AcceptsCreatesWhileTerminating),
+            DEFAULT_CONTROLLERS,
+            "API-NAMESPACE-TERMINATING",
+        ),
+        (ownership_machine_for, _core(LengthensGrace), DEFAULT_CONTROLLERS, "API-GRACEFUL-DELETE"),
+    ],
+    ids=[
+        "stale-update-accepted",
+        "create-overwrites",
+        "watch-drops-events",
+        "lists-the-present",
+        "gc-deletes-orphans",
+        "foreground-owner-first",
+        "creates-while-terminating",
+        "grace-lengthened",
+    ],
+)
+def test_the_machine_catches(machine: Any, factory: Any, controllers: Any, requirement: str) -> None:
+    provider = ReferenceAPIServerProvider(server_factory=factory, controllers=controllers)
     with provider.serve() as kubeconfig:
         api = config.new_client_from_config(config_file=str(kubeconfig))
         try:
             with pytest.raises(RequirementViolation) as caught:
-                run_state_machine_as_test(
-                    machine_for(api),
-                    settings=settings(
-                        max_examples=60,
-                        stateful_step_count=20,
-                        deadline=None,
-                        database=None,
-                        derandomize=True,  # the same examples every run
-                        phases=[Phase.generate],
-                        suppress_health_check=list(HealthCheck),
-                        report_multiple_bugs=False,
-                    ),
-                )
+                run_state_machine_as_test(machine(api), settings=settings(max_examples=100, **_SETTINGS))
         finally:
             api.close()
     assert caught.value.requirement_id == requirement, str(caught.value)
 
 
-def test_the_reference_passes_the_same_runs() -> None:
+@pytest.mark.parametrize("machine", [machine_for, ownership_machine_for], ids=["configmaps", "ownership"])
+def test_the_reference_passes_the_same_runs(machine: Any) -> None:
     with ReferenceAPIServerProvider().serve() as kubeconfig:
         api = config.new_client_from_config(config_file=str(kubeconfig))
         try:
             run_state_machine_as_test(
-                machine_for(api),
+                machine(api),
                 settings=settings(
                     max_examples=30,
                     stateful_step_count=20,
