@@ -813,7 +813,9 @@ class CustomResources:
     def _delete(self, request: Request, target: CustomPath) -> Response:
         info, name = target.info, target.name
         assert name is not None
-        preconditions = self.server._delete_preconditions(request)
+        # Preconditions only: propagationPolicy, grace periods and dryRun are not applied to custom
+        # resources yet (the garbage collector does not list them either).
+        preconditions = self.server._delete_options(request).preconditions
         for _ in range(_UPDATE_ATTEMPTS):
             old, stored = self._read(target, name)
             meta = self._meta(old)

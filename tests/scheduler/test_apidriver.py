@@ -114,7 +114,7 @@ def test_deleted_and_finished_pods_free_their_node() -> None:
     create(client, PODS, make_pod("second", cpu="2"))
     scheduler.step()
     assert "nodeName" not in pod_named(client, "second")["spec"]
-    status, body = client.call("DELETE", f"{PODS}/first")
+    status, body = client.call("DELETE", f"{PODS}/first", {"gracePeriodSeconds": 0})  # as a kubelet confirms
     assert status == 200, body
     clock.now = 2.0  # the deletion moves "second" back; its 1 s backoff is over
     scheduler.step()
@@ -225,8 +225,15 @@ def test_a_preemption_through_the_api_evicts_the_victims_and_binds_the_preemptor
     scheduler.step()
     urgent = pod_named(client, "urgent")
     assert urgent["status"].get("nominatedNodeName") == "only" and "nodeName" not in urgent["spec"]
-    remaining = {p["metadata"]["name"] for p in client.call("GET", PODS)[1]["items"]}
-    assert remaining == {"low-b", "urgent"}  # the lowest priority pod is enough, and is the one evicted
-    clock.now = 1.0  # its deletion moved the preemptor back; its 1 s backoff is over
+    pods = {p["metadata"]["name"]: p for p in client.call("GET", PODS)[1]["items"]}
+    # The lowest priority pod is enough, and is the one evicted: gracefully, so it terminates first.
+    terminating = {name for name, p in pods.items() if p["metadata"].get("deletionTimestamp")}
+    assert terminating == {"low-a"}
+    clock.now = 1.0
+    scheduler.step()  # retried while its victim terminates: it waits, and preempts nobody else
+    assert "nodeName" not in pod_named(client, "urgent")["spec"]
+    assert not pod_named(client, "low-b")["metadata"].get("deletionTimestamp")
+    client.call("DELETE", f"{PODS}/low-a", {"gracePeriodSeconds": 0})  # the kubelet confirms it gone
+    clock.now = 3.0  # that deletion moved the preemptor back; its backoff is over
     scheduler.step()
     assert pod_named(client, "urgent")["spec"]["nodeName"] == "only"
