@@ -12,7 +12,7 @@ from impl.apiserver.provider import ReferenceAPIServerProvider
 from impl.etcd.sim import SimulatedEtcdProvider
 from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
-from impl.scheduler.core import ReferenceSchedulerProvider
+from impl.scheduler.columnar import ColumnarSchedulerProvider
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ReferenceImplementation:
             "consensus": SimulatedRaftProvider(),
             "kv": SimulatedEtcdProvider(),
             "apiserver": ReferenceAPIServerProvider(),
-            "scheduler": ReferenceSchedulerProvider(),
+            "scheduler": ColumnarSchedulerProvider(),
         }
     )
 
