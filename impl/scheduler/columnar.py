@@ -201,6 +201,7 @@ class ColumnarScheduler:
         """One scheduling cycle for ``pod`` on the cache (``schedulePod``)."""
         cache = self.cache
         count = len(cache)
+        self.last_totals = {}
         if not count:
             return {"nodeName": None, "message": "no nodes available to schedule pods", "reasons": {}}
         facts = pod_facts(pod, self.requests_of(pod))
@@ -229,7 +230,6 @@ class ColumnarScheduler:
                 "reasons": {name: list(why) for name, why in reasons.items()},
             }
         names = [infos[i].name for i in feasible.tolist()]
-        self.last_totals = {}
         if len(names) == 1:
             return {"nodeName": names[0], "scoredNodes": names}
         scored = self.scored_indices(feasible)
