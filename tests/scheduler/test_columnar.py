@@ -347,3 +347,46 @@ def test_a_wrong_columnar_scheduler_is_caught(broken: type[ColumnarScheduler]) -
     with pytest.raises(AssertionError):
         differential()
         large_cluster(broken)
+
+
+# -- the contract's snapshot diffing ----------------------------------------------------------
+
+
+def test_the_contract_parses_only_what_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One more bound pod per call: the cache parses that pod only; a node whose resourceVersion
+    changes is parsed again, and the decision follows the change."""
+    import impl.scheduler.cache as cache_module
+    from invariants.snapshots import make_node, make_pod
+
+    parsed: list[str] = []
+    original = cache_module.from_dict
+
+    def counting(body: Any) -> Any:
+        parsed.append(body["metadata"]["name"])
+        return original(body)
+
+    monkeypatch.setattr(cache_module, "from_dict", counting)
+    nodes = [to_dict(make_node(f"node-{i}", cpu="1")) for i in range(5)]
+    for i, body in enumerate(nodes):
+        body["metadata"].update(uid=f"uid-{i}", resourceVersion="1")
+    fast, plain = ColumnarScheduler(seed=3), ReferenceScheduler(seed=3)
+    pods: list[dict[str, Any]] = []
+    for i in range(8):
+        if i == 4:  # cordon node-0..3 under a new resourceVersion
+            for body in nodes[:4]:
+                body.setdefault("spec", {})["unschedulable"] = True
+                body["metadata"]["resourceVersion"] = "2"
+        parsed.clear()
+        pod = to_dict(make_pod(f"pod-{i}", cpu="100m"))
+        snapshot = {"nodes": nodes, "pods": pods}
+        decision = fast.schedule(pod, snapshot)
+        assert decision == plain.schedule(pod, snapshot)
+        if i == 0:
+            expected = [f"node-{k}" for k in range(5)]
+        else:
+            expected = [f"node-{k}" for k in range(4)] if i == 4 else []
+            expected.append(f"pod-{i - 1}")
+        assert parsed == expected, (i, parsed)
+        if i >= 4:
+            assert decision["nodeName"] == "node-4"
+        pods.append(to_dict(bind(cast(Pod, from_dict(pod)), decision["nodeName"])))
