@@ -23,8 +23,13 @@ What changes is how the work is done, as upstream's PreFilter/PreScore
   only on nodes with pods using host ports; PodTopologySpread only for a pod
   with DoNotSchedule constraints; InterPodAffinity only when the pod has
   required (anti-)affinity or some bound pod has required anti-affinity
-  (upstream's PreFilter Skip). They are the spec's functions on the cache's
-  ``ClusterSnapshot``.
+  (upstream's PreFilter Skip). NodeAffinity and NodePorts are the spec's
+  functions on the cache's ``ClusterSnapshot``; PodTopologySpread and
+  InterPodAffinity work out once per pod what does not depend on the node
+  (the domain counts; the domains holding pods the terms select), as
+  upstream's PreFilter state does (``spread_prefilter``,
+  ``inter_pod_prefilter``), instead of the spec's rescan of every pod for
+  every node.
 - **Vectorized scores**: LeastAllocated (``(capacity - requested) * 100 //
   capacity`` per resource, the integer mean) and BalancedAllocation (the
   float64 fractions and ``int((1 - std) * 100)``, exact as the amounts stay
@@ -137,6 +142,90 @@ def pod_facts(pod: Pod, requests: dict[str, int]) -> PodFacts:
             scores.normalized_image_name(c.image) for c in (*spec.init_containers, *spec.containers)
         ),
     )
+
+
+# -- PreFilter: what the per-node filters need, worked out once per pod -------------------------
+
+
+def spread_prefilter(pod: Pod, snapshot: ClusterSnapshot) -> Filter:
+    """PodTopologySpread's filter with the domain counts computed once (upstream's PreFilter state).
+
+    ``filters.pod_topology_spread`` recounts every domain for each node it is
+    asked about; the counts do not depend on that node, so they are counted
+    once here, and each node then costs a lookup per constraint.
+    """
+    constraints = filters.hard_spread_constraints(pod)
+    prepared = []
+    for constraint in constraints:
+        counts = filters.spread_domain_counts(pod, constraint, constraints, snapshot)
+        self_match = 1 if constraint.selector.matches(pod.metadata.labels) else 0
+        prepared.append((constraint, counts, self_match - filters.spread_min_match(constraint, counts)))
+
+    def run(_: Pod, node: Node, __: ClusterSnapshot) -> tuple[str, ...]:
+        for constraint, counts, offset in prepared:
+            value = node.metadata.labels.get(constraint.topology_key)
+            if value is None:
+                return (filters.REASON_SPREAD_MISSING_LABEL,)
+            if counts.get(value, 0) + offset > constraint.max_skew:
+                return (filters.REASON_SPREAD,)
+        return ()
+
+    return run
+
+
+def inter_pod_prefilter(pod: Pod, snapshot: ClusterSnapshot) -> Filter:
+    """InterPodAffinity's filter with the matching domains found once (upstream's PreFilter state:
+    ``existingAntiAffinityCounts``, ``affinityCounts``, ``antiAffinityCounts``).
+
+    The spec's ``satisfies_*`` functions scan every placed pod for each node;
+    which (topology key, value) domains hold a matching pod does not depend
+    on the node, so the placed pods are scanned once here.
+    """
+    affinity_terms = filters.required_affinity_terms(pod)
+    anti_terms = filters.required_anti_affinity_terms(pod)
+    own_namespace = snapshot.labels_of_namespace(pod.metadata.namespace)
+    # satisfyPodAffinity: domains holding a pod that matches all the terms.
+    affinity_domains: set[tuple[str, str]] = set()
+    # satisfyPodAntiAffinity: per term, the values of its key holding a pod the term selects.
+    anti_values: list[set[str]] = [set() for _ in anti_terms]
+    # satisfyExistingPodsAntiAffinity: domains where a placed pod's term selects the pod.
+    existing_domains: set[tuple[str, str]] = set()
+    for other, other_node in snapshot.placed_pods():
+        labels = other_node.metadata.labels
+        other_namespace = snapshot.labels_of_namespace(other.metadata.namespace)
+        if affinity_terms and filters.matches_all_affinity_terms(pod, other, affinity_terms, other_namespace):
+            for term in affinity_terms:
+                if term.topology_key in labels:
+                    affinity_domains.add((term.topology_key, labels[term.topology_key]))
+        for term, values in zip(anti_terms, anti_values, strict=True):
+            if term.topology_key in labels and filters.affinity_term_matches(
+                term, pod, other, other_namespace
+            ):
+                values.add(labels[term.topology_key])
+        for term in filters.required_anti_affinity_terms(other):
+            key = term.topology_key
+            if key in labels and filters.affinity_term_matches(term, other, pod, own_namespace):
+                existing_domains.add((key, labels[key]))
+    first_of_group = not affinity_domains and (
+        not affinity_terms or filters.matches_all_affinity_terms(pod, pod, affinity_terms, own_namespace)
+    )
+
+    def run(_: Pod, node: Node, __: ClusterSnapshot) -> tuple[str, ...]:
+        labels = node.metadata.labels
+        if affinity_terms:
+            if any(term.topology_key not in labels for term in affinity_terms):
+                return (filters.REASON_POD_AFFINITY,)
+            here = all((t.topology_key, labels[t.topology_key]) in affinity_domains for t in affinity_terms)
+            if not here and not first_of_group:
+                return (filters.REASON_POD_AFFINITY,)
+        for term, values in zip(anti_terms, anti_values, strict=True):
+            if term.topology_key in labels and labels[term.topology_key] in values:
+                return (filters.REASON_POD_ANTI_AFFINITY,)
+        if any(labels.get(key) == value for key, value in existing_domains):
+            return (filters.REASON_EXISTING_ANTI_AFFINITY,)
+        return ()
+
+    return run
 
 
 @dataclass
@@ -310,11 +399,11 @@ class ColumnarScheduler:
             elif name == "NodePorts" and facts.ports:
                 plugins.append((name, run, cache.columns.pods_with_ports > 0))
             elif name == "PodTopologySpread" and facts.hard_spread:
-                plugins.append((name, run, None))
+                plugins.append((name, spread_prefilter(facts.pod, cache.snapshot()), None))
             elif name == "InterPodAffinity" and (
                 facts.required_pod_affinity or cache.pods_with_required_anti_affinity
             ):
-                plugins.append((name, run, None))
+                plugins.append((name, inter_pod_prefilter(facts.pod, cache.snapshot()), None))
         return plugins
 
     def _filter_in_order(
@@ -344,7 +433,7 @@ class ColumnarScheduler:
         count = columns.size
         insufficient = self._insufficient(facts, columns)
         checked = self._resource_checks(facts)
-        per_node = {name: where for name, _, where in self._per_node_filters(facts)}
+        per_node = {name: (run, where) for name, run, where in self._per_node_filters(facts)}
         snapshot = self.cache.snapshot() if per_node else None
         tolerated_groups = {
             taints: self.untolerated_taint(facts.pod, taints) for taints in columns.taint_groups
@@ -356,10 +445,10 @@ class ColumnarScheduler:
             for name, run in self.filter_plugins:
                 why: tuple[str, ...] = ()
                 if name in per_node:
-                    where = per_node[name]
+                    prefiltered, where = per_node[name]
                     if where is None or where[index]:
                         assert snapshot is not None
-                        why = run(facts.pod, info.node, snapshot)
+                        why = prefiltered(facts.pod, info.node, snapshot)
                 elif not self._is_default(name, run) or name not in VECTOR_FILTERS:
                     continue
                 elif name == "NodeUnschedulable":

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from conformance.strategies.objects import DrawChoices
 from impl.scheduler.cache import SchedulerCache
-from impl.scheduler.columnar import ColumnarScheduler, PodFacts
+from impl.scheduler.columnar import ColumnarScheduler, PodFacts, inter_pod_prefilter
 from impl.scheduler.core import ReferenceScheduler
 from invariants.snapshots import Choices, Shape, generate_problem, generated_pod
 from spec.objects import from_dict, to_dict
@@ -390,3 +390,78 @@ def test_the_contract_parses_only_what_changed(monkeypatch: pytest.MonkeyPatch) 
         if i >= 4:
             assert decision["nodeName"] == "node-4"
         pods.append(to_dict(bind(cast(Pod, from_dict(pod)), decision["nodeName"])))
+
+
+def _spread_without_self_match(pod: Pod, snapshot: ClusterSnapshot) -> Any:
+    """PodTopologySpread's PreFilter forgetting that the pod itself counts in its domain."""
+    from spec.scheduling import filters
+
+    constraints = filters.hard_spread_constraints(pod)
+    prepared = [(c, filters.spread_domain_counts(pod, c, constraints, snapshot)) for c in constraints]
+
+    def run(_: Pod, node: Node, __: ClusterSnapshot) -> tuple[str, ...]:
+        for constraint, counts in prepared:
+            value = node.metadata.labels.get(constraint.topology_key)
+            if value is None:
+                return (filters.REASON_SPREAD_MISSING_LABEL,)
+            if counts.get(value, 0) - filters.spread_min_match(constraint, counts) > constraint.max_skew:
+                return (filters.REASON_SPREAD,)
+        return ()
+
+    return run
+
+
+def _inter_pod_without_existing_anti_affinity(pod: Pod, snapshot: ClusterSnapshot) -> Any:
+    """InterPodAffinity's PreFilter leaving out the placed pods' anti-affinity."""
+    right = inter_pod_prefilter(pod, snapshot)  # the module's, imported before any patching
+
+    def run(p: Pod, node: Node, s: ClusterSnapshot) -> tuple[str, ...]:
+        reasons = right(p, node, s)
+        return () if reasons == ("node(s) didn't satisfy existing pods anti-affinity rules",) else reasons
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("name", "broken"),
+    [
+        ("spread_prefilter", _spread_without_self_match),
+        ("inter_pod_prefilter", _inter_pod_without_existing_anti_affinity),
+    ],
+)
+def test_a_wrong_prefilter_is_caught(monkeypatch: pytest.MonkeyPatch, name: str, broken: Any) -> None:
+    from impl.scheduler import columnar
+
+    monkeypatch.setattr(columnar, name, broken)
+
+    @given(data=st.data())
+    @BUDGET
+    def differential(data: st.DataObject) -> None:
+        replay(ColumnarScheduler, data)
+
+    with pytest.raises(AssertionError):
+        differential()
+        constrained_cluster(ColumnarScheduler)
+
+
+def constrained_cluster(fast_class: type[ColumnarScheduler]) -> Replay:
+    """Five nodes in two zones; a placed pod's hostname anti-affinity keeps web pods off node-0, and
+    web pods spread over the zones (maxSkew 1) and avoid each other's zones when asked."""
+    from invariants.snapshots import anti_affinity, make_node, make_pod, spread
+
+    run = Replay(fast_class, "objects", seed=5)
+    for i in range(5):
+        run.add_node(make_node(f"node-{i}", labels={LABEL_ZONE: f"zone-{i % 2}"}))
+    guard = make_pod(
+        "guard", labels={"app": "db"}, cpu="100m", spec={"affinity": anti_affinity({"app": "web"})}
+    )
+    run.add_pod(bind(guard, "node-0"))
+    for i in range(6):
+        constraints = {"topologySpreadConstraints": [spread({"app": "web"})]} if i % 2 else {}
+        run.schedule(make_pod(f"web-{i}", labels={"app": "web"}, cpu="100m", spec=constraints))
+    return run
+
+
+def test_a_constrained_cluster_decides_as_the_plain_reference() -> None:
+    run = constrained_cluster(ColumnarScheduler)
+    assert all(p.spec.node_name != "node-0" for p in run.pods if p.metadata.name.startswith("web"))
