@@ -16,15 +16,17 @@ What changes is how the work is done, as upstream's PreFilter/PreScore
   exact integers), and TaintToleration for nodes without NoSchedule/NoExecute
   taints (they pass); tainted nodes are grouped by their taints and each
   group is checked once.
+- **NodeAffinity** only for a pod with a nodeSelector or required node
+  affinity, over every node once per distinct selector while the nodes do
+  not change (a mask kept with the columns).
 - **Node-by-node filters only when the pod needs them**, run on the nodes
   the vectorized filters passed, in the rotating order, stopping once enough
-  feasible nodes are found: NodeAffinity only for a pod with a nodeSelector
-  or required node affinity; NodePorts only for a pod with host ports and
+  feasible nodes are found: NodePorts only for a pod with host ports and
   only on nodes with pods using host ports; PodTopologySpread only for a pod
   with DoNotSchedule constraints; InterPodAffinity only when the pod has
   required (anti-)affinity or some bound pod has required anti-affinity
-  (upstream's PreFilter Skip). NodeAffinity and NodePorts are the spec's
-  functions on the cache's ``ClusterSnapshot``; PodTopologySpread and
+  (upstream's PreFilter Skip). NodePorts is the spec's
+  function on the cache's ``ClusterSnapshot``; PodTopologySpread and
   InterPodAffinity work out once per pod what does not depend on the node
   (the domain counts; the domains holding pods the terms select), as
   upstream's PreFilter state does (``spread_prefilter``,
@@ -73,6 +75,7 @@ from spec.scheduling.filters import (
     FILTER_ORDER,
     MEMORY,
     PODS,
+    REASON_NODE_AFFINITY,
     REASON_NODE_NAME,
     REASON_TOO_MANY_PODS,
     REASON_UNSCHEDULABLE,
@@ -90,7 +93,13 @@ from spec.scheduling.scores import DEFAULT_SCORE_PLUGINS, MAX_NODE_SCORE, ScoreP
 DEFAULT_FILTERS: Final[Mapping[str, Filter]] = dict(FILTER_ORDER)
 DEFAULT_SCORES: Final[Mapping[str, ScorePlugin]] = {name: plugin for name, _, plugin in DEFAULT_SCORE_PLUGINS}
 #: The filters done on the columns for every node (when they are the default plugins).
-VECTOR_FILTERS: Final = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeResourcesFit")
+VECTOR_FILTERS: Final = (
+    "NodeUnschedulable",
+    "NodeName",
+    "TaintToleration",
+    "NodeAffinity",
+    "NodeResourcesFit",
+)
 
 
 @dataclass
@@ -241,6 +250,9 @@ class ColumnarScheduler:
     #: The weighted totals of the last scored decision, by node (for tests and debugging).
     last_totals: dict[str, int] = field(init=False, repr=False, default_factory=dict)
     _random: random.Random = field(init=False, repr=False)
+    #: NodeAffinity's answers per distinct nodeSelector + required affinity, for the current columns.
+    _affinity_masks: dict[str, np.ndarray] = field(init=False, repr=False, default_factory=dict)
+    _affinity_columns: Columns | None = field(init=False, repr=False, default=None)
 
     #: What NodeResourcesFit and the resource scores count for a pod.
     requests_of: Callable[[Pod], dict[str, int]] = field(init=False, repr=False)
@@ -362,6 +374,8 @@ class ColumnarScheduler:
                 if wanted in self.cache.index:
                     rejected[self.cache.index[wanted]] = False
             return rejected
+        if name == "NodeAffinity":
+            return self._node_affinity_rejects(facts, columns)
         if name == "TaintToleration":
             rejected = np.zeros(columns.size, dtype=bool)
             for taints, indices in columns.taint_groups.items():
@@ -369,6 +383,27 @@ class ColumnarScheduler:
                     rejected[indices] = True
             return rejected
         return np.asarray(self._insufficient(facts, columns).any(axis=0), dtype=bool)
+
+    def _node_affinity_rejects(self, facts: PodFacts, columns: Columns) -> np.ndarray:
+        """NodeAffinity over every node, kept per distinct selector while the nodes do not change
+        (pods of one workload share it, so they pay once)."""
+        if not facts.node_affinity:
+            return np.zeros(columns.size, dtype=bool)
+        if self._affinity_columns is not columns:
+            self._affinity_masks = {}
+            self._affinity_columns = columns
+        spec = facts.pod.spec
+        node_aff = spec.affinity.node_affinity if spec.affinity is not None else None
+        required = node_aff.required_during_scheduling_ignored_during_execution if node_aff else None
+        key = repr((spec.node_selector, required))
+        mask = self._affinity_masks.get(key)
+        if mask is None:
+            mask = np.array(
+                [filters.node_affinity(facts.pod, info.node) is not None for info in self.cache.infos],
+                dtype=bool,
+            )
+            self._affinity_masks[key] = mask
+        return mask
 
     def _resource_checks(self, facts: PodFacts) -> list[str]:
         """The resources NodeResourcesFit compares, in its reasons' order (after the pod count)."""
@@ -393,8 +428,6 @@ class ColumnarScheduler:
         plugins: list[tuple[str, Filter, np.ndarray | None]] = []
         for name, run in self.filter_plugins:
             if not self._is_default(name, run):
-                plugins.append((name, run, None))
-            elif name == "NodeAffinity" and facts.node_affinity:
                 plugins.append((name, run, None))
             elif name == "NodePorts" and facts.ports:
                 plugins.append((name, run, cache.columns.pods_with_ports > 0))
@@ -433,6 +466,7 @@ class ColumnarScheduler:
         count = columns.size
         insufficient = self._insufficient(facts, columns)
         checked = self._resource_checks(facts)
+        affinity_rejects = self._node_affinity_rejects(facts, columns)
         per_node = {name: (run, where) for name, run, where in self._per_node_filters(facts)}
         snapshot = self.cache.snapshot() if per_node else None
         tolerated_groups = {
@@ -457,6 +491,9 @@ class ColumnarScheduler:
                 elif name == "NodeName":
                     if facts.pod.spec.node_name and facts.pod.spec.node_name != info.name:
                         why = (REASON_NODE_NAME,)
+                elif name == "NodeAffinity":
+                    if affinity_rejects[index]:
+                        why = (REASON_NODE_AFFINITY,)
                 elif name == "TaintToleration":
                     if columns.hard_taints[index]:
                         taint = tolerated_groups[tuple(info.node.spec.taints)]
