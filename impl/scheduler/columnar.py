@@ -237,7 +237,7 @@ def inter_pod_prefilter(pod: Pod, snapshot: ClusterSnapshot) -> Filter:
     return run
 
 
-@dataclass
+@dataclass(eq=False)  # schedulers are compared by identity (the cache and masks hold arrays)
 class ColumnarScheduler:
     """A drop-in for ``ReferenceScheduler`` (same fields, same decisions) over a ``SchedulerCache``."""
 
