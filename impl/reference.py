@@ -13,7 +13,7 @@ from impl.controlplane import SimulatedControlPlaneProvider
 from impl.etcd.sim import SimulatedEtcdProvider
 from impl.raft.sim import SimulatedRaftProvider
 from impl.register.adapter import SimulatedRegisterProvider
-from impl.scheduler.core import ReferenceSchedulerProvider
+from impl.scheduler.columnar import ColumnarSchedulerProvider
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ReferenceImplementation:
             "consensus": SimulatedRaftProvider(),
             "kv": SimulatedEtcdProvider(),
             "apiserver": ReferenceAPIServerProvider(),
-            "scheduler": ReferenceSchedulerProvider(),
+            "scheduler": ColumnarSchedulerProvider(),
             "controllers": SimulatedControlPlaneProvider(),
         }
     )

@@ -23,9 +23,10 @@ What it does, as ``pkg/scheduler/schedule_one.go`` ``schedulePod`` does:
 The plugins are the spec's (spec/scheduling/filters.py ``FILTER_ORDER``,
 spec/scheduling/scores.py ``DEFAULT_SCORE_PLUGINS``) and pluggable: a user
 adds or replaces a filter or score plugin by passing its own lists. This
-first version runs them per node as the spec states them; the optimized
-snapshot (columnar node data) that the throughput target needs is not built
-yet.
+is the readable version: it runs them per node as the spec states them. The
+registered reference is the columnar one (impl/scheduler/columnar.py), which
+makes the same decisions on a cache with numpy columns
+(tests/scheduler/test_columnar.py compares them).
 
 Requirement IDs: none defined here; the scheduler suite holds it to SCHED-*.
 """

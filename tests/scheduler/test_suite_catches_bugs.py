@@ -1,9 +1,13 @@
 """The scheduler suite (conformance/scheduler/machine.py) catches the seeded bugs issue 7 names, and more.
 
-Each variant is the reference scheduler with one plugin, or the scoring
+Each variant is a reference scheduler with one plugin, or the scoring
 step, done wrong; the machine must fail with the requirement the bug breaks,
 within a fixed derandomized budget. A variant it does not catch fails this
-test.
+test. Every bug is seeded twice: into the registered (columnar) scheduler of
+impl/scheduler/columnar.py, in its vectorized code where the plugin is
+vectorized (the taint groups, the cache's requests, the pod-count column,
+the scored indices), and into the plain ReferenceScheduler of
+impl/scheduler/core.py.
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.scheduler.machine import machine_for
 from conformance.violation import RequirementViolation
+from impl.scheduler.columnar import ColumnarScheduler, ColumnarSchedulerProvider
 from impl.scheduler.core import ReferenceScheduler, ReferenceSchedulerProvider
-from spec.objects.core import Node, Pod
+from spec.objects.core import Node, Pod, Taint
 from spec.scheduling import filters
 from spec.scheduling.filters import FILTER_ORDER, ClusterSnapshot, Filter
 
@@ -44,15 +50,16 @@ def no_execute_ignored(pod: Pod, node: Node, snapshot: ClusterSnapshot) -> tuple
     return () if taint is None else (filters.untolerated_taint_reason(taint),)
 
 
+def as_limits(p: Pod) -> Pod:
+    """The pod with each container's limits where its requests should be."""
+    containers = tuple(
+        c.replace(resources=c.resources.replace(requests=c.resources.limits)) for c in p.spec.containers
+    )
+    return p.replace(spec=p.spec.replace(containers=containers))
+
+
 def limits_counted(pod: Pod, node: Node, snapshot: ClusterSnapshot) -> tuple[str, ...]:
     """NodeResourcesFit reading each container's limits where it should read its requests."""
-
-    def as_limits(p: Pod) -> Pod:
-        containers = tuple(
-            c.replace(resources=c.resources.replace(requests=c.resources.limits)) for c in p.spec.containers
-        )
-        return p.replace(spec=p.spec.replace(containers=containers))
-
     placed = ClusterSnapshot(
         snapshot.nodes, tuple(as_limits(p) for p in snapshot.pods), snapshot.namespace_labels
     )
@@ -121,6 +128,88 @@ def _init_with(plugins: tuple[tuple[str, Filter], ...]):  # type: ignore[no-unty
     return init
 
 
+# -- the same bugs in the columnar scheduler -----------------------------------------------------
+
+
+class ColumnarNoExecuteIgnored(ColumnarScheduler):
+    """The taint groups checked for NoSchedule taints only."""
+
+    def untolerated_taint(self, pod: Pod, taints: Sequence[Taint]) -> Taint | None:
+        return filters.find_untolerated_taint(taints, pod.spec.tolerations, ("NoSchedule",))
+
+
+class ColumnarLimitsCounted(ColumnarScheduler):
+    """The cache and the fit check count each container's limits as its requests."""
+
+    @staticmethod
+    def pod_requests(pod: Pod) -> dict[str, int]:
+        return filters.pod_requests(as_limits(pod))
+
+
+class ColumnarFullIsTooFull(ColumnarScheduler):
+    """The vectorized pod-count check off by one."""
+
+    def pods_fit(self, pod_count: np.ndarray, allocatable_pods: np.ndarray) -> np.ndarray:
+        return pod_count + 1 < allocatable_pods
+
+
+class ColumnarScoresEveryNode(ColumnarScheduler):
+    """Ranks every node of the cache, feasible or not."""
+
+    def scored_indices(self, feasible: np.ndarray) -> np.ndarray:
+        return np.arange(len(self.cache))
+
+
+def columnar_with(plugins: tuple[tuple[str, Filter], ...]) -> type[ColumnarScheduler]:
+    """The columnar scheduler with a filter plugin replaced (it then runs node by node)."""
+    original = ColumnarScheduler.__post_init__
+
+    def post_init(self: ColumnarScheduler) -> None:
+        original(self)
+        self.filter_plugins = plugins
+
+    return type("BrokenColumnar", (ColumnarScheduler,), {"__post_init__": post_init})
+
+
+SCORES_UNFILTERED = {"SCHED-SELECT-TOP", "SCHED-COMPLETE"} | {
+    f"SCHED-FILTER-{k}"
+    for k in ("UNSCHEDULABLE", "TAINT", "AFFINITY", "PORTS", "RESOURCES", "SPREAD", "INTERPOD")
+}
+
+
+@pytest.mark.parametrize(
+    ("scheduler_class", "requirements"),
+    [
+        (ColumnarNoExecuteIgnored, {"SCHED-FILTER-TAINT", "SCHED-FILTER-MESSAGE"}),
+        (ColumnarLimitsCounted, {"SCHED-FILTER-RESOURCES"}),
+        (ColumnarFullIsTooFull, {"SCHED-NODES-TO-SCORE", "SCHED-COMPLETE", "SCHED-FILTER-MESSAGE"}),
+        (columnar_with(replaced("InterPodAffinity", anti_affinity_by_hostname)), {"SCHED-FILTER-INTERPOD"}),
+        (ColumnarScoresEveryNode, SCORES_UNFILTERED),
+    ],
+    ids=[
+        "noexecute-ignored",
+        "limits-not-requests",
+        "full-capacity-off-by-one",
+        "anti-affinity-wrong-key",
+        "scores-unfiltered-nodes",
+    ],
+)
+def test_the_machine_catches_in_the_registered_scheduler(
+    scheduler_class: type[ColumnarScheduler], requirements: set[str]
+) -> None:
+    provider = replace(ColumnarSchedulerProvider(), scheduler_class=scheduler_class)
+    with pytest.raises(RequirementViolation) as caught:
+        run_state_machine_as_test(machine_for(provider), settings=SETTINGS)
+    assert caught.value.requirement_id in requirements, str(caught.value)
+
+
+def test_the_registered_scheduler_is_the_columnar_one() -> None:
+    """The variants above are of the scheduler the suite runs as the reference."""
+    from impl.reference import implementation
+
+    assert isinstance(implementation().components["scheduler"], ColumnarSchedulerProvider)
+
+
 @pytest.mark.parametrize(
     ("scheduler_class", "requirements"),
     [
@@ -158,7 +247,9 @@ def _init_with(plugins: tuple[tuple[str, Filter], ...]):  # type: ignore[no-unty
         "ranked-lowest-first",
     ],
 )
-def test_the_machine_catches(scheduler_class: type[ReferenceScheduler], requirements: set[str]) -> None:
+def test_the_machine_catches_in_the_plain_scheduler(
+    scheduler_class: type[ReferenceScheduler], requirements: set[str]
+) -> None:
     provider = replace(ReferenceSchedulerProvider(), scheduler_class=scheduler_class)
     with pytest.raises(RequirementViolation) as caught:
         run_state_machine_as_test(machine_for(provider), settings=SETTINGS)
