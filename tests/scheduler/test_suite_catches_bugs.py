@@ -171,7 +171,7 @@ def columnar_with(plugins: tuple[tuple[str, Filter], ...]) -> type[ColumnarSched
     return type("BrokenColumnar", (ColumnarScheduler,), {"__post_init__": post_init})
 
 
-SCORES_UNFILTERED = {"SCHED-SELECT-TOP", "SCHED-COMPLETE"} | {
+SCORES_UNFILTERED = {"SCHED-SELECT-TOP", "SCHED-RANKED", "SCHED-COMPLETE"} | {
     f"SCHED-FILTER-{k}"
     for k in ("UNSCHEDULABLE", "TAINT", "AFFINITY", "PORTS", "RESOURCES", "SPREAD", "INTERPOD")
 }
@@ -181,7 +181,8 @@ SCORES_UNFILTERED = {"SCHED-SELECT-TOP", "SCHED-COMPLETE"} | {
     ("scheduler_class", "requirements"),
     [
         (ColumnarNoExecuteIgnored, {"SCHED-FILTER-TAINT", "SCHED-FILTER-MESSAGE"}),
-        (ColumnarLimitsCounted, {"SCHED-FILTER-RESOURCES"}),
+        # The cache's requests feed the scores too: the ranking by the spec's totals may catch it first.
+        (ColumnarLimitsCounted, {"SCHED-FILTER-RESOURCES", "SCHED-RANKED", "SCHED-SELECT-TOP"}),
         (ColumnarFullIsTooFull, {"SCHED-NODES-TO-SCORE", "SCHED-COMPLETE", "SCHED-FILTER-MESSAGE"}),
         (columnar_with(replaced("InterPodAffinity", anti_affinity_by_hostname)), {"SCHED-FILTER-INTERPOD"}),
         (ColumnarScoresEveryNode, SCORES_UNFILTERED),
