@@ -17,6 +17,7 @@ from hypothesis.stateful import run_state_machine_as_test
 config = pytest.importorskip("kubernetes.config")
 
 from conformance.apiserver.machine import machine_for, ownership_machine_for  # noqa: E402
+from conformance.apiserver.specstatus import spec_status_machine_for  # noqa: E402
 from conformance.violation import RequirementViolation  # noqa: E402
 from impl.apiserver.core import APIServer, Request  # noqa: E402
 from impl.apiserver.http import new_server, wall_clock  # noqa: E402
@@ -36,7 +37,7 @@ from spec.kv import (  # noqa: E402
     WatchResponse,
 )
 from spec.kv import Request as KVRequest  # noqa: E402
-from spec.objects import core  # noqa: E402
+from spec.objects import apps, core  # noqa: E402
 from spec.objects.registry import info_of  # noqa: E402
 
 
@@ -135,6 +136,44 @@ class LengthensGrace(APIServer):
         return super()._delete(request, target)
 
 
+class StatusWritesSpec(APIServer):
+    """An update of /status that also takes the spec of the body (the status strategy forgotten)."""
+
+    def _prepare_for_update(self, new: Any, old: Any, *, status_only: bool) -> Any:
+        prepared = super()._prepare_for_update(new, old, status_only=status_only)
+        if status_only and hasattr(new, "spec"):
+            prepared = prepared.replace(spec=new.spec)
+        return prepared
+
+
+class GenerationOnEveryUpdate(APIServer):
+    """generation bumped by every update of the main resource, spec changed or not."""
+
+    def _prepare_for_update(self, new: Any, old: Any, *, status_only: bool) -> Any:
+        prepared = super()._prepare_for_update(new, old, status_only=status_only)
+        if (
+            not status_only
+            and old.metadata.generation
+            and prepared.metadata.generation == old.metadata.generation
+        ):
+            prepared = prepared.replace(
+                metadata=prepared.metadata.replace(generation=old.metadata.generation + 1)
+            )
+        return prepared
+
+
+class FinalizersIgnored(APIServer):
+    """A delete that removes an object its finalizers should hold."""
+
+    def _delete(self, request: Request, target: Any) -> Any:
+        if target.name and target.info.model is apps.Deployment:
+            obj, stored = self._read(target, target.name)
+            if obj.metadata.finalizers:
+                cleared = obj.replace(metadata=obj.metadata.replace(finalizers=()))
+                self.storage.update(stored.key, self._encode(cleared), stored.mod_revision)
+        return super()._delete(request, target)
+
+
 def gc_deletes_orphans(client: Resources) -> int:
     """A collector that deletes the dependents of an owner deleted with Orphan."""
     actions = 0
@@ -199,6 +238,9 @@ _SETTINGS = dict(
             "API-NAMESPACE-TERMINATING",
         ),
         (ownership_machine_for, _core(LengthensGrace), DEFAULT_CONTROLLERS, "API-GRACEFUL-DELETE"),
+        (spec_status_machine_for, _core(StatusWritesSpec), DEFAULT_CONTROLLERS, "API-STATUS-SUBRESOURCE"),
+        (spec_status_machine_for, _core(GenerationOnEveryUpdate), DEFAULT_CONTROLLERS, "API-GENERATION"),
+        (spec_status_machine_for, _core(FinalizersIgnored), DEFAULT_CONTROLLERS, "API-FINALIZERS"),
     ],
     ids=[
         "stale-update-accepted",
@@ -209,6 +251,9 @@ _SETTINGS = dict(
         "foreground-owner-first",
         "creates-while-terminating",
         "grace-lengthened",
+        "status-writes-spec",
+        "generation-on-every-update",
+        "finalizers-ignored",
     ],
 )
 def test_the_machine_catches(machine: Any, factory: Any, controllers: Any, requirement: str) -> None:
@@ -223,7 +268,11 @@ def test_the_machine_catches(machine: Any, factory: Any, controllers: Any, requi
     assert caught.value.requirement_id == requirement, str(caught.value)
 
 
-@pytest.mark.parametrize("machine", [machine_for, ownership_machine_for], ids=["configmaps", "ownership"])
+@pytest.mark.parametrize(
+    "machine",
+    [machine_for, ownership_machine_for, spec_status_machine_for],
+    ids=["configmaps", "ownership", "spec-status"],
+)
 def test_the_reference_passes_the_same_runs(machine: Any) -> None:
     with ReferenceAPIServerProvider().serve() as kubeconfig:
         api = config.new_client_from_config(config_file=str(kubeconfig))
