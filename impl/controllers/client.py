@@ -13,6 +13,7 @@ Requirement IDs: none (the controllers' are in ``spec/apiserver.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from impl.apiclient import APIClient, InProcessClient
@@ -23,21 +24,44 @@ from spec.objects.registry import KINDS, KindInfo
 RESOURCES: tuple[KindInfo, ...] = tuple(info for info in KINDS if info.resource != "bindings")
 
 
+@dataclass(frozen=True)
+class ServedResource:
+    """A resource found by discovery that spec/objects does not know (a custom resource): what the
+    controllers use of a ``KindInfo``."""
+
+    group: str
+    version: str
+    resource: str
+    kind: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+Resource = KindInfo | ServedResource
+
+
 class Resources(Protocol):
     """What a controller may do. Writes answer None when the object changed or went meanwhile."""
 
-    def list(self, info: KindInfo, namespace: str | None = None) -> list[dict[str, Any]]: ...
+    def served(self) -> list[Resource]:
+        """Every resource to look at: the built-in ones, then those discovery lists besides them."""
+        ...
 
-    def get(self, info: KindInfo, namespace: str, name: str) -> dict[str, Any] | None: ...
+    def list(self, info: Resource, namespace: str | None = None) -> list[dict[str, Any]]: ...
+
+    def get(self, info: Resource, namespace: str, name: str) -> dict[str, Any] | None: ...
 
     def update(
-        self, info: KindInfo, obj: Mapping[str, Any], subresource: str = ""
+        self, info: Resource, obj: Mapping[str, Any], subresource: str = ""
     ) -> dict[str, Any] | None: ...
 
-    def delete(self, info: KindInfo, namespace: str, name: str, options: Mapping[str, Any]) -> bool: ...
+    def delete(self, info: Resource, namespace: str, name: str, options: Mapping[str, Any]) -> bool: ...
 
 
-def path_of(info: KindInfo, namespace: str | None, name: str = "", subresource: str = "") -> str:
+def path_of(info: Resource, namespace: str | None, name: str = "", subresource: str = "") -> str:
     root = f"/apis/{info.api_version}" if info.group else "/api/v1"
     path = (
         f"{root}/namespaces/{namespace}/{info.resource}"
@@ -71,7 +95,30 @@ class ResourceClient:
             raise ClientError(f"{method} {path}: {status} {str(answer)[:300]}")
         return status, answer
 
-    def list(self, info: KindInfo, namespace: str | None = None) -> list[dict[str, Any]]:
+    def served(self) -> list[Resource]:
+        """``RESOURCES`` plus the custom resources discovery lists (upstream's controllers discover
+        every resource the same way: the garbage collector's and the namespace deleter's)."""
+        known = {(info.group, info.resource) for info in RESOURCES}
+        found: list[Resource] = list(RESOURCES)
+        _, groups = self._call("GET", "/apis")
+        for group in (groups or {}).get("groups") or ():
+            version = (group.get("preferredVersion") or {}).get("version")
+            if not version:
+                continue
+            status, listed = self._call("GET", f"/apis/{group['name']}/{version}")
+            for resource in (listed or {}).get("resources") or () if status == 200 else ():
+                name = resource.get("name", "")
+                verbs = set(resource.get("verbs") or ())
+                if "/" in name or (group["name"], name) in known or not {"list", "delete"} <= verbs:
+                    continue
+                found.append(
+                    ServedResource(
+                        group["name"], version, name, resource["kind"], bool(resource["namespaced"])
+                    )
+                )
+        return found
+
+    def list(self, info: Resource, namespace: str | None = None) -> list[dict[str, Any]]:
         _, answer = self._call("GET", path_of(info, namespace))
         items: Sequence[dict[str, Any]] = answer.get("items") or []
         for item in items:  # a typed list's items carry no apiVersion and kind
@@ -79,11 +126,11 @@ class ResourceClient:
             item.setdefault("kind", info.kind)
         return list(items)
 
-    def get(self, info: KindInfo, namespace: str, name: str) -> dict[str, Any] | None:
+    def get(self, info: Resource, namespace: str, name: str) -> dict[str, Any] | None:
         status, answer = self._call("GET", path_of(info, namespace, name))
         return dict(answer) if status == 200 else None
 
-    def update(self, info: KindInfo, obj: Mapping[str, Any], subresource: str = "") -> dict[str, Any] | None:
+    def update(self, info: Resource, obj: Mapping[str, Any], subresource: str = "") -> dict[str, Any] | None:
         metadata = obj.get("metadata") or {}
         path = path_of(info, metadata.get("namespace"), metadata["name"], subresource)
         status, answer = self._call("PUT", path, dict(obj))
@@ -91,6 +138,6 @@ class ResourceClient:
             return None
         return dict(answer)
 
-    def delete(self, info: KindInfo, namespace: str, name: str, options: Mapping[str, Any]) -> bool:
+    def delete(self, info: Resource, namespace: str, name: str, options: Mapping[str, Any]) -> bool:
         status, _ = self._call("DELETE", path_of(info, namespace, name), dict(options))
         return status < 300

@@ -40,14 +40,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from impl.controllers.client import RESOURCES, Resources
+from impl.controllers.client import Resource, Resources
 from spec.apiserver import FOREGROUND_FINALIZER, ORPHAN_FINALIZER
-from spec.objects.registry import KindInfo, kind_info
 
 
 @dataclass
 class Node:
-    info: KindInfo
+    info: Resource
     obj: dict[str, Any]
     dependents: list[Node] = field(default_factory=list)
 
@@ -96,7 +95,12 @@ class Graph:
         self.client = client
         self.nodes: list[Node] = []
         self.by_coordinates: dict[tuple[str, str, str, str], Node] = {}
-        for info in RESOURCES:
+        served = client.served()
+        #: What an ownerReference's apiVersion and kind name: a served resource (custom ones included).
+        self.by_kind: dict[tuple[str, str], Resource] = {
+            (info.api_version, info.kind): info for info in served
+        }
+        for info in served:
             for obj in client.list(info):
                 node = Node(info, obj)
                 self.nodes.append(node)
@@ -108,11 +112,10 @@ class Graph:
                 if isinstance(owner, Node):
                     owner.dependents.append(node)
 
-    def coordinates(self, dependent: Node, reference: dict[str, Any]) -> tuple[KindInfo, str] | None:
+    def coordinates(self, dependent: Node, reference: dict[str, Any]) -> tuple[Resource, str] | None:
         """The owner's kind and namespace, or None when the reference cannot be resolved."""
-        try:
-            info = kind_info(str(reference.get("apiVersion") or ""), str(reference.get("kind") or ""))
-        except (KeyError, ValueError, LookupError):
+        info = self.by_kind.get((str(reference.get("apiVersion") or ""), str(reference.get("kind") or "")))
+        if info is None:
             return None
         if info.namespaced and not dependent.info.namespaced:
             return None  # a cluster-scoped dependent of a namespaced owner: invalid, never collected

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 
-from impl.controllers.client import RESOURCES, Resources
+from impl.controllers.client import Resources
 from spec.apiserver import NAMESPACE_FINALIZER
 from spec.objects import core
 from spec.objects.registry import info_of
@@ -54,7 +54,7 @@ def reconcile(client: Resources) -> int:
 
 def _delete_content(client: Resources, namespace: str) -> int:
     actions = 0
-    for info in RESOURCES:
+    for info in client.served():
         if not info.namespaced:
             continue
         for obj in client.list(info, namespace):
@@ -67,4 +67,4 @@ def _delete_content(client: Resources, namespace: str) -> int:
 
 
 def _remaining(client: Resources, namespace: str) -> bool:
-    return any(client.list(info, namespace) for info in RESOURCES if info.namespaced)
+    return any(client.list(info, namespace) for info in client.served() if info.namespaced)

@@ -457,3 +457,31 @@ def test_fuzzed_requests_at_custom_resources_get_statuses(request: tuple[str, st
         assert answer_problem(response.status, response.body) is None, (request, response.body)
     if not (method == "DELETE" and split.path == f"{CRDS}/crontabs.{GROUP}"):
         assert client.ok("GET", f"{CRONTABS}/sentinel")["spec"]["image"] == "my-awesome-cron-image"
+
+
+@pytest.mark.requirement("API-NAMESPACE-CASCADE", "API-GC-BACKGROUND")
+def test_the_controllers_reach_custom_resources_through_discovery(client: Client) -> None:
+    """The namespace controller empties custom resources too, and the collector follows references to
+    and from them (upstream's controllers find every resource by discovery)."""
+    from impl.controllers.client import ResourceClient, ServedResource
+    from impl.controllers.runner import settle
+
+    resources = ResourceClient.in_process(client.server)
+    assert ServedResource(GROUP, "v1", "crontabs", "CronTab", True) in resources.served()
+    owner = client.ok("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "owner"}})
+    owned = cron_tab("owned")
+    owned["metadata"]["ownerReferences"] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner["metadata"]["uid"]}
+    ]
+    client.ok("POST", CRONTABS, owned)
+    client.ok("DELETE", "/api/v1/namespaces/default/configmaps/owner")
+    assert settle(resources)
+    assert client.call("GET", f"{CRONTABS}/owned").status == 404  # collected with its owner
+
+    client.ok("POST", "/api/v1/namespaces", {"metadata": {"name": "going"}})
+    elsewhere = f"/apis/{GROUP}/v1/namespaces/going/crontabs"
+    client.ok("POST", elsewhere, cron_tab("inside"))
+    client.ok("DELETE", "/api/v1/namespaces/going")
+    assert settle(resources)
+    assert client.call("GET", f"{elsewhere}/inside").status == 404
+    assert client.call("GET", "/api/v1/namespaces/going").status == 404
