@@ -120,7 +120,8 @@ class SchedulingLoop:
             if placed_by_others:
                 self.queue.move_all_to_active_or_backoff(now)
         elif (pod.spec.scheduler_name or DEFAULT_SCHEDULER_NAME) == self.scheduler_name:
-            if key not in self.bound and not self.queue.contains(key):
+            # A queued pod that changed (its nominatedNodeName, say) is tried as it now is.
+            if key not in self.bound and not self.queue.update(pod):
                 self.queue.add(pod, now)
 
     def pod_removed(self, key: str, now: float) -> None:

@@ -146,6 +146,20 @@ class SchedulingQueue:
         """Whether the pod ``namespace/name`` is in any of the three queues."""
         return key in self.backoff or key in self.unschedulable or any(q.key == key for *_, q in self.active)
 
+    def update(self, pod: Pod) -> bool:
+        """A queued pod changed (``Update``): its entry, wherever it waits, holds the new object.
+
+        Upstream may also move an unschedulable pod whose update could make it
+        schedulable (queueing hints); here it waits for a cluster event as
+        before. False when the pod is not queued.
+        """
+        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
+        entries = [*self.backoff.values(), *self.unschedulable.values(), *(q for *_, q in self.active)]
+        found = [queued for queued in entries if queued.key == key]
+        for queued in found:
+            queued.pod = pod
+        return bool(found)
+
     def forget(self, key: str) -> None:
         """The pod was deleted or bound by someone else: out of every queue (``Delete``)."""
         self.backoff.pop(key, None)

@@ -93,3 +93,14 @@ def test_unschedulable_pods_are_flushed_after_five_minutes() -> None:
     assert queue.pending()["unschedulable"] == ["default/web"]
     queue.flush_unschedulable_leftover(now=310.1)
     assert queue.pending()["active"] == ["default/web"]
+
+
+def test_an_update_replaces_the_queued_pod_wherever_it_waits() -> None:
+    queue = SchedulingQueue()
+    queue.add(pod("a"), now=0.0)
+    assert queue.update(pod("a", priority=7))
+    popped = queue.pop()
+    assert popped is not None and popped.pod.spec.priority == 7
+    queue.add_unschedulable(popped, now=1.0)
+    assert queue.update(pod("a", priority=9)) and queue.unschedulable["default/a"].pod.spec.priority == 9
+    assert not queue.update(pod("b"))  # not queued: nothing to update
