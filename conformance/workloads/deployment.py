@@ -64,6 +64,7 @@ HASH_LABEL = "pod-template-hash"
 
 SURGES = st.sampled_from([0, 1, 2, "0%", "25%", "50%", "100%"])
 UNAVAILABLES = st.sampled_from([0, 1, 2, "0%", "25%", "50%"])
+THEN = st.sampled_from([0.0, 1.0, 3.0])
 
 
 def _zero(value: int | str) -> bool:
@@ -168,36 +169,41 @@ class DeploymentMachine(RuleBasedStateMachine):
         self.log.append(f"create replicas={replicas} maxSurge={max_surge} maxUnavailable={max_unavailable}")
 
     @precondition(lambda self: self.created)
-    @rule()
-    def change_image(self) -> None:
+    @rule(then_s=THEN)
+    def change_image(self, then_s: float) -> None:
         self.version += 1
         containers = [
             {"name": "app", "image": f"nginx:1.{self.version}", "resources": {"requests": {"cpu": "100m"}}}
         ]
         self._patch({"spec": {"template": {"spec": {"containers": containers}}}})
-        self.log.append(f"image nginx:1.{self.version}")
+        self._then(f"image nginx:1.{self.version}", then_s)
 
     @precondition(lambda self: self.created)
-    @rule(max_surge=SURGES, max_unavailable=UNAVAILABLES)
-    def change_strategy(self, max_surge: int | str, max_unavailable: int | str) -> None:
+    @rule(max_surge=SURGES, max_unavailable=UNAVAILABLES, then_s=THEN)
+    def change_strategy(self, max_surge: int | str, max_unavailable: int | str, then_s: float) -> None:
         if _zero(max_surge) and _zero(max_unavailable):
             max_unavailable = 1
         rolling = {"maxSurge": max_surge, "maxUnavailable": max_unavailable}
         self._patch({"spec": {"strategy": {"rollingUpdate": rolling}}})
-        self.log.append(f"maxSurge={max_surge} maxUnavailable={max_unavailable}")
+        self._then(f"maxSurge={max_surge} maxUnavailable={max_unavailable}", then_s)
 
     @precondition(lambda self: self.created)
-    @rule(replicas=st.integers(1, 4))
-    def scale(self, replicas: int) -> None:
+    @rule(replicas=st.integers(1, 4), then_s=THEN)
+    def scale(self, replicas: int, then_s: float) -> None:
         self._ok("PATCH", f"{PATH}/scale", {"spec": {"replicas": replicas}}, "application/merge-patch+json")
-        self.log.append(f"scale to {replicas}")
+        self._then(f"scale to {replicas}", then_s)
 
     @precondition(lambda self: self.created)
-    @rule()
-    def pause_or_resume(self) -> None:
+    @rule(then_s=THEN)
+    def pause_or_resume(self, then_s: float) -> None:
         self.paused = not self.paused
         self._patch({"spec": {"paused": self.paused}})
-        self.log.append("pause" if self.paused else "resume")
+        self._then("pause" if self.paused else "resume", then_s)
+
+    def _then(self, what: str, then_s: float) -> None:
+        """Log a user's change and let ``then_s`` seconds pass (so changes land mid-rollout)."""
+        self.cluster.run(then_s)
+        self.log.append(f"{what}, then {then_s} s pass")
 
     # -- the environment ---------------------------------------------------------------------------------
 
