@@ -26,7 +26,8 @@ sync.go, rolling.go, recreate.go, util/deployment_util.go):
   409 and the key is retried, as upstream's ``Update`` does). What Z3
   proves about ``rollout_step`` (invariants/) is what runs.
 - Recreate (recreate.go): scale every old ReplicaSet to 0, wait until none
-  of their pods is active, then scale the new one to ``replicas``.
+  of their pods runs (``oldPodsRunning``: terminating pods count), then
+  scale the new one to ``replicas``.
 - ``spec.paused``: no rollout; the status is still written (upstream's
   ``sync`` also does proportional scaling then; not modelled).
 - Status (``calculateStatus``): replicas, updatedReplicas, readyReplicas,
@@ -69,7 +70,6 @@ from impl.controllers.replicaset import (
     SyncError,
     _selector,
     controller_of,
-    is_active,
 )
 from impl.controllers.workqueue import WorkQueue
 from spec.objects.apps import Deployment, ReplicaSet
@@ -307,12 +307,15 @@ class DeploymentController:
                 scaled_down = True
         if scaled_down:
             return
+        # ``oldPodsRunning``: an old ReplicaSet's status still counts pods, or a pod of one is in any
+        # phase but Succeeded or Failed, terminating ones included (they may still be serving).
         old_uids = {rs["metadata"]["uid"] for rs in old}
-        if any(
-            (controller_of(pod) or {}).get("uid") in old_uids and is_active(pod)
+        if any(int((rs.get("status") or {}).get("replicas", 0)) for rs in old) or any(
+            (controller_of(pod) or {}).get("uid") in old_uids
+            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
             for pod in self.pods.cache.values()
         ):
-            return  # pod events requeue the Deployment
+            return  # pod and ReplicaSet events requeue the Deployment
         replicas = int((deployment.get("spec") or {}).get("replicas", 1))
         if int((new.get("spec") or {}).get("replicas", 1)) != replicas:
             self._scale(new, replicas)
