@@ -7,6 +7,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Implementation
 from conformance.profiles import settings_for
+from conformance.workloads.deployment import machine_for as deployment_machine_for
 from conformance.workloads.replicaset import machine_for
 
 pytestmark = pytest.mark.component("controllers")
@@ -16,3 +17,9 @@ pytestmark = pytest.mark.component("controllers")
 def test_replicasets_stay_bounded_and_converge(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("controllers")
     run_state_machine_as_test(machine_for(provider), settings=settings_for(provider))
+
+
+@pytest.mark.requirement("DEPLOY-ROLL-SURGE", "DEPLOY-ROLL-AVAILABILITY", "DEPLOY-ESR")
+def test_deployments_roll_out_within_surge_and_availability(kspec_implementation: Implementation) -> None:
+    provider = kspec_implementation.component("controllers")
+    run_state_machine_as_test(deployment_machine_for(provider), settings=settings_for(provider))

@@ -63,6 +63,10 @@ predicate that defines it:
   reduces the rank", is false while pods are not available yet: the
   controller then rightly waits and changes nothing.
 
+- DEPLOY-ESR (``deployment_complete`` on the cluster): with the spec fixed, not
+  paused and faults over, the rollout eventually completes (checked by the
+  workloads suite, conformance/workloads/deployment.py, on a whole cluster).
+
 Where the issue's wording and upstream's code differ (the counterexamples
 are Z3's, see ``invariants.deployment`` and docs/invariants.md):
 
@@ -159,6 +163,18 @@ DEPLOY_ROLL_PROGRESS = requirement(
     "complete, so that the rollout completes when pods become available.",
     component="controllers",
     source=_UPSTREAM,
+)
+
+DEPLOY_ESR = requirement(
+    "DEPLOY-ESR",
+    "With a Deployment's spec fixed, not paused, and faults over, its controller MUST eventually complete "
+    "the rollout: the new ReplicaSet (template equal to the Deployment's) at spec.replicas with that many "
+    "available pods, every old ReplicaSet scaled to 0 with no pods, and status.updatedReplicas, "
+    "status.replicas and status.availableReplicas equal to spec.replicas with status.observedGeneration "
+    "equal to metadata.generation.",
+    component="controllers",
+    source="k/k pkg/controller/deployment/util/deployment_util.go (DeploymentComplete); "
+    "pkg/controller/deployment/sync.go (calculateStatus, syncRolloutStatus); Anvil (OSDI'24) ESR",
 )
 
 
