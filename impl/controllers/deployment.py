@@ -68,8 +68,8 @@ from impl.controllers.replicaset import (
     PODS,
     REPLICASETS,
     SyncError,
-    _selector,
     controller_of,
+    selector_of,
 )
 from impl.controllers.workqueue import WorkQueue
 from spec.objects.apps import Deployment, ReplicaSet
@@ -170,7 +170,7 @@ class DeploymentController:
             key
             for key, d in self.deployments.cache.items()
             if d["metadata"].get("namespace") == metadata.get("namespace")
-            and label_selector_matches(_selector(d), labels)
+            and label_selector_matches(selector_of(d), labels)
         ]
 
     def _pod_events(self, events: list[tuple[str, dict[str, Any]]]) -> None:
@@ -229,7 +229,7 @@ class DeploymentController:
     def _claim(self, deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The ReplicaSets it controls; orphans its selector matches are adopted (``ClaimReplicaSets``)."""
         metadata = deployment["metadata"]
-        selector = _selector(deployment)
+        selector = selector_of(deployment)
         owned = []
         for rs in self.replicasets.cache.values():
             rs_meta = rs["metadata"]

@@ -89,8 +89,9 @@ def is_ready(pod: Mapping[str, Any]) -> bool:
     )
 
 
-def _selector(replicaset: Mapping[str, Any]) -> LabelSelector:
-    raw = (replicaset.get("spec") or {}).get("selector") or {}
+def selector_of(owner: Mapping[str, Any]) -> LabelSelector:
+    """``spec.selector`` of a ReplicaSet or Deployment (JSON) as the spec's structured selector."""
+    raw = (owner.get("spec") or {}).get("selector") or {}
     return LabelSelector(
         dict(raw.get("matchLabels") or {}),
         tuple(
@@ -184,7 +185,8 @@ class ReplicaSetController:
         return [
             key
             for key, rs in self.replicasets.cache.items()
-            if rs["metadata"].get("namespace") == namespace and label_selector_matches(_selector(rs), labels)
+            if rs["metadata"].get("namespace") == namespace
+            and label_selector_matches(selector_of(rs), labels)
         ]
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -223,7 +225,7 @@ class ReplicaSetController:
     def _claim(self, replicaset: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The pods it controls; orphans its selector matches are adopted (``ClaimPods``)."""
         metadata = replicaset["metadata"]
-        selector = _selector(replicaset)
+        selector = selector_of(replicaset)
         owned = []
         for pod in self.pods.cache.values():
             pod_meta = pod["metadata"]
