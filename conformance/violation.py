@@ -27,12 +27,21 @@ def require(requirement: Requirement, holds: bool, detail: Callable[[], str]) ->
 
 
 def violated_requirements(exc: BaseException) -> tuple[str, ...]:
-    """The requirement IDs carried by ``exc`` or, for an exception group, by its members."""
+    """The requirement IDs carried by ``exc`` or, for an exception group, by its members.
+
+    An error raised while a violation was being handled carries it too: on
+    wall-clock runs Hypothesis may answer a violation with a Flaky error when
+    replaying the failing example does not go the same way (its __context__
+    is the violation).
+    """
     if isinstance(exc, RequirementViolation):
         return (exc.requirement_id,)
     if isinstance(exc, BaseExceptionGroup):
         found: list[str] = []
         for inner in exc.exceptions:
             found += [rid for rid in violated_requirements(inner) if rid not in found]
-        return tuple(found)
+        if found:
+            return tuple(found)
+    if exc.__context__ is not None and exc.__context__ is not exc:
+        return violated_requirements(exc.__context__)
     return ()

@@ -18,7 +18,7 @@ config = pytest.importorskip("kubernetes.config")
 
 from conformance.apiserver.machine import machine_for, ownership_machine_for  # noqa: E402
 from conformance.apiserver.specstatus import spec_status_machine_for  # noqa: E402
-from conformance.violation import RequirementViolation  # noqa: E402
+from conformance.violation import violated_requirements  # noqa: E402
 from impl.apiserver.core import APIServer, Request  # noqa: E402
 from impl.apiserver.http import new_server, wall_clock  # noqa: E402
 from impl.apiserver.provider import ReferenceAPIServerProvider  # noqa: E402
@@ -261,11 +261,13 @@ def test_the_machine_catches(machine: Any, factory: Any, controllers: Any, requi
     with provider.serve() as kubeconfig:
         api = config.new_client_from_config(config_file=str(kubeconfig))
         try:
-            with pytest.raises(RequirementViolation) as caught:
+            # A wall-clock run (the controllers run in a thread) may come back as a Flaky error around
+            # the violation when Hypothesis' replay goes differently: the violation is what counts.
+            with pytest.raises(BaseException) as caught:
                 run_state_machine_as_test(machine(api), settings=settings(max_examples=100, **_SETTINGS))
         finally:
             api.close()
-    assert caught.value.requirement_id == requirement, str(caught.value)
+    assert violated_requirements(caught.value)[:1] == (requirement,), repr(caught.value)
 
 
 @pytest.mark.parametrize(
