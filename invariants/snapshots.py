@@ -39,7 +39,8 @@ class Choices(Protocol):
 
 
 class SeededChoices:
-    """Choices from a seeded ``random.Random``: the same seed, the same snapshot."""
+    """Choices from a seeded ``random.Random``: the same seed, the same snapshot (the suite's
+    ``RandomChoices`` too)."""
 
     def __init__(self, seed: int) -> None:
         self._random = random.Random(seed)

@@ -34,7 +34,6 @@ option, so shrinking the key draws toward zero simplifies the object.
 
 from __future__ import annotations
 
-import random
 import string
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
+from invariants.snapshots import SeededChoices
 from spec.intstr import IntOrString
 from spec.objects import apiextensions, apps, batch, coordination, core, discovery, events, networking, rbac
 from spec.objects import storage as storage_group
@@ -99,22 +99,9 @@ class DrawChoices:
         return bool(self._draw(_COIN))
 
 
-class RandomChoices:
-    """Choices made by a seeded ``random.Random``: cheap, varied, replayed from the seed."""
-
-    __slots__ = ("_random",)
-
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)
-
-    def integer(self, low: int, high: int) -> int:
-        return self._random.randint(low, high)
-
-    def pick(self, options: Sequence[T]) -> T:
-        return options[self._random.randrange(len(options))]
-
-    def coin(self) -> bool:
-        return self._random.random() < 0.5
+#: Choices made by a seeded ``random.Random``: cheap, varied, replayed from the seed. One class serves
+#: the suite and invariants/ (which cannot import the suite), so it lives there.
+RandomChoices = SeededChoices
 
 
 def maybe(c: Choices, make: Callable[[], T]) -> T | None:
