@@ -41,10 +41,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from conformance.adapters.controllers import ControllersProvider, SimulatedControlPlane
 from conformance.violation import require
+from conformance.workloads.environment import PODS, EnvironmentRules
 from spec.workloads.deployment import (
     DEPLOY_ESR,
     DEPLOY_ROLL_AVAILABILITY,
@@ -57,7 +58,6 @@ from spec.workloads.deployment import (
 
 NAME = "web"
 NAMESPACE = "default"
-PODS = "/api/v1/pods"
 PATH = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{NAME}"
 SETTLE_S = 120.0
 HASH_LABEL = "pod-template-hash"
@@ -109,7 +109,7 @@ def _without_hash(template: dict[str, Any]) -> Any:
     return (labels, template.get("spec"))
 
 
-class DeploymentMachine(RuleBasedStateMachine):
+class DeploymentMachine(EnvironmentRules):
     provider: ClassVar[ControllersProvider]
 
     def __init__(self) -> None:
@@ -204,25 +204,6 @@ class DeploymentMachine(RuleBasedStateMachine):
         """Log a user's change and let ``then_s`` seconds pass (so changes land mid-rollout)."""
         self.cluster.run(then_s)
         self.log.append(f"{what}, then {then_s} s pass")
-
-    # -- the environment ---------------------------------------------------------------------------------
-
-    @rule(down_s=st.sampled_from([0.0, 0.5, 2.0]))
-    def crash_the_controller_manager(self, down_s: float) -> None:
-        self.cluster.crash_controller_manager()
-        self.cluster.run(down_s)
-        self.cluster.restart_controller_manager()
-        self.log.append(f"controller manager down for {down_s} s")
-
-    @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
-    def lag_the_pod_watch(self, lag_s: float) -> None:
-        self.cluster.set_watch_lag(PODS, lag_s)
-        self.log.append(f"pod watch lag {lag_s} s")
-
-    @rule(seconds=st.sampled_from([0.25, 1.0, 3.0]))
-    def time_passes(self, seconds: float) -> None:
-        self.cluster.run(seconds)
-        self.log.append(f"{seconds} s pass")
 
     # -- properties ------------------------------------------------------------------------------------------
 

@@ -20,15 +20,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
 from conformance.adapters.controllers import ControllersProvider, SimulatedControlPlane
 from conformance.violation import require
+from conformance.workloads.environment import PODS, EnvironmentRules
 from spec.workloads.replicaset import REPLICASET_ESR, REPLICASET_NO_OVERSHOOT
 
 NAMES = ("web", "api")
 NAMESPACE = "default"
-PODS = "/api/v1/pods"
 SETTLE_S = 60.0
 
 
@@ -57,7 +57,7 @@ def _rs_path(name: str) -> str:
     return f"/apis/apps/v1/namespaces/{NAMESPACE}/replicasets/{name}"
 
 
-class ReplicaSetMachine(RuleBasedStateMachine):
+class ReplicaSetMachine(EnvironmentRules):
     provider: ClassVar[ControllersProvider]
 
     def __init__(self) -> None:
@@ -123,25 +123,6 @@ class ReplicaSetMachine(RuleBasedStateMachine):
         pod = data.draw(st.sampled_from(sorted(p["metadata"]["name"] for p in pods)))
         self._ok("DELETE", f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}")
         self.log.append(f"delete pod {pod}")
-
-    # -- the environment ---------------------------------------------------------------------------------
-
-    @rule(down_s=st.sampled_from([0.0, 0.5, 2.0]))
-    def crash_the_controller_manager(self, down_s: float) -> None:
-        self.cluster.crash_controller_manager()
-        self.cluster.run(down_s)
-        self.cluster.restart_controller_manager()
-        self.log.append(f"controller manager down for {down_s} s")
-
-    @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
-    def lag_the_pod_watch(self, lag_s: float) -> None:
-        self.cluster.set_watch_lag(PODS, lag_s)
-        self.log.append(f"pod watch lag {lag_s} s")
-
-    @rule(seconds=st.sampled_from([0.25, 1.0, 3.0]))
-    def time_passes(self, seconds: float) -> None:
-        self.cluster.run(seconds)
-        self.log.append(f"{seconds} s pass")
 
     # -- properties ------------------------------------------------------------------------------------------
 

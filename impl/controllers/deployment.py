@@ -71,7 +71,7 @@ from impl.controllers.replicaset import (
     controller_of,
     selector_of,
 )
-from impl.controllers.workqueue import WorkQueue
+from impl.controllers.workqueue import WorkQueue, process_queued
 from spec.objects.apps import Deployment, ReplicaSet
 from spec.objects.registry import from_dict
 from spec.selectors import label_selector_matches
@@ -190,20 +190,7 @@ class DeploymentController:
         self._deployment_events(self.deployments.poll(0.0))
         self._replicaset_events(self.replicasets.poll(0.0))
         self._pod_events(self.pods.poll(0.0))
-        synced = 0
-        for _ in range(len(self.queue)):
-            key = self.queue.get(now)
-            if key is None:
-                break
-            try:
-                self.sync(key, now)
-                self.queue.forget(key)
-            except SyncError:
-                self.queue.add_rate_limited(key, now)
-            finally:
-                self.queue.done(key)
-            synced += 1
-        return synced
+        return process_queued(self.queue, self.sync, now, SyncError)
 
     def sync(self, key: str, now: float) -> None:
         deployment = self.deployments.cache.get(key)

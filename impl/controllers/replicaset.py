@@ -45,7 +45,7 @@ from typing import Any
 
 from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.expectations import Expectations
-from impl.controllers.workqueue import WorkQueue
+from impl.controllers.workqueue import WorkQueue, process_queued
 from spec.selectors import LabelSelector, LabelSelectorRequirement, label_selector_matches
 from spec.workloads.replicaset import BURST_REPLICAS, SLOW_START_INITIAL_BATCH_SIZE
 
@@ -195,20 +195,7 @@ class ReplicaSetController:
         """Read what the informers saw, then sync every queued ReplicaSet once; how many syncs ran."""
         self._replicaset_events(self.replicasets.poll(0.0))
         self._pod_events(self.pods.poll(0.0))
-        synced = 0
-        for _ in range(len(self.queue)):
-            key = self.queue.get(now)
-            if key is None:
-                break
-            try:
-                self.sync(key, now)
-                self.queue.forget(key)
-            except SyncError:
-                self.queue.add_rate_limited(key, now)
-            finally:
-                self.queue.done(key)
-            synced += 1
-        return synced
+        return process_queued(self.queue, self.sync, now, SyncError)
 
     def sync(self, key: str, now: float) -> None:
         replicaset = self.replicasets.cache.get(key)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BASE_DELAY_S = 0.005
@@ -85,3 +86,25 @@ class WorkQueue:
     def next_wakeup(self) -> float | None:
         """When the earliest delayed key becomes ready (None: nothing waits)."""
         return self._waiting[0][0] if self._waiting else None
+
+
+def process_queued(
+    queue: WorkQueue, sync: Callable[[str, float], None], now: float, retry: type[Exception]
+) -> int:
+    """A worker's round (``processNextWorkItem``): every key queued now is synced once; a sync that
+    raises ``retry`` is queued again with the key's backoff, a successful one forgets its failures.
+    How many syncs ran."""
+    synced = 0
+    for _ in range(len(queue)):
+        key = queue.get(now)
+        if key is None:
+            break
+        try:
+            sync(key, now)
+            queue.forget(key)
+        except retry:
+            queue.add_rate_limited(key, now)
+        finally:
+            queue.done(key)
+        synced += 1
+    return synced

@@ -1,0 +1,41 @@
+"""The environment's rules, shared by every workload machine: what happens to the cluster, not what users do.
+
+- the controller manager crashes and comes back after ``down_s`` (its
+  caches, queues and expectations are lost);
+- the controllers' pod watch lags by 0, 1 or 3 s (a stale cache);
+- simulated time passes.
+
+A machine subclasses ``EnvironmentRules`` and sets ``self.cluster`` and
+``self.log`` in its ``__init__``.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
+
+from conformance.adapters.controllers import SimulatedControlPlane
+
+PODS = "/api/v1/pods"
+
+
+class EnvironmentRules(RuleBasedStateMachine):
+    cluster: SimulatedControlPlane
+    log: list[str]
+
+    @rule(down_s=st.sampled_from([0.0, 0.5, 2.0]))
+    def crash_the_controller_manager(self, down_s: float) -> None:
+        self.cluster.crash_controller_manager()
+        self.cluster.run(down_s)
+        self.cluster.restart_controller_manager()
+        self.log.append(f"controller manager down for {down_s} s")
+
+    @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
+    def lag_the_pod_watch(self, lag_s: float) -> None:
+        self.cluster.set_watch_lag(PODS, lag_s)
+        self.log.append(f"pod watch lag {lag_s} s")
+
+    @rule(seconds=st.sampled_from([0.25, 1.0, 3.0]))
+    def time_passes(self, seconds: float) -> None:
+        self.cluster.run(seconds)
+        self.log.append(f"{seconds} s pass")
