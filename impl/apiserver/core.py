@@ -70,6 +70,7 @@ from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
 from spec import admission, apiserver, patch, selectors
+from spec.authn import UserInfo
 from spec.entropy import Entropy
 from spec.kv import WatchCreateRequest, prefix_end
 from spec.objects import core, defaults
@@ -106,6 +107,9 @@ class Request:
     query: Mapping[str, Sequence[str]] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    #: Who is asking, as the transport authenticated it; None is a trusted in-process caller
+    #: (a server run without authentication, or a component the test harness wires in directly).
+    user: UserInfo | None = None
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
