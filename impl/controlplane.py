@@ -35,14 +35,14 @@ from impl.apiclient import APIClient, APIWatchStream, InProcessClient, Query
 from impl.apiserver.core import APIServer
 from impl.apiserver.memory import MemoryKV
 from impl.controllers.deployment import DeploymentController
+from impl.controllers.leaderelection import LeaderElector
+from impl.controllers.manager import ControllerFactory, ControllerManager, GarbageCollector, ManagerCrashed
 from impl.controllers.replicaset import ReplicaSetController
 from impl.node.simkubelet import EPOCH, SimulatedKubelet
 from impl.scheduler.apidriver import APIScheduler
 from impl.scheduler.core import ReferenceScheduler
 from spec.entropy import SeededEntropy
-
-#: Makes a controller on a client (the manager calls it again on every restart).
-ControllerFactory = Callable[[APIClient], Any]
+from spec.leaderelection import ManagerWrite
 
 
 @dataclass
@@ -93,6 +93,61 @@ class _LaggingWatch:
         self.inner.close()
 
 
+class ManagerClient:
+    """One controller manager's connection: every write is logged; an armed crash cuts the work short.
+
+    The log is what an audit log of the API server shows of the managers
+    (MANAGER-LEADER-EXCLUSIVE is judged on it). ``crash_after(n)`` lets
+    ``n`` more writes through; the next one raises ``ManagerCrashed``
+    before it is sent, so a sync stops between two of its writes.
+    """
+
+    def __init__(self, inner: APIClient, identity: str, log: list[ManagerWrite], clock: Callable[[], float]):
+        self.inner, self.identity, self.log, self.clock = inner, identity, log, clock
+        self.writes_left: int | None = None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: Query | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, Any]:
+        if method == "GET":
+            return self.inner.call(method, path, body, query=query, content_type=content_type)
+        if self.writes_left is not None:
+            if self.writes_left <= 0:
+                raise ManagerCrashed(f"{self.identity} crashed before {method} {path}")
+            self.writes_left -= 1
+        status, answer = self.inner.call(method, path, body, query=query, content_type=content_type)
+        if method == "POST" and isinstance(body, dict) and (body.get("metadata") or {}).get("name"):
+            path = f"{path}/{body['metadata']['name']}"  # the object, as an audit event's objectRef names it
+        self.log.append(ManagerWrite(self.clock(), self.identity, method, path, status < 300))
+        return status, answer
+
+    def watch(self, path: str, *, query: Query | None = None) -> APIWatchStream:
+        return self.inner.watch(path, query=query)
+
+
+@dataclass
+class ManagerProcess:
+    """One controller-manager process of the cluster: crashed (None), running, or paused."""
+
+    index: int
+    incarnation: int = 0
+    manager: ControllerManager | None = None
+    client: ManagerClient | None = None
+    paused: bool = False
+
+    @property
+    def identity(self) -> str:
+        # Upstream's identity is hostname + "_" + a fresh UUID per start: a restarted process is a
+        # new candidate that must wait for its predecessor's lease to run out.
+        return f"kcm-{self.index}_{self.incarnation}"
+
+
 class SimulatedCluster:
     def __init__(
         self,
@@ -100,6 +155,8 @@ class SimulatedCluster:
         seed: int = 0,
         nodes: int = 3,
         controllers: tuple[ControllerFactory, ...] = (ReplicaSetController,),
+        managers: int = 1,
+        elector: type[LeaderElector] = LeaderElector,
         tick_s: float = 0.25,
         startup_s: float = 1.0,
     ) -> None:
@@ -119,25 +176,67 @@ class SimulatedCluster:
         self.scheduler = APIScheduler(self.client, ReferenceScheduler(seed=seed), clock=lambda: self.now)
         self.scheduler.start()
         self.controller_factories = controllers
-        self.controllers: list[Any] = []
+        self.elector = elector
+        #: One manager runs without leader election (``--leader-elect=false``); several elect a leader.
+        self.processes = [ManagerProcess(i) for i in range(managers)]
+        #: Every write of every controller manager, in order (MANAGER-LEADER-EXCLUSIVE's evidence).
+        self.manager_writes: list[ManagerWrite] = []
         self.restart_controller_manager()
 
     def wall_time(self) -> datetime:
         return EPOCH + timedelta(seconds=self.now)
 
+    @property
+    def controllers(self) -> list[Any]:
+        """The controllers running now, in every manager."""
+        return [c for p in self.processes if p.manager is not None for c in p.manager.controllers]
+
     # -- faults ------------------------------------------------------------------------------------
 
-    def crash_controller_manager(self) -> None:
-        for controller in self.controllers:
-            controller.close()
-        self.controllers = []
+    def _chosen(self, index: int | None) -> list[ManagerProcess]:
+        return self.processes if index is None else [self.processes[index]]
 
-    def restart_controller_manager(self) -> None:
-        self.crash_controller_manager()
-        client = LaggingClient(self.client, self.lags, lambda: self.now)
-        self.controllers = [factory(client) for factory in self.controller_factories]
-        for controller in self.controllers:
-            controller.start(self.now)
+    def crash_controller_manager(self, index: int | None = None) -> None:
+        """Crash manager ``index`` (every one when None): its memory is lost, its lease left to expire."""
+        for process in self._chosen(index):
+            if process.manager is not None:
+                process.manager.close()
+            process.manager = process.client = None
+            process.paused = False
+
+    def restart_controller_manager(self, index: int | None = None) -> None:
+        """Start manager ``index`` (every one when None) afresh, crashing it first if it runs."""
+        for process in self._chosen(index):
+            self.crash_controller_manager(process.index)
+            process.incarnation += 1
+            process.client = ManagerClient(
+                self.client, process.identity, self.manager_writes, lambda: self.now
+            )
+            process.manager = ControllerManager(
+                LaggingClient(process.client, self.lags, lambda: self.now),
+                self.controller_factories,
+                identity=process.identity,
+                epoch=EPOCH,
+                leader_elect=len(self.processes) > 1,
+                elector=self.elector,
+            )
+            process.manager.step(self.now)
+
+    def crash_controller_manager_mid_reconcile(self, writes: int) -> None:
+        """Every running manager crashes when it tries its ``writes + 1``-th write from now on."""
+        for process in self.processes:
+            if process.client is not None:
+                process.client.writes_left = writes
+
+    def pause_controller_manager(self, index: int) -> None:
+        """Freeze manager ``index`` (a long GC pause, a stopped VM): it keeps its memory, does nothing."""
+        self.processes[index].paused = True
+
+    def resume_controller_manager(self, index: int) -> None:
+        self.processes[index].paused = False
+
+    def manager_identity(self, index: int) -> str:
+        return self.processes[index].identity
 
     def set_watch_lag(self, prefix: str, seconds: float) -> None:
         if seconds <= 0:
@@ -161,8 +260,13 @@ class SimulatedCluster:
         for kubelet in self.kubelets:
             kubelet.step(self.now)
         self.scheduler.step()
-        for controller in self.controllers:
-            controller.step(self.now)
+        for process in self.processes:
+            if process.manager is None or process.paused:
+                continue
+            try:
+                process.manager.step(self.now)
+            except ManagerCrashed:
+                self.crash_controller_manager(process.index)
 
     # -- the API, as the suite sees it ---------------------------------------------------------------
 
@@ -178,7 +282,16 @@ class SimulatedControlPlaneProvider:
 
     deterministic: bool = True
     #: The controllers the manager runs (tests substitute broken ones).
-    controllers: tuple[ControllerFactory, ...] = (ReplicaSetController, DeploymentController)
+    controllers: tuple[ControllerFactory, ...] = (
+        ReplicaSetController,
+        DeploymentController,
+        GarbageCollector,
+    )
 
-    def new_cluster(self, seed: int, *, nodes: int = 3) -> SimulatedCluster:
-        return SimulatedCluster(seed=seed, nodes=nodes, controllers=self.controllers)
+    #: The managers' leader election (tests substitute broken ones).
+    elector: type[LeaderElector] = LeaderElector
+
+    def new_cluster(self, seed: int, *, nodes: int = 3, managers: int = 1) -> SimulatedCluster:
+        return SimulatedCluster(
+            seed=seed, nodes=nodes, controllers=self.controllers, managers=managers, elector=self.elector
+        )

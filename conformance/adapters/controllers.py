@@ -12,6 +12,9 @@ environment's knobs:
 - ``run(seconds)``: let simulated time pass, every component doing its work;
 - ``crash_controller_manager()`` / ``restart_controller_manager()``: the
   controllers lose their memory and list again when restarted;
+- ``crash_controller_manager_mid_reconcile(writes)``: the manager dies
+  when it tries its ``writes + 1``-th write from now on, in the middle of
+  a sync (disarmed by the next restart);
 - ``set_watch_lag(path_prefix, seconds)``: the controllers' watches of
   those paths deliver events that late (a stale cache, as Sieve injects).
 
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from spec.leaderelection import ManagerWrite
+
 
 class SimulatedControlPlane(Protocol):
     def call(
@@ -38,10 +43,36 @@ class SimulatedControlPlane(Protocol):
 
     def restart_controller_manager(self) -> None: ...
 
+    def crash_controller_manager_mid_reconcile(self, writes: int) -> None: ...
+
     def set_watch_lag(self, path_prefix: str, seconds: float) -> None: ...
+
+
+class ReplicatedControlPlane(SimulatedControlPlane, Protocol):
+    """A cluster of several controller managers electing a leader (``new_cluster(managers=n)``, n > 1).
+
+    ``crash_controller_manager(i)``, ``restart_controller_manager(i)``,
+    ``pause_controller_manager(i)`` and ``resume_controller_manager(i)`` act on
+    manager ``i``; ``manager_identity(i)`` is the identity it writes into the
+    Lease in its current incarnation; ``manager_writes`` lists every write each manager made
+    (``spec.leaderelection.ManagerWrite``: time, manager identity, method,
+    path, success), as the API server's audit log would show them.
+    """
+
+    manager_writes: list[ManagerWrite]
+
+    def crash_controller_manager(self, index: int | None = None) -> None: ...
+
+    def restart_controller_manager(self, index: int | None = None) -> None: ...
+
+    def pause_controller_manager(self, index: int) -> None: ...
+
+    def resume_controller_manager(self, index: int) -> None: ...
+
+    def manager_identity(self, index: int) -> str: ...
 
 
 class ControllersProvider(Protocol):
     deterministic: bool
 
-    def new_cluster(self, seed: int, *, nodes: int) -> SimulatedControlPlane: ...
+    def new_cluster(self, seed: int, *, nodes: int, managers: int = 1) -> SimulatedControlPlane: ...

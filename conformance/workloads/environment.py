@@ -2,6 +2,8 @@
 
 - the controller manager crashes and comes back after ``down_s`` (its
   caches, queues and expectations are lost);
+- it crashes mid-reconcile: after 0 to 3 more writes, in the middle of
+  whatever sync it is in (Sieve's intermediate states), and comes back;
 - the controllers' pod watch lags by 0, 1 or 3 s (a stale cache);
 - simulated time passes.
 
@@ -29,6 +31,15 @@ class EnvironmentRules(RuleBasedStateMachine):
         self.cluster.run(down_s)
         self.cluster.restart_controller_manager()
         self.log.append(f"controller manager down for {down_s} s")
+
+    @rule(writes=st.integers(0, 3), down_s=st.sampled_from([0.0, 2.0]))
+    def crash_the_controller_manager_mid_reconcile(self, writes: int, down_s: float) -> None:
+        self.cluster.crash_controller_manager_mid_reconcile(writes)
+        self.cluster.run(1.0)  # it dies at its next write past ``writes``, if it has that many to make
+        self.cluster.crash_controller_manager()  # and if not, now, between two syncs
+        self.cluster.run(down_s)
+        self.cluster.restart_controller_manager()
+        self.log.append(f"controller manager crashed after at most {writes} writes, down for {down_s} s")
 
     @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
     def lag_the_pod_watch(self, lag_s: float) -> None:
