@@ -163,7 +163,12 @@ class SimulatedCluster:
         self.now = 0.0
         self.tick_s = tick_s
         self.kv = MemoryKV()
-        self.server = APIServer(self.kv.client(), clock=self.wall_time, entropy=SeededEntropy(seed))
+        self.server = APIServer(
+            self.kv.client(),
+            clock=self.wall_time,
+            entropy=SeededEntropy(seed),
+            index_pod_watches_by_node=True,
+        )
         self.server.bootstrap()
         self.client = InProcessClient(self.server)
         self.lags = Lags()

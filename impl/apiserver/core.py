@@ -68,11 +68,12 @@ from impl.apiserver import discovery, scale
 from impl.apiserver.customresources import CRD_INFO, CustomResources
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
-from impl.apiserver.watch import APIWatch
+from impl.apiserver.watch import APIWatch, Selects
+from impl.apiserver.watchindex import NodeNameIndex
 from spec import admission, apiserver, patch, selectors
 from spec.authn import UserInfo
 from spec.entropy import Entropy
-from spec.kv import WatchCreateRequest, prefix_end
+from spec.kv import KeyValue, WatchCreateRequest, prefix_end
 from spec.objects import core, defaults
 from spec.objects.base import Time
 from spec.objects.meta import KindModel
@@ -173,6 +174,7 @@ class APIServer:
         clock: Callable[[], datetime],
         entropy: Entropy,
         git_version: str = "v1.31.0-kspec",
+        index_pod_watches_by_node: bool = False,
     ) -> None:
         self._storage = Storage(kv)
         self._local = threading.local()  # a dry-run request's storage, per worker thread
@@ -184,6 +186,12 @@ class APIServer:
         #: Grows with every write the controllers (impl/controllers) may have to act on: a delete, a
         #: deletion mark, an object with owner references. Their loop settles when it changes.
         self.lifecycle_changes = 0
+        #: (key, mod_revision) -> labels and selectable fields (``_attributes``).
+        self._attributes_memo: dict[tuple[str, int], _Attributes | None] = {}
+        #: For single-threaded drivers with many kubelets (impl/apiserver/watchindex.py).
+        self._pod_watch_index = (
+            NodeNameIndex(kv.watch, self._node_name_of) if index_pod_watches_by_node else None
+        )
 
     @property
     def storage(self) -> Storage:
@@ -897,9 +905,9 @@ class APIServer:
         info = target.info
         options = self._list_options(request, target)
         self._delete_options(request)  # invalid DeleteOptions fail before anything is deleted
-        matches = self._matcher(target, options)
+        selects = self._selector(target, options)
         prefix = apiserver.list_prefix(info, target.namespace)
-        items, _, revision, _ = self._collect(prefix, prefix, 0, _all(options), matches)
+        items, _, revision, _ = self._collect(prefix, prefix, 0, _all(options), selects)
         for item in items:
             name = (item.get("metadata") or {}).get("name")
             if not isinstance(name, str):
@@ -960,22 +968,54 @@ class APIServer:
             raise APIError(invalid_status("meta.k8s.io", "ListOptions", "", errors))
         return _ListOptions(labels, fields, limit, continue_token, resource_version, match)
 
-    def _matcher(self, target: ResourcePath, options: _ListOptions) -> Callable[[dict[str, Any]], bool]:
+    def _selector(self, target: ResourcePath, options: _ListOptions) -> Selects:
+        """Whether a stored object is selected by the options' selectors (None: it is unreadable)."""
         info = target.info
 
-        def matches(obj: dict[str, Any]) -> bool:
-            metadata = obj.get("metadata") or {}
-            if not options.labels.matches(metadata.get("labels") or {}):
+        def selects(key: str, value: bytes, mod_revision: int) -> bool | None:
+            attributes = self._attributes(info, key, value, mod_revision)
+            if attributes is None:
+                return None
+            labels, fields = attributes
+            if not options.labels.matches(labels):
                 return False
             if options.fields.empty():
                 return True
-            try:
-                model = from_dict(obj)
-            except ObjectError:
-                return False
-            return options.fields.matches(apiserver.selectable_fields(model, info.namespaced))
+            return fields is not None and options.fields.matches(fields)
 
-        return matches
+        return selects
+
+    def _attributes(self, info: KindInfo, key: str, value: bytes, mod_revision: int) -> _Attributes | None:
+        """A stored object's labels and selectable fields, worked out once per object version.
+
+        Every watch of a resource sees every event of it, most of them only to
+        filter it out (each kubelet watches all pods with ``spec.nodeName=<node>``).
+        Upstream's watch cache computes the attributes once per event for all
+        its watchers (``GetAttrs``); so does this, and a watcher decodes only
+        what it sends. None: the value is not an object of the kind.
+        """
+        memo_key = (key, mod_revision)
+        if memo_key in self._attributes_memo:
+            return self._attributes_memo[memo_key]
+        obj = self._decode_stored(value, mod_revision)
+        attributes: _Attributes | None = None
+        if obj is not None:
+            labels = (obj.get("metadata") or {}).get("labels") or {}
+            try:
+                fields: dict[str, str] | None = apiserver.selectable_fields(from_dict(obj), info.namespaced)
+            except ObjectError:
+                fields = None
+            attributes = (labels if isinstance(labels, dict) else {}, fields)
+        if len(self._attributes_memo) >= _ATTRIBUTES_MEMO_SIZE:
+            self._attributes_memo.pop(next(iter(self._attributes_memo)))  # the oldest: dicts keep order
+        self._attributes_memo[memo_key] = attributes
+        return attributes
+
+    def _node_name_of(self, kv: KeyValue) -> str:
+        """The spec.nodeName of the pod stored in ``kv`` ("" if none or unreadable)."""
+        attributes = self._attributes(_PODS, kv.key.decode(), kv.value, kv.mod_revision)
+        fields = attributes[1] if attributes is not None else None
+        return (fields or {}).get("spec.nodeName", "")
 
     def _list(self, request: Request, target: ResourcePath) -> Response:
         info = target.info
@@ -995,9 +1035,9 @@ class APIServer:
             requested = _parse_revision(options.resource_version)
             exact = options.match == "Exact" or (not options.match and options.limit > 0 and requested > 0)
             revision, minimum = (requested, 0) if exact else (0, requested)
-        matches = self._matcher(target, options)
+        selects = self._selector(target, options)
         try:
-            items, next_key, revision, remaining = self._collect(prefix, start, revision, options, matches)
+            items, next_key, revision, remaining = self._collect(prefix, start, revision, options, selects)
         except StorageError as error:
             if error.compacted and options.continue_token:
                 raise APIError(apiserver.expired(_CONTINUE_EXPIRED)) from None
@@ -1032,7 +1072,7 @@ class APIServer:
         start: str,
         revision: int,
         options: _ListOptions,
-        matches: Callable[[dict[str, Any]], bool],
+        selects: Selects,
     ) -> tuple[list[dict[str, Any]], str | None, int, int | None]:
         """(items, the key to continue from or None, the read revision, remainingItemCount or None)."""
         items: list[dict[str, Any]] = []
@@ -1043,9 +1083,10 @@ class APIServer:
             page = self.storage.page(prefix, start, revision, batch)
             revision = page.revision
             for index, stored in enumerate(page.items):
-                obj = self._decode_stored(stored.value, stored.mod_revision)
-                if obj is not None and matches(obj):
-                    items.append(obj)
+                if selects(stored.key, stored.value, stored.mod_revision):
+                    obj = self._decode_stored(stored.value, stored.mod_revision)
+                    if obj is not None:
+                        items.append(obj)
                 if limit and len(items) == limit:
                     more = page.more or index + 1 < len(page.items)
                     if not more:
@@ -1068,27 +1109,31 @@ class APIServer:
                 raise APIError(apiserver.bad_request(f'invalid timeoutSeconds: "{timeout_text}"'))
             timeout = int(timeout_text)
         prefix = apiserver.list_prefix(info, target.namespace)
-        matches = self._matcher(target, options)
+        selects = self._selector(target, options)
         initial: list[dict[str, Any]] = []
         if options.resource_version in (None, "", "0"):
             # Start at the current state: synthetic ADDED events, then changes after it.
-            initial, _, start_revision, _ = self._collect(prefix, prefix, 0, _all(options), matches)
+            initial, _, start_revision, _ = self._collect(prefix, prefix, 0, _all(options), selects)
         else:
             start_revision = _parse_revision(options.resource_version)
-        stream = self.kv.watch(
-            WatchCreateRequest(
-                prefix.encode(),
-                prefix_end(prefix.encode()),
-                start_revision=start_revision + 1,
-                prev_kv=True,
-                progress_notify=_truthy(request.param("allowWatchBookmarks")),
-            )
+        watch_request = WatchCreateRequest(
+            prefix.encode(),
+            prefix_end(prefix.encode()),
+            start_revision=start_revision + 1,
+            prev_kv=True,
+            progress_notify=_truthy(request.param("allowWatchBookmarks")),
         )
+        node = _node_of_pod_watch(info, options)
+        if self._pod_watch_index is not None and node is not None:
+            pods = apiserver.list_prefix(info, None).encode()
+            stream = self._pod_watch_index.watch(watch_request, node, pods, prefix_end(pods))
+        else:
+            stream = self.kv.watch(watch_request)
         return APIWatch(
             stream,
             info=info,
             decode=self._decode_stored,
-            matches=matches,
+            selects=selects,
             start_revision=start_revision,
             initial=initial,
             bookmarks=_truthy(request.param("allowWatchBookmarks")),
@@ -1097,6 +1142,24 @@ class APIServer:
 
 
 _NAMESPACES: Final = info_of(core.Namespace)
+_PODS: Final = info_of(core.Pod)
+
+
+def _node_of_pod_watch(info: KindInfo, options: _ListOptions) -> str | None:
+    """The node of a kubelet's pod watch (``fieldSelector=spec.nodeName=<node>``), else None."""
+    if info is not _PODS or len(options.fields.requirements) != 1:
+        return None
+    (requirement,) = options.fields.requirements
+    if requirement.field != "spec.nodeName" or requirement.operator is not selectors.Operator.EQUALS:
+        return None
+    return requirement.value or None
+
+
+#: A stored object's labels and selectable fields (None if it does not decode as its kind).
+_Attributes = tuple[Mapping[str, str], dict[str, str] | None]
+#: Object versions whose attributes are remembered: the events every watcher of a resource is working
+#: through at one time (the watchers of a simulated cluster are stepped together).
+_ATTRIBUTES_MEMO_SIZE: Final = 20_000
 
 #: NewResourceExpired's message for a continue token whose revision is compacted (etcd3 store).
 _CONTINUE_EXPIRED: Final = (

@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from impl.apiserver.routing import DiscoveryPath, ResourcePath
 from impl.apiserver.storage import Stored
-from impl.apiserver.watch import APIWatch
+from impl.apiserver.watch import APIWatch, Selects
 from spec import apiserver, crd_schema, patch, selectors
 from spec.kv import WatchCreateRequest, prefix_end
 from spec.objects import apiextensions, core
@@ -868,6 +868,20 @@ class CustomResources:
 
         return matches
 
+    def _selector(self, target: CustomPath, options: Any) -> Selects:
+        """``_matcher`` on stored values, as the core's list and the watch take it (custom resources are
+        few: no shared attribute cache)."""
+        matches = self._matcher(target, options)
+
+        def selects(key: str, value: bytes, mod_revision: int) -> bool | None:
+            try:
+                obj = json.loads(value)
+            except ValueError:
+                return None
+            return matches(obj) if isinstance(obj, dict) else None
+
+        return selects
+
     def _list(self, request: Request, target: CustomPath) -> Response:
         info = target.info
         options = self._options(request, target)
@@ -882,8 +896,8 @@ class CustomResources:
             requested = _parse_revision(options.resource_version)
             if options.match == "Exact" or (not options.match and options.limit > 0):
                 revision = requested
-        matches = self._matcher(target, options)
-        items, next_key, revision, remaining = self.server._collect(prefix, start, revision, options, matches)
+        selects = self._selector(target, options)
+        items, next_key, revision, remaining = self.server._collect(prefix, start, revision, options, selects)
         presented = [self.present(info, item, int(item["metadata"]["resourceVersion"])) for item in items]
         metadata: dict[str, Any] = {"resourceVersion": str(revision)}
         if next_key is not None:
@@ -937,7 +951,7 @@ class CustomResources:
             stream,
             info=info,  # type: ignore[arg-type]  # kind and api_version are all a watch reads
             decode=decode,
-            matches=matches,
+            selects=self._selector(target, options),
             start_revision=start_revision,
             initial=initial,
             bookmarks=bookmarks,

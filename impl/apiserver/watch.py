@@ -25,12 +25,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from spec import apiserver
-from spec.kv import Event, EventType, WatchResponse
+from spec.kv import Event, EventType, KeyValue, WatchResponse
 from spec.objects.registry import KindInfo
 
 Decoded = dict[str, Any]
 #: Decode a stored value with the resourceVersion to give it; None if it cannot be read.
 Decoder = Callable[[bytes, int], Decoded | None]
+#: Whether the object stored at (key, value, mod_revision) is selected; None if it cannot be read.
+Selects = Callable[[str, bytes, int], bool | None]
 
 
 class KVWatchStream(Protocol):
@@ -50,7 +52,7 @@ class APIWatch:
         *,
         info: KindInfo,
         decode: Decoder,
-        matches: Callable[[Decoded], bool],
+        selects: Selects,
         start_revision: int,
         initial: list[Decoded],
         bookmarks: bool,
@@ -59,7 +61,7 @@ class APIWatch:
         self._stream = stream
         self._info = info
         self._decode = decode
-        self._matches = matches
+        self._selects = selects
         self._pending: list[dict[str, Any]] = [{"type": "ADDED", "object": obj} for obj in initial]
         #: Every change up to this revision has been delivered (or filtered out).
         self.progress = start_revision
@@ -125,31 +127,34 @@ class APIWatch:
         return {"type": "ERROR", "object": status}
 
     def _translate(self, event: Event) -> dict[str, Any] | None:
-        previous = None
-        if event.prev_kv is not None:
-            previous = self._decode(event.prev_kv.value, event.prev_kv.mod_revision)
+        # Selection is decided on the stored bytes (shared, cached attributes); only what is sent is decoded.
+        previous = event.prev_kv
         if event.type == EventType.DELETE:
-            if event.prev_kv is None:
+            if previous is None:
                 message = f"the deleted object at revision {event.revision} is compacted"
                 return {"type": "ERROR", "object": apiserver.expired(message)}
-            deleted = self._decode(event.prev_kv.value, event.revision)
-            if deleted is None or not self._matches(deleted):
+            if not self._selected(previous):
                 return None
-            return {"type": "DELETED", "object": deleted}
-        current = self._decode(event.kv.value, event.kv.mod_revision)
-        if current is None:
+            deleted = self._decode(previous.value, event.revision)
+            return None if deleted is None else {"type": "DELETED", "object": deleted}
+        new_matches = self._selected(event.kv)
+        if new_matches is None:
             return None
         kind = apiserver.watch_event_type(
             created=event.is_create(),
             deleted=False,
-            old_matches=previous is not None and self._matches(previous),
-            new_matches=self._matches(current),
+            old_matches=previous is not None and bool(self._selected(previous)),
+            new_matches=new_matches,
         )
         if kind is None:
             return None
         if kind == "DELETED":
             # The object left the selection: upstream sends its old state with the new revision.
             assert previous is not None
-            previous["metadata"]["resourceVersion"] = str(event.revision)
-            return {"type": kind, "object": previous}
-        return {"type": kind, "object": current}
+            left = self._decode(previous.value, event.revision)
+            return None if left is None else {"type": kind, "object": left}
+        current = self._decode(event.kv.value, event.kv.mod_revision)
+        return None if current is None else {"type": kind, "object": current}
+
+    def _selected(self, kv: KeyValue) -> bool | None:
+        return self._selects(kv.key.decode(), kv.value, kv.mod_revision)

@@ -24,7 +24,7 @@ no events, as etcd's RequestProgress does for a synced watcher.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from impl.etcd.store import EtcdStore
@@ -119,16 +119,32 @@ class WatchHub:
         watcher.next_revision = store.revision + 1
 
     def _on_commit(self, revision: int, changes: list[Change]) -> None:
+        # Events are immutable: each is made once per commit (with and without prev_kv) and shared by
+        # every watcher that wants it, not rebuilt per watcher (a simulated cluster has a thousand).
+        shared: dict[tuple[int, bool], Event] = {}
+
+        def event(change: Change, with_prev: bool) -> Event:
+            made = shared.get((id(change), with_prev))
+            if made is None:
+                made = shared[(id(change), with_prev)] = self._event(change, with_prev)
+            return made
+
         for watcher in self.watchers:
             if watcher.next_revision > revision:
                 continue  # it caught up past this revision already
-            self._send(watcher, [c for c in changes if watcher.wants(c)])
+            self._send(watcher, [c for c in changes if watcher.wants(c)], event)
             watcher.next_revision = revision + 1
 
-    def _send(self, watcher: Watcher, changes: Iterable[Change]) -> None:
+    def _send(
+        self,
+        watcher: Watcher,
+        changes: Iterable[Change],
+        event_of: Callable[[Change, bool], Event] | None = None,
+    ) -> None:
+        make = event_of or self._event
         by_revision: dict[int, list[Event]] = {}
         for change in changes:
-            event = self._event(change, watcher.request.prev_kv)
+            event = make(change, watcher.request.prev_kv)
             if all(event.type != _FILTERED[f] for f in watcher.request.filters):
                 by_revision.setdefault(change.revision, []).append(event)
         header = ResponseHeader(self.store.revision)
