@@ -445,7 +445,7 @@ class SchedulerCache:
             self.remove_pod(key)
         for key, pod in zip(keys, snapshot.pods, strict=True):
             cached = self.pods.get(key)
-            if cached is None or cached.pod != pod:
+            if cached is None or (cached.pod is not pod and cached.pod != pod):
                 self.add_pod(pod, key)
         namespaces = {name: dict(labels) for name, labels in snapshot.namespace_labels.items()}
         if namespaces != self.namespace_labels:

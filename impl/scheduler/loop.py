@@ -93,6 +93,11 @@ class SchedulingLoop:
     nodes: dict[str, Node] = field(default_factory=dict)
     #: Bound pods by key (the cache; upstream's assumed pods are in it as soon as bound).
     bound: dict[str, Pod] = field(default_factory=dict)
+    #: Whether a cluster event came since the algorithm last saw the snapshot. An algorithm with a
+    #: cache of its own (``assume`` and ``schedule_pod``: the columnar one) is given the whole snapshot
+    #: only then, and told of this loop's own bindings with ``assume``: the cycles that follow one
+    #: informer poll cost what one pod costs, not what the whole cluster does.
+    events_since_snapshot: bool = True
 
     def __post_init__(self) -> None:
         if self.on_bind_failure not in ("next-ranked", "requeue"):
@@ -103,16 +108,19 @@ class SchedulingLoop:
     # -- cluster events -------------------------------------------------------------------------
 
     def node_added_or_changed(self, node: Node, now: float) -> None:
+        self.events_since_snapshot = True
         self.nodes[node.metadata.name] = node
         self.queue.move_all_to_active_or_backoff(now)
 
     def node_removed(self, name: str) -> None:
+        self.events_since_snapshot = True
         self.nodes.pop(name, None)
         self.bound = {key: pod for key, pod in self.bound.items() if pod.spec.node_name != name}
 
     def pod_added_or_changed(self, pod: Pod, now: float) -> None:
         """A pod seen: bound ones go to the cache, pending ones of this scheduler to the queue."""
         key = pod_key(pod)
+        self.events_since_snapshot = True
         if pod.spec.node_name:
             placed_by_others = key not in self.bound  # this loop's own bindings are in the cache already
             self.bound[key] = pod
@@ -125,6 +133,7 @@ class SchedulingLoop:
                 self.queue.add(pod, now)
 
     def pod_removed(self, key: str, now: float) -> None:
+        self.events_since_snapshot = True
         self.queue.forget(key)
         if self.bound.pop(key, None) is not None:
             self.queue.move_all_to_active_or_backoff(now)
@@ -136,6 +145,9 @@ class SchedulingLoop:
         self.queue.flush_backoff_completed(now)
         self.queue.flush_unschedulable_leftover(now)
 
+    def _incremental(self) -> bool:
+        return hasattr(self.algorithm, "assume") and hasattr(self.algorithm, "schedule_pod")
+
     def snapshot(self) -> ClusterSnapshot:
         return ClusterSnapshot(tuple(self.nodes.values()), tuple(self.bound.values()))
 
@@ -145,7 +157,12 @@ class SchedulingLoop:
         if queued is None:
             return None
         pod, key = queued.pod, queued.key
-        decision = self.algorithm.schedule_objects(pod, self.snapshot())
+        incremental = self._incremental()
+        if incremental and not self.events_since_snapshot:
+            decision = self.algorithm.schedule_pod(pod)  # type: ignore[attr-defined]
+        else:
+            decision = self.algorithm.schedule_objects(pod, self.snapshot())
+            self.events_since_snapshot = False
         chosen = decision.get("nodeName")
         if not chosen:
             nominated = decision.get("nominatedNodeName")
@@ -172,6 +189,8 @@ class SchedulingLoop:
             attempts.append((node_name, error))
             if error is None:
                 self.bound[key] = bind(pod, node_name)
+                if incremental:
+                    self.algorithm.assume(pod, node_name)  # type: ignore[attr-defined]
                 return CycleResult(key, "bound", node_name, tuple(attempts))
         self.queue.add_unschedulable(queued, now, rejected_by_plugins=False)
         return CycleResult(
