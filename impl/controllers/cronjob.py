@@ -198,12 +198,12 @@ class CronJobController:
             return
         date = self._date(now)
         owned = {job["metadata"]["uid"]: job for job in self._owned(cronjob)}
-        view = cronjob_view(cronjob)
+        view = self._view(cronjob)
         if any(uid not in view.active and job_view(job).finished is None for uid, job in owned.items()):
             # An unfinished Job not in status.active: our cache of the CronJob may be the stale one.
             code, fresh = self.client.call("GET", self._path(cronjob))
             if code == 200 and fresh["metadata"].get("uid") == cronjob["metadata"].get("uid"):
-                cronjob, view = fresh, cronjob_view(fresh)
+                cronjob, view = fresh, self._view(fresh)
         refs = {ref.get("uid"): ref for ref in (cronjob.get("status") or {}).get("active") or ()}
         for uid in view.active:
             if uid in owned:
@@ -245,6 +245,10 @@ class CronJobController:
                 raise SyncError(f"status of {key}: {code} {answer}")
         if decision.requeue_after_s is not None:
             self.queue.add_after(key, decision.requeue_after_s, now)
+
+    def _view(self, cronjob: Mapping[str, Any]) -> CronJobView:
+        """What the spec decides on (tests' broken variants misread it)."""
+        return cronjob_view(cronjob)
 
     def _path(self, cronjob: Mapping[str, Any]) -> str:
         metadata = cronjob["metadata"]
