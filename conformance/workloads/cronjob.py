@@ -76,6 +76,9 @@ TIME_ZONES = (None, "Asia/Kathmandu", "Europe/Berlin")
 POLICIES = ("Allow", "Forbid", "Replace")
 DEADLINES = (None, 10, 45, 200)
 CHUNK_S = 10.0
+#: The cluster's tick here: a CronJob works in minutes, so a sync up to a second late changes nothing the
+#: checks look at, and four times fewer rounds make the runs four times faster.
+TICK_S = 1.0
 SETTLE_S = 360.0
 
 
@@ -167,7 +170,7 @@ class CronJobMachine(EnvironmentRules):
         """Let ``seconds`` pass in chunks, checking the safety properties after each."""
         while seconds > 1e-9:
             step = min(CHUNK_S, seconds)
-            self.cluster.run(step)
+            self.cluster.run(step, tick_s=TICK_S)
             self.now += step
             seconds -= step
             self.check_jobs()
