@@ -358,14 +358,13 @@ class CronJobMachine(EnvironmentRules):
             active = sorted(active_by_owner.get(wanted.uid, ()))
             if wanted.policy in ("Forbid", "Replace"):
                 requirement = CRONJOB_FORBID_NO_OVERLAP if wanted.policy == "Forbid" else CRONJOB_REPLACE
-                require(
-                    requirement,
-                    len(active) <= 1,
-                    lambda name=name, active=active, wanted=wanted: (
-                        f"{name} ({wanted.policy}) has {len(active)} active Jobs at t={self.now}: {active}\n"
-                        + "\n".join(self.log)
-                    ),
+                detail = (
+                    f"{name} ({wanted.policy}) has {len(active)} active Jobs at t={self.now}: {active}\n"
+                    + "\n".join(self.log)
+                    if len(active) > 1
+                    else ""
                 )
+                require(requirement, len(active) <= 1, detail.__str__)
 
     def _check_new_job(self, owner: str, job: dict[str, Any]) -> None:
         name, wanted = self.by_uid[owner]
