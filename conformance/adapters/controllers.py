@@ -9,7 +9,9 @@ suite talks to the cluster only as an API client would, plus the
 environment's knobs:
 
 - ``call(method, path, body=None, content_type=...) -> (status, JSON)``;
-- ``run(seconds)``: let simulated time pass, every component doing its work;
+- ``run(seconds, tick_s=None)``: let simulated time pass, every component
+  doing its work, in steps of ``tick_s`` seconds if given (a coarser tick
+  for long stretches; None: the cluster's own);
 - ``crash_controller_manager()`` / ``restart_controller_manager()``: the
   controllers lose their memory and list again when restarted;
 - ``crash_controller_manager_mid_reconcile(writes)``: the manager dies
@@ -37,7 +39,7 @@ class SimulatedControlPlane(Protocol):
         self, method: str, path: str, body: Any = None, *, content_type: str = "application/json"
     ) -> tuple[int, Any]: ...
 
-    def run(self, seconds: float) -> None: ...
+    def run(self, seconds: float, *, tick_s: float | None = None) -> None: ...
 
     def crash_controller_manager(self) -> None: ...
 

@@ -63,11 +63,15 @@ class WorkQueue:
     def forget(self, key: str) -> None:
         self.failures.pop(key, None)
 
-    def get(self, now: float) -> str | None:
-        """The next key to process (it stays out of the queue until ``done``), or None."""
+    def release_due(self, now: float) -> None:
+        """Queue the delayed keys whose time has come (``get`` does it too, but only when called)."""
         while self._waiting and self._waiting[0][0] <= now:
             _, _, key = heapq.heappop(self._waiting)
             self.add(key)
+
+    def get(self, now: float) -> str | None:
+        """The next key to process (it stays out of the queue until ``done``), or None."""
+        self.release_due(now)
         if not self.queue:
             return None
         key = self.queue.popleft()
@@ -95,6 +99,7 @@ def process_queued(
     raises ``retry`` is queued again with the key's backoff, a successful one forgets its failures.
     How many syncs ran."""
     synced = 0
+    queue.release_due(now)  # keys delayed until now (retries, requeues after) are queued now too
     for _ in range(len(queue)):
         key = queue.get(now)
         if key is None:
