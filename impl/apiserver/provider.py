@@ -55,7 +55,11 @@ class ReferenceAPIServerProvider:
     seed: int = 7
     bookmark_interval_s: float = 1.0
     #: The core to serve on a kv client (tests substitute broken ones).
-    server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(kv, seed=seed)
+    #: Authorization is on (impl/apiserver/authz.py): the kubeconfig carries no credentials, so the
+    #: suite is a trusted caller that may do anything and impersonate any user (Impersonate-User).
+    server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(
+        kv, seed=seed, authorization=True
+    )
     #: The controllers run beside it (tests substitute broken ones).
     controllers: Sequence[Controller] = DEFAULT_CONTROLLERS
     #: A ``kv``-contract provider (``new_cluster(size=...)``) to store objects in, such as the
