@@ -203,6 +203,19 @@ def request_attributes(
     )
 
 
+def impersonated_user(name: str, groups: Sequence[str] = ()) -> UserInfo:
+    """The user an Impersonate-User/Impersonate-Group request acts as (impersonation.go): a
+    ServiceAccount user gains system:serviceaccounts and system:serviceaccounts:<ns>, every user but
+    system:anonymous gains system:authenticated."""
+    extra: list[str] = []
+    if name.startswith(SERVICE_ACCOUNT_PREFIX) and name.count(":") == 3:
+        namespace = name.removeprefix(SERVICE_ACCOUNT_PREFIX).split(":")[0]
+        extra += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+    if name != "system:anonymous" and "system:authenticated" not in groups:
+        extra.append("system:authenticated")
+    return UserInfo(name, groups=(*groups, *extra))
+
+
 # -- rule matching (evaluation_helpers.go) ---------------------------------------------------------
 
 

@@ -164,13 +164,7 @@ class Authorizer:
                 decision = self.decide(attributes)
                 if not decision.allowed:
                     raise Forbidden(forbidden_status(attributes, decision.reason))
-        extra_groups: tuple[str, ...] = ()
-        if name.startswith(SERVICE_ACCOUNT_PREFIX) and name.count(":") == 3:
-            namespace = name.removeprefix(SERVICE_ACCOUNT_PREFIX).split(":")[0]
-            extra_groups = ("system:serviceaccounts", f"system:serviceaccounts:{namespace}")
-        if name != "system:anonymous" and AUTHENTICATED not in groups:
-            extra_groups += (AUTHENTICATED,)
-        return UserInfo(name, groups=(*groups, *extra_groups))
+        return rbac.impersonated_user(name, groups)
 
     def check_write(self, user: UserInfo, obj: KindModel) -> None:
         """Escalation prevention on a Role, ClusterRole or binding being created or updated."""
