@@ -584,3 +584,56 @@ def check_escalation(cluster: Cluster, settings_: Any) -> int:
     finally:
         clear_policy(cluster)
     return attempts[0]
+
+
+def check_impersonation(cluster: Cluster) -> int:
+    """SEC-AUTHZ-IMPERSONATE: an impersonated user acts with the groups upstream gives it (its
+    ServiceAccount groups, system:authenticated), and only those."""
+    from spec.objects.meta import ObjectMeta
+
+    prepare(cluster)
+    group = "rbac.authorization.k8s.io"
+    reader = ClusterRole(
+        metadata=ObjectMeta(name="kspec-c0"),
+        rules=(PolicyRule(verbs=("get",), api_groups=("",), resources=("configmaps",)),),
+    )
+    writer = ClusterRole(
+        metadata=ObjectMeta(name="kspec-c1"),
+        rules=(PolicyRule(verbs=("delete",), api_groups=("",), resources=("configmaps",)),),
+    )
+    policy = rbac.Policy(
+        cluster_roles=[reader, writer],
+        role_bindings=[
+            RoleBinding(
+                metadata=ObjectMeta(name="kspec-rb0", namespace=NAMESPACES[0]),
+                subjects=(
+                    Subject(kind="Group", api_group=group, name=f"system:serviceaccounts:{NAMESPACES[0]}"),
+                ),
+                role_ref=RoleRef(api_group=group, kind="ClusterRole", name="kspec-c0"),
+            ),
+            RoleBinding(
+                metadata=ObjectMeta(name="kspec-rb1", namespace=NAMESPACES[1]),
+                subjects=(Subject(kind="Group", api_group=group, name="system:authenticated"),),
+                role_ref=RoleRef(api_group=group, kind="ClusterRole", name="kspec-c1"),
+            ),
+        ],
+    )
+    users = [
+        ("system:serviceaccount:kspec-rbac-a:kspec-robot", ""),
+        ("system:serviceaccount:kspec-rbac-b:kspec-robot", ""),
+        ("kspec-carol", ""),
+        ("kspec-alice", "kspec-devs"),
+    ]
+    dry = (("dryRun", "All"),)
+    probes = [
+        Probe(user, method, f"/api/v1/namespaces/{ns}/configmaps/n1", query)
+        for user in users
+        for ns in NAMESPACES
+        for method, query in (("GET", ()), ("DELETE", dry))
+    ]
+    clear_policy(cluster)
+    write_policy(cluster, policy)
+    try:
+        return check_probes(cluster, probes, read_policy(cluster))
+    finally:
+        clear_policy(cluster)

@@ -49,3 +49,8 @@ def test_node_authorizer_matrix(kspec_implementation: Implementation) -> None:
 @pytest.mark.requirement("SEC-RBAC-ESCALATION")
 def test_escalation_is_refused(kspec_implementation: Implementation) -> None:
     assert _run(kspec_implementation, suite.check_escalation, _settings) > 0
+
+
+@pytest.mark.requirement("SEC-AUTHZ-IMPERSONATE")
+def test_impersonated_users_have_upstreams_groups(kspec_implementation: Implementation) -> None:
+    assert _run(kspec_implementation, suite.check_impersonation) == 16

@@ -132,10 +132,23 @@ def forbidden_without_user(attributes: rbac.Attributes, reason: str = "") -> dic
     return status
 
 
-def _factory(**broken: Any) -> Callable[[KV, int], APIServer]:
+class NoImpersonatedGroups(authz.Authorizer):
+    """Impersonation keeps only the groups asked for (no system:authenticated, no ServiceAccount groups)."""
+
+    def effective_user(self, user: Any, headers: Any) -> Any:
+        found = super().effective_user(user, headers)
+        if found is None or "impersonate-user" not in headers:
+            return found
+        asked = tuple(g for g in (headers.get("impersonate-group"),) if g)
+        return dataclasses.replace(found, groups=asked)
+
+
+def _factory(
+    kind: type[authz.Authorizer] = authz.Authorizer, **broken: Any
+) -> Callable[[KV, int], APIServer]:
     def factory(kv: KV, seed: int) -> APIServer:
         server = new_server(kv, seed=seed)
-        server.authorizer = authz.Authorizer(lambda: server.storage, **broken)
+        server.authorizer = kind(lambda: server.storage, **broken)
         server.bootstrap()  # the default policy, as with authorization=True
         return server
 
@@ -159,6 +172,11 @@ VARIANTS = [
 ]
 
 
+def test_the_suite_catches_impersonation_without_groups() -> None:
+    with pytest.raises(AssertionError):
+        _run(suite.check_impersonation, _factory(NoImpersonatedGroups))
+
+
 def _run(check: Any, factory: Callable[[KV, int], APIServer]) -> None:
     provider = ReferenceAPIServerProvider(server_factory=factory)
     with provider.serve() as kubeconfig:
@@ -175,7 +193,11 @@ def test_the_suite_catches(check: Any, broken: dict[str, Any]) -> None:
         _run(check, _factory(**broken))
 
 
-@pytest.mark.parametrize("check", [GENERATED, NODES, ESCALATION], ids=["generated", "nodes", "escalation"])
+@pytest.mark.parametrize(
+    "check",
+    [GENERATED, NODES, ESCALATION, suite.check_impersonation],
+    ids=["generated", "nodes", "escalation", "impersonation"],
+)
 def test_the_reference_passes_the_same_runs(check: Any) -> None:
     _run(check, _factory())
 
