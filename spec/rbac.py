@@ -149,7 +149,9 @@ def _name_from_field_selector(query: Mapping[str, Sequence[str]]) -> str:
     for operator in ("==", "="):
         field, sep, value = terms[0].partition(operator)
         if sep and field.strip() == "metadata.name" and "!" not in field:
-            return value.strip() if "/" not in value and value.strip() not in (".", "..") else ""
+            name = value.strip()
+            # path.IsValidPathSegmentName: no "/" or "%", not "." or "..".
+            return name if not ({"/", "%"} & set(name)) and name not in (".", "..") else ""
     return ""
 
 
