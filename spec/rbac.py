@@ -529,8 +529,12 @@ def node_authorize(attributes: Attributes, pods: Iterable[core.Pod]) -> Decision
     verb, resource, sub, name = attributes.verb, attributes.resource, attributes.subresource, attributes.name
     group = attributes.api_group
     if group == "" and resource == "nodes":
-        if sub == "" and verb in (*_NODE_READ, "create", "update", "patch") and name == node:
+        if sub == "" and verb in (*_NODE_READ, "update", "patch") and name == node:
             return Decision(True, "a node's own Node")
+        if sub == "" and verb == "create" and not name:
+            # A create names no object in its URL: NodeRestriction admits only the node's own
+            # (node_restriction_admission below), as upstream's nodeRules allow create on nodes.
+            return Decision(True, "a node creates its Node")
         if sub == "status" and verb in ("get", "update", "patch") and name == node:
             return Decision(True, "a node's own Node status")
         return Decision(False, f'node "{node}" cannot {verb} another node\'s object')
@@ -554,6 +558,14 @@ def node_authorize(attributes: Attributes, pods: Iterable[core.Pod]) -> Decision
                         return Decision(True, "referenced by a pod bound to the node")
         return Decision(False, "no relationship found between node and this object")
     return Decision(False, "")
+
+
+def node_restriction_admission(user: UserInfo, node: core.Node) -> str | None:
+    """NodeRestriction on a Node written by a node user: why it is refused, or None (its own Node)."""
+    own = node_name_of(user)
+    if own is None or node.metadata.name == own:
+        return None
+    return f'node "{own}" is not allowed to modify node "{node.metadata.name}"'
 
 
 def _bound(pod: core.Pod, node: str, namespace: str, name: str) -> bool:

@@ -460,6 +460,7 @@ def node_probes() -> list[Probe]:
     for node in ("kspec-node-1", "kspec-node-2"):
         shapes += [
             ("GET", f"/api/v1/nodes/{node}", ()),
+            ("POST", "/api/v1/nodes", dry),
             ("PUT", f"/api/v1/nodes/{node}", dry),
             ("PATCH", f"/api/v1/nodes/{node}", dry),
             ("PATCH", f"/api/v1/nodes/{node}/status", dry),

@@ -167,7 +167,13 @@ class Authorizer:
         return rbac.impersonated_user(name, groups)
 
     def check_write(self, user: UserInfo, obj: KindModel) -> None:
-        """Escalation prevention on a Role, ClusterRole or binding being created or updated."""
+        """Escalation prevention on a Role, ClusterRole or binding being created or updated, and
+        NodeRestriction on a Node a node user writes."""
+        if isinstance(obj, core.Node):
+            why = rbac.node_restriction_admission(user, obj)
+            if why is not None:
+                raise Forbidden(api.forbidden_status("", "nodes", obj.metadata.name, why))
+            return
         if not isinstance(obj, _RBAC_KINDS):
             return
         policy, _ = self.snapshot()

@@ -409,6 +409,21 @@ def test_escalation_in_process() -> None:
     assert alice.call("POST", f"/apis/{G}/v1/namespaces/kube-system/roles", ok)[0] == 403
 
 
+@pytest.mark.requirement("SEC-NODE-AUTHZ")
+def test_a_node_creates_only_its_own_node() -> None:
+    """The node join's last step: the kubelet creates its Node (nodeRules + NodeRestriction)."""
+    server, admin = _server()
+    node1 = InProcessClient(server, user=UserInfo("system:node:n1", groups=("system:nodes",)))  # type: ignore[arg-type]
+    assert node1.call("POST", "/api/v1/nodes", {"metadata": {"name": "n1"}})[0] == 201
+    status, body = node1.call("POST", "/api/v1/nodes", {"metadata": {"name": "n2"}})
+    assert status == 403 and 'node "n1" is not allowed to modify node "n2"' in body["message"]
+    assert admin.call("POST", "/api/v1/nodes", {"metadata": {"name": "n2"}})[0] == 201
+    assert node1.call("PATCH", "/api/v1/nodes/n2", {"metadata": {"labels": {"a": "b"}}},
+                      content_type="application/merge-patch+json")[0] == 403  # fmt: skip
+    assert node1.call("PATCH", "/api/v1/nodes/n1", {"metadata": {"labels": {"a": "b"}}},
+                      content_type="application/merge-patch+json")[0] == 200  # fmt: skip
+
+
 def test_bootstrap_policy_and_masters() -> None:
     server, admin = _server()
     names = {item["metadata"]["name"] for item in admin.call("GET", f"/apis/{G}/v1/clusterroles")[1]["items"]}
