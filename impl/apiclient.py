@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 from impl.apiserver.core import APIServer, Request, Response
 from impl.apiserver.watch import APIWatch
+from spec.authn import UserInfo
 
 Query = Mapping[str, str]
 
@@ -83,9 +84,14 @@ def _error_event(code: int, message: str) -> dict[str, Any]:
 
 @dataclass
 class InProcessClient:
-    """Calls ``server.handle`` directly: deterministic, no sockets, no threads."""
+    """Calls ``server.handle`` directly: deterministic, no sockets, no threads.
+
+    ``user`` makes every request act as that user (the server authorizes it if it has an
+    authorizer); None is a trusted in-process caller.
+    """
 
     server: APIServer
+    user: UserInfo | None = None
 
     def call(
         self,
@@ -98,7 +104,8 @@ class InProcessClient:
     ) -> tuple[int, Any]:
         data = b"" if body is None else json.dumps(body).encode()
         params = {key: [value] for key, value in (query or {}).items()}
-        answer = self.server.handle(Request(method, path, params, {"content-type": content_type}, data))
+        headers = {"content-type": content_type}
+        answer = self.server.handle(Request(method, path, params, headers, data, user=self.user))
         if isinstance(answer, APIWatch):
             answer.close()
             raise ValueError(f"{method} {path} opened a watch: use watch()")
@@ -106,7 +113,7 @@ class InProcessClient:
 
     def watch(self, path: str, *, query: Query | None = None) -> APIWatchStream:
         params = {key: [value] for key, value in {**(query or {}), "watch": "true"}.items()}
-        answer = self.server.handle(Request("GET", path, params, {}, b""))
+        answer = self.server.handle(Request("GET", path, params, {}, b"", user=self.user))
         if isinstance(answer, Response):
             return _Ended([{"type": "ERROR", "object": _decoded(answer.body)}])
         return _InProcessWatch(answer)

@@ -60,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     api.add_argument("--port", type=int, default=6443, help="port to listen on (default: 6443)")
+    api.add_argument(
+        "--authorization-mode",
+        choices=("Node,RBAC", "AlwaysAllow"),
+        default="Node,RBAC",
+        help="Node,RBAC (the default: the Node and RBAC authorizers, the default RBAC policy, "
+        "Impersonate-User honoured) or AlwaysAllow",
+    )
     api.set_defaults(run=_apiserver)
 
     commands.add_parser(
@@ -108,7 +115,8 @@ def _apiserver(args: argparse.Namespace) -> int:
         from impl.apiserver.memory import MemoryKV
 
         print(f"kspec apiserver: in-memory store, serving http://{args.host}:{args.port}", flush=True)
-        _serve_with_controllers(new_server(MemoryKV().client()), args)
+        authorization = getattr(args, "authorization_mode", "AlwaysAllow") != "AlwaysAllow"
+        _serve_with_controllers(new_server(MemoryKV().client(), authorization=authorization), args)
         return 0
     address = _etcd_address(args.etcd)
     if address is None:
@@ -123,7 +131,10 @@ def _apiserver(args: argparse.Namespace) -> int:
         print(f"kspec apiserver: no etcd answers at {args.etcd} (GET /health)", file=sys.stderr)
         return 1
     print(f"kspec apiserver: etcd at {args.etcd}, serving http://{args.host}:{args.port}", flush=True)
-    _serve_with_controllers(new_server(GatewayClient(address, timeout_s=5.0)), args)
+    authorization = getattr(args, "authorization_mode", "AlwaysAllow") != "AlwaysAllow"
+    _serve_with_controllers(
+        new_server(GatewayClient(address, timeout_s=5.0), authorization=authorization), args
+    )
     return 0
 
 

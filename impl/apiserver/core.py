@@ -60,17 +60,17 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, cast
 
-from impl.apiserver import discovery, scale
+from impl.apiserver import authz, discovery, scale
 from impl.apiserver.customresources import CRD_INFO, CustomResources
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch, Selects
 from impl.apiserver.watchindex import NodeNameIndex
-from spec import admission, apiserver, patch, selectors
+from spec import admission, apiserver, patch, rbac, selectors
 from spec.authn import UserInfo
 from spec.entropy import Entropy
 from spec.kv import KeyValue, WatchCreateRequest, prefix_end
@@ -192,6 +192,9 @@ class APIServer:
         self._pod_watch_index = (
             NodeNameIndex(kv.watch, self._node_name_of) if index_pod_watches_by_node else None
         )
+        #: Authorization (impl/apiserver/authz.py): None serves every request as before; with one,
+        #: requests with a user (or Impersonate-User) are authorized and RBAC writes escalation-checked.
+        self.authorizer: authz.Authorizer | None = None
 
     @property
     def storage(self) -> Storage:
@@ -209,7 +212,9 @@ class APIServer:
     def handle(self, request: Request) -> Response | APIWatch:
         """Answer one request; every failure is a Status, and only a broken store gives a 5xx."""
         try:
-            return self._dispatch(request)
+            return self._dispatch(self._authorize(request))
+        except authz.Forbidden as error:
+            return _status_response(error.status)
         except APIError as error:
             return _status_response(error.status)
         except StorageError as error:
@@ -220,11 +225,38 @@ class APIServer:
             )
 
     def bootstrap(self) -> None:
-        """Create the system namespaces that do not exist yet (what the control plane does at start)."""
+        """Create the system namespaces that do not exist yet (what the control plane does at start),
+        and with an authorizer the default RBAC policy (authz.bootstrap_policy)."""
         for name in SYSTEM_NAMESPACES:
             namespace = core.Namespace().replace(metadata=core.Namespace().metadata.replace(name=name))
             body = json.dumps(to_dict(namespace)).encode()
             self.handle(Request("POST", "/api/v1/namespaces", body=body))
+        if self.authorizer is not None:
+            roles, bindings = authz.bootstrap_policy()
+            for role in roles:
+                body = json.dumps(to_dict(role)).encode()
+                self.handle(Request("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", body=body))
+            for binding in bindings:
+                body = json.dumps(to_dict(binding)).encode()
+                self.handle(
+                    Request("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", body=body)
+                )
+
+    def _authorize(self, request: Request) -> Request:
+        """Impersonation, then the authorizer chain; the user stays on the thread for escalation checks."""
+        self._local.user = None
+        authorizer = self.authorizer
+        if authorizer is None:
+            return request
+        user = authorizer.effective_user(request.user, request.headers)
+        if user is None:
+            return request  # a trusted in-process caller
+        attributes = rbac.request_attributes(request.method, request.path, request.query, user)
+        decision = authorizer.decide(attributes)
+        if not decision.allowed:
+            raise authz.Forbidden(authz.forbidden_status(attributes, decision.reason))
+        self._local.user = user
+        return replace(request, user=user)
 
     def _storage_status(self, error: StorageError) -> dict[str, Any]:
         if error.compacted:
@@ -437,6 +469,9 @@ class APIServer:
         errors = validate(obj)
         if errors:
             raise APIError(_invalid(obj, errors))
+        user = getattr(self._local, "user", None)
+        if self.authorizer is not None and user is not None:
+            self.authorizer.check_write(user, obj)  # RBAC escalation prevention (policybased storages)
 
     def _encode(self, obj: KindModel) -> bytes:
         """The stored form: the object without its resourceVersion (etcd3 ``PrepareObjectForStorage``)."""

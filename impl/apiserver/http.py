@@ -34,6 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
+from impl.apiserver.authz import Authorizer
 from impl.apiserver.core import APIServer, Request, Response
 from impl.apiserver.storage import KV
 from impl.apiserver.watch import APIWatch
@@ -49,10 +50,19 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def new_server(kv: KV, *, clock: Callable[[], datetime] = wall_clock, seed: int | None = None) -> APIServer:
-    """A core with the real clock and fresh randomness, its system namespaces created."""
+def new_server(
+    kv: KV,
+    *,
+    clock: Callable[[], datetime] = wall_clock,
+    seed: int | None = None,
+    authorization: bool = False,
+) -> APIServer:
+    """A core with the real clock and fresh randomness, its system namespaces created (and, with
+    ``authorization``, the Node and RBAC authorizers and the default RBAC policy)."""
     entropy = SeededEntropy(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
     server = APIServer(kv, clock=clock, entropy=entropy)
+    if authorization:
+        server.authorizer = Authorizer(lambda: server.storage)
     server.bootstrap()
     return server
 

@@ -5,7 +5,8 @@ port in a background thread, on a fresh in-memory kv store (or on a fresh
 cluster of ``kv_provider``: the reference etcd in real mode or real etcd,
 which ``--impl reference-etcd`` and ``--impl etcd`` use), writes a
 kubeconfig for it (plain HTTP, no credentials: authentication is the
-security issue's) in a temporary directory, and stops the server and removes
+security issue's; authorization is on, and the credential-less suite is a
+trusted caller that may impersonate any user) in a temporary directory, and stops the server and removes
 the directory when the block ends. The controllers the deletion semantics
 need (the garbage collector and the namespace controller,
 ``impl/controllers``) run in the same process on a ``ControllerLoop``.
@@ -55,7 +56,11 @@ class ReferenceAPIServerProvider:
     seed: int = 7
     bookmark_interval_s: float = 1.0
     #: The core to serve on a kv client (tests substitute broken ones).
-    server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(kv, seed=seed)
+    #: Authorization is on (impl/apiserver/authz.py): the kubeconfig carries no credentials, so the
+    #: suite is a trusted caller that may do anything and impersonate any user (Impersonate-User).
+    server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(
+        kv, seed=seed, authorization=True
+    )
     #: The controllers run beside it (tests substitute broken ones).
     controllers: Sequence[Controller] = DEFAULT_CONTROLLERS
     #: A ``kv``-contract provider (``new_cluster(size=...)``) to store objects in, such as the
