@@ -13,7 +13,10 @@ environment's knobs:
 - ``crash_controller_manager()`` / ``restart_controller_manager()``: the
   controllers lose their memory and list again when restarted;
 - ``set_watch_lag(path_prefix, seconds)``: the controllers' watches of
-  those paths deliver events that late (a stale cache, as Sieve injects).
+  those paths deliver events that late (a stale cache, as Sieve injects);
+- ``kubelet(node_name)``: that node's kubelet, which ``crash()`` stops (no
+  Lease renewal, no pod work: a dead or partitioned machine) until
+  ``recover()``.
 
 Deterministic: the same seed and the same calls give the same cluster.
 
@@ -25,6 +28,12 @@ cluster's API (``controllers=`` factories taking an API client).
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+
+class Kubelet(Protocol):
+    def crash(self) -> None: ...
+
+    def recover(self) -> None: ...
 
 
 class SimulatedControlPlane(Protocol):
@@ -39,6 +48,8 @@ class SimulatedControlPlane(Protocol):
     def restart_controller_manager(self) -> None: ...
 
     def set_watch_lag(self, path_prefix: str, seconds: float) -> None: ...
+
+    def kubelet(self, name: str) -> Kubelet: ...
 
 
 class ControllersProvider(Protocol):
