@@ -13,7 +13,8 @@ What it does, as k/k ``pkg/controller/endpointslice/endpointslice_controller.go`
   it manages for the Service (labels ``kubernetes.io/service-name`` and
   ``endpointslice.kubernetes.io/managed-by``) read back as the spec's
   ``Slice``, then ``pack`` says which slices to create, update and delete,
-  and the writes follow; a Service gone (or without a selector) has its
+  and the writes follow; slices owned by an earlier Service of the same
+  name are deleted (``ownedBy``); a Service gone (or without a selector) has its
   slices deleted (upstream leaves that to the garbage collector through the
   ownerReference; the simulated control plane runs none).
 - Its own writes go into its slice cache at once (what upstream's
@@ -141,6 +142,14 @@ class EndpointSliceController:
             for slice_ in mine:
                 self._delete(slice_)
             return
+        # Slices of an earlier Service of the same name (not owned by this one) go (``ownedBy``).
+        owned = []
+        for slice_ in mine:
+            if self._owned(service, slice_):
+                owned.append(slice_)
+            else:
+                self._delete(slice_)
+        mine = owned
         pods = [p for p in self.pods.cache.values() if p["metadata"].get("namespace") == namespace]
         desired = desired_endpoints(service, pods)
         plan = self._pack([read_slice(s) for s in mine], desired)
@@ -162,12 +171,13 @@ class EndpointSliceController:
     def _pack(self, existing: list[Slice], desired: dict[str, Endpoint]) -> list[Slice]:
         return pack(existing, desired, self.max_endpoints_per_slice)
 
+    def _owned(self, service: Mapping[str, Any], slice_: Mapping[str, Any]) -> bool:
+        owners = (slice_.get("metadata") or {}).get("ownerReferences") or ()
+        return any(o.get("uid") == service["metadata"].get("uid") and o.get("controller") for o in owners)
+
     def _labelled(self, service: Mapping[str, Any], slice_: Mapping[str, Any]) -> bool:
-        metadata = slice_.get("metadata") or {}
-        owners = metadata.get("ownerReferences") or ()
-        return (metadata.get("labels") or {}) == self._labels(service) and any(
-            o.get("uid") == service["metadata"].get("uid") and o.get("controller") for o in owners
-        )
+        labels = (slice_.get("metadata") or {}).get("labels") or {}
+        return labels == self._labels(service) and self._owned(service, slice_)
 
     def _labels(self, service: Mapping[str, Any]) -> dict[str, str]:
         return {
