@@ -229,10 +229,15 @@ class NodeLifecycleController:
     def evict(self, now: float) -> int:
         writes = 0
         live: set[str] = set()
-        for pod in list(self.pods.cache.values()):
+        tainted = {
+            name
+            for name, node in self.nodes.cache.items()
+            if any(t.get("effect") == "NoExecute" for t in (node.get("spec") or {}).get("taints") or ())
+        }
+        for pod in list(self.pods.cache.values()) if tainted else ():
             metadata = pod["metadata"]
             node_name = (pod.get("spec") or {}).get("nodeName")
-            if not node_name or metadata.get("deletionTimestamp"):
+            if node_name not in tainted or metadata.get("deletionTimestamp"):
                 continue
             node = self.nodes.cache.get(node_name)
             delay = None if node is None else self._eviction_delay(pod, node)
