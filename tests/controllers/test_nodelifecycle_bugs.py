@@ -75,3 +75,35 @@ def test_the_node_lifecycle_machine_catches(controller: Any, requirement: str) -
 
 def test_the_reference_passes_the_same_runs() -> None:
     run_state_machine_as_test(machine_for(_provider(NodeLifecycleController)), settings=SETTINGS)
+
+
+class IgnoresMasterDisruption(NodeLifecycleController):
+    """Taints nodes even when no node is Ready (upstream stops evicting then: the control plane may be
+    the one cut off)."""
+
+    def _taint(self, key: str, node: dict[str, Any], ready: str, all_not_ready: bool, now: float) -> int:
+        return super()._taint(key, node, ready, False, now)
+
+
+def _noexecute_after_all_nodes_die(controller: Any) -> dict[str, tuple[str | None, list[Any]]]:
+    cluster = SimulatedControlPlaneProvider(controllers=(controller,)).new_cluster(seed=0, nodes=3)
+    cluster.run(5.0)
+    for kubelet in cluster.kubelets:
+        kubelet.crash()
+    cluster.run(100.0)
+    out = {}
+    for node in cluster.call("GET", "/api/v1/nodes")[1]["items"]:
+        ready = next(c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready")
+        taints = [t for t in (node.get("spec") or {}).get("taints") or () if t["effect"] == "NoExecute"]
+        out[node["metadata"]["name"]] = (ready, taints)
+    return out
+
+
+@pytest.mark.requirement("NODE-LIFECYCLE-UNREACHABLE-TAINT")
+def test_no_noexecute_taint_when_no_node_is_ready() -> None:
+    """Master disruption mode, which the machine leaves out: every node Unknown, none tainted NoExecute;
+    the variant that ignores it taints them all (the check can fail)."""
+    reference = _noexecute_after_all_nodes_die(NodeLifecycleController)
+    assert reference == {f"node-{i}": ("Unknown", []) for i in range(3)}, reference
+    broken = _noexecute_after_all_nodes_die(IgnoresMasterDisruption)
+    assert all(ready == "Unknown" and taints for ready, taints in broken.values()), broken
