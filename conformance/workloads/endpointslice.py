@@ -5,7 +5,8 @@ containers name port ``http`` 8080 and 9090, both labelled
 ``tier: front``; create Services selecting ``app: web``, ``app: api`` or
 ``tier: front`` with ``targetPort`` ``http`` or 8080 and
 ``publishNotReadyAddresses`` on or off; delete a Service; delete a pod,
-which then terminates for its 30 s grace period) and what the environment
+which then terminates for its grace period, ``GRACE_S``: 120 s for web's
+pods, so that terminating endpoints last, 5 s for api's) and what the environment
 does (a pod turns unready or ready again, as its kubelet's probes would
 say through the API; a kubelet crashes or comes back; the controller
 manager crashes; the pod watch lags; time passes).
@@ -27,13 +28,13 @@ After every step (safety):
 At the end (ESR): faults off, every kubelet back, and after ``SETTLE_S``
 the same comparison must hold for every Service.
 
-``STALE_S`` covers the environment's delays (watch lag up to 3 s, the
-controller manager down up to 2 s) and the controller's tick.
+``STALE_S`` is counted in the controller manager's uptime (crashes in a
+row would otherwise eat it up); it covers a watch lag of up to 3 s and the
+controller's tick.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -63,6 +64,9 @@ WORKLOADS = {"web": 8080, "api": 9090}  # ReplicaSet -> the containerPort named 
 SERVICES = {"svc-web": {"app": "web"}, "svc-api": {"app": "api"}, "svc-front": {"tier": "front"}}
 NODES = ("node-0", "node-1", "node-2")
 STALE_S = 6.0
+#: The pods' terminationGracePeriodSeconds: web's long, so that terminating endpoints are seen for a while,
+#: api's short, so that endpoints must go.
+GRACE_S = {"web": 120, "api": 5}
 SETTLE_S = 60.0
 SLICES = f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices"
 
@@ -81,7 +85,10 @@ def replicaset(name: str, replicas: int) -> dict[str, Any]:
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [container], "terminationGracePeriodSeconds": GRACE_S[name]},
+            },
         },
     }
 
@@ -134,8 +141,10 @@ class EndpointSliceMachine(EnvironmentRules):
         #: Service name -> its JSON as created (None: deleted, and when).
         self.services: dict[str, dict[str, Any]] = {}
         self.deleted: dict[str, float] = {}
-        #: Service name -> (desired endpoints, when they were first seen so).
-        self.since: dict[str, tuple[dict[str, Endpoint], float]] = {}
+        #: Service name -> pod uid -> (its desired endpoint or None, the manager's uptime when first seen so).
+        self.since: dict[str, dict[str, tuple[Endpoint | None, float]]] = {}
+        #: Service name -> the manager's uptime when it was created.
+        self.created: dict[str, float] = {}
         #: Service name -> uids of the pods its selector ever matched.
         self.matched: dict[str, set[str]] = {name: set() for name in SERVICES}
         self.crashed: set[str] = set()
@@ -185,6 +194,7 @@ class EndpointSliceMachine(EnvironmentRules):
         )
         self.services[name] = body
         self.uids.setdefault(name, set()).add(body["metadata"]["uid"])
+        self.created[name] = self.cluster.up
         self.deleted.pop(name, None)
         self.since.pop(name, None)
         self.log.append(
@@ -198,7 +208,7 @@ class EndpointSliceMachine(EnvironmentRules):
         self._ok("DELETE", f"/api/v1/namespaces/{NAMESPACE}/services/{name}")
         del self.services[name]
         self.since.pop(name, None)
-        self.deleted[name] = self.cluster.now
+        self.deleted[name] = self.cluster.up
         self.log.append(f"{self.cluster.now}: delete Service {name}")
 
     @precondition(lambda self: bool(self.workloads))
@@ -234,6 +244,11 @@ class EndpointSliceMachine(EnvironmentRules):
         )
         self.log.append(f"{self.cluster.now}: pod {pod['metadata']['name']} ready={ready}")
 
+    @rule(seconds=st.sampled_from([6.0, 12.0]))
+    def more_time_passes(self, seconds: float) -> None:
+        self.cluster.run(seconds)
+        self.log.append(f"{seconds} s pass")
+
     @rule(data=st.data())
     def a_kubelet_crashes_or_recovers(self, data: st.DataObject) -> None:
         node = data.draw(st.sampled_from(NODES))
@@ -255,7 +270,6 @@ class EndpointSliceMachine(EnvironmentRules):
     def _check(self, *, settled: bool) -> None:
         pods = self._pods()
         slices = self._ok("GET", SLICES)["items"]
-        now = self.cluster.now
         by_service: dict[str, list[dict[str, Any]]] = {}
         for s in slices:
             name = (s["metadata"].get("labels") or {}).get(LABEL_SERVICE_NAME)
@@ -294,54 +308,78 @@ class EndpointSliceMachine(EnvironmentRules):
                         "selector never matched\n" + self._trace()
                     ),
                 )
+        up = self.cluster.up
         for name, when in self.deleted.items():
-            if settled or now - when >= STALE_S:
+            if settled or up - when >= STALE_S:
                 require(
                     ENDPOINTSLICE_MATCHES_PODS,
                     not by_service.get(name),
                     lambda name=name, when=when: (
-                        f"Service {name} deleted at {when}: slices left at {now}\n" + self._trace()
-                    ),
-                )
-        for name, body in self.services.items():
-            desired = desired_endpoints(body, pods)
-            previous = self.since.get(name)
-            if previous is None or previous[0] != desired:
-                self.since[name] = (desired, now)
-                if not settled:
-                    continue
-            elif not settled and now - previous[1] < STALE_S:
-                continue
-            uid = body["metadata"]["uid"]
-            for s in by_service.get(name, ()):
-                require(
-                    ENDPOINTSLICE_LABELS,
-                    any(o.get("uid") == uid for o in s["metadata"].get("ownerReferences") or ()),
-                    lambda s=s, name=name, uid=uid: (
-                        f"slice {s['metadata']['name']} of {name} not owned by the Service {uid}\n"
+                        f"Service {name} deleted (manager uptime {when}): slices left at {up}\n"
                         + self._trace()
                     ),
                 )
-            self._compare(name, desired, [e for s in by_service.get(name, ()) for e in slice_endpoints(s)])
+        for name, body in self.services.items():
+            uid = body["metadata"]["uid"]
+            if settled or up - self.created[name] >= STALE_S:
+                for s in by_service.get(name, ()):
+                    require(
+                        ENDPOINTSLICE_LABELS,
+                        any(o.get("uid") == uid for o in s["metadata"].get("ownerReferences") or ()),
+                        lambda s=s, name=name, uid=uid: (
+                            f"slice {s['metadata']['name']} of {name} not owned by the Service {uid}\n"
+                            + self._trace()
+                        ),
+                    )
+            self._compare(
+                name,
+                desired_endpoints(body, pods),
+                [e for s in by_service.get(name, ()) for e in slice_endpoints(s)],
+                settled,
+            )
 
-    def _compare(self, name: str, desired: dict[str, Endpoint], actual: list[Endpoint]) -> None:
-        counts = Counter(e.pod_uid for e in actual)
-        membership_ok = set(counts) == set(desired) and all(n == 1 for n in counts.values())
-        require(
-            ENDPOINTSLICE_MATCHES_PODS,
-            membership_ok,
-            lambda: (
-                f"{name} at {self.cluster.now}: endpoints for {sorted(e.pod_name for e in actual)}, expected "
-                f"{sorted(e.pod_name for e in desired.values())}\n" + self._trace()
-            ),
-        )
+    def _compare(
+        self, name: str, desired: dict[str, Endpoint], actual: list[Endpoint], settled: bool
+    ) -> None:
+        """Each pod's endpoint as the spec wants it (or its absence), once that has not changed for
+        STALE_S of the manager's uptime."""
+        up = self.cluster.up
+        got: dict[str, list[Endpoint]] = {}
         for endpoint in actual:
-            want = desired[endpoint.pod_uid]
+            got.setdefault(endpoint.pod_uid, []).append(endpoint)
+        tracked = self.since.setdefault(name, {})
+        for uid in set(desired) | set(got) | set(tracked):
+            want = desired.get(uid)
+            previous = tracked.get(uid)
+            if previous is None or previous[0] != want:
+                tracked[uid] = (want, up)
+                if not settled:
+                    continue
+            elif not settled and up - previous[1] < STALE_S:
+                continue
+            endpoints = got.get(uid, [])
+            if want is None:
+                require(
+                    ENDPOINTSLICE_MATCHES_PODS,
+                    not endpoints,
+                    lambda endpoints=endpoints: (
+                        f"{name} at {self.cluster.now}: endpoint {endpoints[0]} for a pod gone or not "
+                        "selected\n" + self._trace()
+                    ),
+                )
+                if previous is not None and previous[0] is None:
+                    del tracked[uid]
+                continue
             require(
                 ENDPOINTSLICE_MATCHES_PODS,
-                (endpoint.pod_name, endpoint.address) == (want.pod_name, want.address),
-                lambda endpoint=endpoint, want=want: f"{name}: {endpoint} for {want}\n" + self._trace(),
+                len(endpoints) == 1
+                and (endpoints[0].pod_name, endpoints[0].address) == (want.pod_name, want.address),
+                lambda endpoints=endpoints, want=want: (
+                    f"{name} at {self.cluster.now}: endpoints {endpoints} for pod {want.pod_name} "
+                    f"({want.address})\n" + self._trace()
+                ),
             )
+            endpoint = endpoints[0]
             require(
                 ENDPOINTSLICE_CONDITIONS,
                 (endpoint.ready, endpoint.serving, endpoint.terminating)

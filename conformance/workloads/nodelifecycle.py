@@ -89,11 +89,14 @@ def parse_time(text: str) -> datetime:
 
 
 class Clocked:
-    """The cluster, counting the simulated time that passes (the machine's clock)."""
+    """The cluster, counting the simulated time that passes (``now``, the machine's clock) and the part
+    of it the controller manager was running (``up``)."""
 
     def __init__(self, inner: SimulatedControlPlane) -> None:
         self.inner = inner
         self.now = 0.0
+        self.up = 0.0
+        self.running = True
 
     def call(
         self, method: str, path: str, body: Any = None, *, content_type: str = "application/json"
@@ -103,12 +106,16 @@ class Clocked:
     def run(self, seconds: float) -> None:
         self.inner.run(seconds)
         self.now += seconds
+        if self.running:
+            self.up += seconds
 
     def crash_controller_manager(self) -> None:
         self.inner.crash_controller_manager()
+        self.running = False
 
     def restart_controller_manager(self) -> None:
         self.inner.restart_controller_manager()
+        self.running = True
 
     def set_watch_lag(self, path_prefix: str, seconds: float) -> None:
         self.inner.set_watch_lag(path_prefix, seconds)
