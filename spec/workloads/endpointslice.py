@@ -18,10 +18,9 @@ What it models, on the JSON of Services and Pods:
 - **Packing** (``pack``): one sync's slices from the ones that exist: an
   endpoint already in a slice of its port list stays there (updated), the
   others fill the slices with room, then new slices of at most
-  ``maxEndpointsPerSlice`` (100); a slice left empty is deleted (the last
-  one of a Service is kept, empty, as upstream keeps a placeholder only
-  when there is no endpoint at all: here a Service with no endpoints keeps
-  no slice). Upstream's reconciler packs the same way (keep, fill, create)
+  ``maxEndpointsPerSlice`` (100); a slice left empty is deleted, so a
+  Service with no endpoints has no slice (upstream keeps one empty
+  placeholder slice then). Upstream's reconciler packs the same way (keep, fill, create)
   with extra rules to limit churn that do not change what the slices say.
 
 Every slice carries ``kubernetes.io/service-name: <service>`` and
