@@ -41,7 +41,9 @@ within ``RECOVER_S`` none carries a not-ready or unreachable taint
 Deletion and transition timestamps have whole seconds: the bounds allow
 ``ROUNDING_S``. A node that is healthy again keeps its taints until the
 controller's next pass: an eviction up to ``MONITOR_SLACK_S`` after the end
-of an episode is the episode's.
+of an episode is the episode's, and episodes that follow each other within
+that slack form one spell (``spells``: the controller may not have seen the
+node healthy in between, and the taint manager keeps its timers).
 """
 
 from __future__ import annotations
@@ -126,11 +128,30 @@ class Clocked:
 
 @dataclass
 class Episode:
-    """A time a node was not healthy: from ``start`` (when the controller may first act on it) to ``end``."""
+    """A time a node was not healthy: it ``began`` (a crash, a NotReady report), the controller may act on
+    it from ``start`` (for a crash: the last Lease renewal + the grace period), and it ended at ``end``."""
 
     taint: str
+    began: float
     start: float
     end: float | None = None
+
+
+def spells(episodes: list[Episode]) -> list[list[Episode]]:
+    """Episodes chained into spells: one that begins within MONITOR_SLACK_S of the end of the one before
+    may find the node still tainted (the controller passes every 5 s and may never have seen it healthy),
+    and the taint manager keeps the time it first saw a pod on a tainted node."""
+    out: list[list[Episode]] = []
+    for episode in sorted(episodes, key=lambda e: e.began):
+        last = out[-1] if out else None
+        ends = [e.end for e in last] if last else []
+        if last and (
+            None in ends or episode.began <= max(e for e in ends if e is not None) + MONITOR_SLACK_S
+        ):
+            last.append(episode)
+        else:
+            out.append([episode])
+    return out
 
 
 def replicaset(name: str, replicas: int, seconds: int | None) -> dict[str, Any]:
@@ -259,7 +280,9 @@ class NodeLifecycleMachine(EnvironmentRules):
         renewed = self._last_renewal(node)
         self.cluster.kubelet(node).crash()
         self.crashed.add(node)
-        self.episodes[node].append(Episode(TAINT_UNREACHABLE, renewed + NODE_MONITOR_GRACE_PERIOD_S))
+        self.episodes[node].append(
+            Episode(TAINT_UNREACHABLE, self.cluster.now, renewed + NODE_MONITOR_GRACE_PERIOD_S)
+        )
         self.log.append(f"{self.cluster.now}: kubelet {node} crashes (Lease last renewed at {renewed})")
 
     @precondition(lambda self: bool(self.crashed))
@@ -280,7 +303,7 @@ class NodeLifecycleMachine(EnvironmentRules):
         node = data.draw(st.sampled_from(self._healthy()))
         self._report(node, False)
         self.not_ready.add(node)
-        self.episodes[node].append(Episode(TAINT_NOT_READY, self.cluster.now))
+        self.episodes[node].append(Episode(TAINT_NOT_READY, self.cluster.now, self.cluster.now))
         self.log.append(f"{self.cluster.now}: {node} reports NotReady")
 
     @precondition(lambda self: bool(self.not_ready - self.crashed))
@@ -343,16 +366,23 @@ class NodeLifecycleMachine(EnvironmentRules):
             )
             node_name = (pod.get("spec") or {}).get("nodeName") or ""
             allowed = False
-            for e in self.episodes.get(node_name, ()):
-                delay = delay_for(pod, e.taint)
-                earliest = (
+            for spell in spells(self.episodes.get(node_name, [])):
+                # The earliest any episode of the spell allows: its start (for a crash, earliest_eviction's
+                # last renewal + grace period) + the pod's toleration of its taint.
+                bounds = [
                     earliest_eviction(e.start - NODE_MONITOR_GRACE_PERIOD_S, delay)
                     if e.taint == TAINT_UNREACHABLE
-                    else (None if delay is None else e.start + delay)
-                )
-                if earliest is None:
-                    continue
-                if earliest - ROUNDING_S <= deleted and (e.end is None or deleted <= e.end + MONITOR_SLACK_S):
+                    else e.start + delay
+                    for e in spell
+                    if (delay := delay_for(pod, e.taint)) is not None
+                ]
+                ends = [e.end for e in spell]
+                open_ended = None in ends
+                if (
+                    bounds
+                    and min(b for b in bounds if b is not None) - ROUNDING_S <= deleted
+                    and (open_ended or deleted <= max(e for e in ends if e is not None) + MONITOR_SLACK_S)
+                ):
                     allowed = True
             require(
                 NODE_LIFECYCLE_NO_EARLY_EVICTION,
