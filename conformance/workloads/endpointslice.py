@@ -67,7 +67,7 @@ STALE_S = 6.0
 #: The pods' terminationGracePeriodSeconds: web's long, so that terminating endpoints are seen for a while,
 #: api's short, so that endpoints must go.
 GRACE_S = {"web": 120, "api": 5}
-SETTLE_S = 60.0
+SETTLE_S = 30.0
 SLICES = f"/apis/discovery.k8s.io/v1/namespaces/{NAMESPACE}/endpointslices"
 
 
