@@ -107,11 +107,13 @@ class NodeLifecycleController:
         self.timers: dict[str, float] = {}
         self.evicted: list[tuple[float, str]] = []
         self._last_monitor = -1e9
+        self._tainted = False
+        self._pods_listed = False
 
     def start(self, now: float) -> None:
         self.nodes.start()
         self.leases.start()
-        self.pods.start()
+        self._pods_listed = False
 
     def close(self) -> None:
         self.nodes.close()
@@ -119,14 +121,28 @@ class NodeLifecycleController:
         self.pods.close()
 
     def step(self, now: float) -> int:
+        # Between monitor passes there is work only while some node has a NoExecute taint (the taint
+        # manager's timers); otherwise the watches are read at the next pass (their events wait).
+        monitor_due = now - self._last_monitor >= self.monitor_period_s
+        if not monitor_due and not self._tainted:
+            return 0
         self.nodes.poll(0.0)
         self.leases.poll(0.0)
-        self.pods.poll(0.0)
+        if self._pods_listed:
+            self.pods.poll(0.0)
         writes = 0
-        if now - self._last_monitor >= self.monitor_period_s:
+        if monitor_due:
             self._last_monitor = now
             writes += self.monitor(now)
         return writes + self.evict(now)
+
+    def _pod_list(self) -> list[dict[str, Any]]:
+        """The pods, the pod informer started (listed) the first time they are needed: only once some
+        node is not Ready, so that a healthy cluster does not pay for it on every restart."""
+        if not self._pods_listed:
+            self._pods_listed = True
+            self.pods.start()
+        return list(self.pods.cache.values())
 
     # -- monitorNodeHealth ---------------------------------------------------------------------
 
@@ -200,7 +216,7 @@ class NodeLifecycleController:
 
     def _mark_pods_not_ready(self, node_name: str) -> int:
         writes = 0
-        for pod in list(self.pods.cache.values()):
+        for pod in self._pod_list():
             if (pod.get("spec") or {}).get("nodeName") != node_name or pod["metadata"].get(
                 "deletionTimestamp"
             ):
@@ -234,7 +250,8 @@ class NodeLifecycleController:
             for name, node in self.nodes.cache.items()
             if any(t.get("effect") == "NoExecute" for t in (node.get("spec") or {}).get("taints") or ())
         }
-        for pod in list(self.pods.cache.values()) if tainted else ():
+        self._tainted = bool(tainted)
+        for pod in self._pod_list() if tainted else []:
             metadata = pod["metadata"]
             node_name = (pod.get("spec") or {}).get("nodeName")
             if node_name not in tainted or metadata.get("deletionTimestamp"):
