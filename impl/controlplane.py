@@ -36,8 +36,10 @@ from impl.apiserver.core import APIServer
 from impl.apiserver.memory import MemoryKV
 from impl.controllers.cronjob import CronJobController
 from impl.controllers.deployment import DeploymentController
+from impl.controllers.endpointslice import EndpointSliceController
 from impl.controllers.leaderelection import LeaderElector
 from impl.controllers.manager import ControllerFactory, ControllerManager, GarbageCollector, ManagerCrashed
+from impl.controllers.nodelifecycle import NodeLifecycleController
 from impl.controllers.replicaset import ReplicaSetController
 from impl.node.simkubelet import EPOCH, SimulatedKubelet
 from impl.scheduler.apidriver import APIScheduler
@@ -294,6 +296,8 @@ class SimulatedControlPlaneProvider:
         ReplicaSetController,
         DeploymentController,
         CronJobController,
+        NodeLifecycleController,
+        EndpointSliceController,
         GarbageCollector,
     )
 

@@ -18,7 +18,10 @@ environment's knobs:
   when it tries its ``writes + 1``-th write from now on, in the middle of
   a sync (disarmed by the next restart);
 - ``set_watch_lag(path_prefix, seconds)``: the controllers' watches of
-  those paths deliver events that late (a stale cache, as Sieve injects).
+  those paths deliver events that late (a stale cache, as Sieve injects);
+- ``kubelet(node_name)``: that node's kubelet, which ``crash()`` stops (no
+  Lease renewal, no pod work: a dead or partitioned machine) until
+  ``recover()``.
 
 Deterministic: the same seed and the same calls give the same cluster.
 
@@ -32,6 +35,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from spec.leaderelection import ManagerWrite
+
+
+class Kubelet(Protocol):
+    def crash(self) -> None: ...
+
+    def recover(self) -> None: ...
 
 
 class SimulatedControlPlane(Protocol):
@@ -48,6 +57,8 @@ class SimulatedControlPlane(Protocol):
     def crash_controller_manager_mid_reconcile(self, writes: int) -> None: ...
 
     def set_watch_lag(self, path_prefix: str, seconds: float) -> None: ...
+
+    def kubelet(self, name: str) -> Kubelet: ...
 
 
 class ReplicatedControlPlane(SimulatedControlPlane, Protocol):
