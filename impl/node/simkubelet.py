@@ -60,7 +60,7 @@ CRASH_LOOP_MAX_S = 300.0
 
 def crash_loop_delay(restarts: int) -> float:
     """The wait before the ``restarts``-th restart (1-based): 10 s, 20 s, 40 s, ... capped at 300 s."""
-    return min(CRASH_LOOP_INITIAL_S * 2 ** max(0, restarts - 1), CRASH_LOOP_MAX_S)
+    return min(CRASH_LOOP_INITIAL_S * 2.0 ** max(0, restarts - 1), CRASH_LOOP_MAX_S)
 
 
 @dataclass
