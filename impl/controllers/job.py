@@ -272,7 +272,7 @@ class JobController:
                 now=now,
             )
             return
-        planned = sync_job(state)
+        planned = self._plan(state)
         if planned.deletions_attempted:
             victims = self._victims(active, planned.deletions_attempted)
             deleted, failed_deletions = self._delete(key, victims, now)
@@ -317,6 +317,10 @@ class JobController:
             finish=finish,
             created=created,
         )
+
+    def _plan(self, state: JobState) -> JobSync:
+        """The spec's step on what the sync read (test-only variants override it)."""
+        return sync_job(state)
 
     # -- helpers -------------------------------------------------------------------------------------
 
