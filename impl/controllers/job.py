@@ -152,6 +152,10 @@ class JobController:
         self.queue = WorkQueue()
         self.expectations = Expectations()
         self.syncs: list[JobSyncRecord] = []
+        #: Keys to sync again at a time (backoff over, deadline, TTL). Kept here rather than with the
+        #: queue's ``add_after``: ``process_queued`` only takes what is queued when the round starts,
+        #: so a key waiting in an otherwise empty queue would never come due.
+        self._due: list[tuple[float, str]] = []
 
     def start(self, now: float) -> None:
         self._job_events(self.jobs.start())
@@ -183,6 +187,9 @@ class JobController:
     def step(self, now: float) -> int:
         self._job_events(self.jobs.poll(0.0))
         self._pod_events(self.pods.poll(0.0))
+        for at, key in [item for item in self._due if item[0] <= now]:
+            self._due.remove((at, key))
+            self.queue.add(key)
         return process_queued(self.queue, self.sync, now, SyncError)
 
     # -- one sync ------------------------------------------------------------------------------------
@@ -244,14 +251,14 @@ class JobController:
             )
             return
         if start is not None and deadline is not None:
-            self.queue.add_after(key, float(deadline) - (now - start), now)
+            self._later(key, start + float(deadline))
         newest_failure = max(
             (self._finished_at(p) for p in failed_pods), default=None, key=lambda t: -1e18 if t is None else t
         )
         delay = pod_failure_backoff(failed)
         in_backoff = newest_failure is not None and now < newest_failure + delay
         if in_backoff and newest_failure is not None:
-            self.queue.add_after(key, newest_failure + delay - now, now)
+            self._later(key, newest_failure + delay)
         state = JobState(
             parallelism=parallelism,
             completions=None if completions is None else int(completions),
@@ -317,6 +324,10 @@ class JobController:
             finish=finish,
             created=created,
         )
+
+    def _later(self, key: str, at: float) -> None:
+        if (at, key) not in self._due:
+            self._due.append((at, key))
 
     def _plan(self, state: JobState) -> JobSync:
         """The spec's step on what the sync read (test-only variants override it)."""
@@ -455,7 +466,7 @@ class JobController:
         if at is None:
             return
         if now < at + float(ttl):
-            self.queue.add_after(key, at + float(ttl) - now, now)
+            self._later(key, at + float(ttl))
             return
         metadata = job["metadata"]
         self.client.call(
