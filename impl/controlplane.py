@@ -37,6 +37,7 @@ from impl.apiserver.memory import MemoryKV
 from impl.controllers.cronjob import CronJobController
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.endpointslice import EndpointSliceController
+from impl.controllers.job import JobController
 from impl.controllers.leaderelection import LeaderElector
 from impl.controllers.manager import ControllerFactory, ControllerManager, GarbageCollector, ManagerCrashed
 from impl.controllers.nodelifecycle import NodeLifecycleController
@@ -295,6 +296,7 @@ class SimulatedControlPlaneProvider:
     controllers: tuple[ControllerFactory, ...] = (
         ReplicaSetController,
         DeploymentController,
+        JobController,
         CronJobController,
         NodeLifecycleController,
         EndpointSliceController,

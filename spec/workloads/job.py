@@ -54,6 +54,23 @@ Requirements defined here (component "controllers"):
   deletes every active pod and marks the Job Failed when none is left; a
   finished Job gets no new pods.
 
+- JOB-ESR: with faults over and a Job's spec fixed (not suspended, its
+  pods' outcome fixed), the Job reaches a Complete or Failed condition:
+  Complete once ``completions`` pods (distinct indexes for an Indexed Job)
+  succeeded, Failed with reason BackoffLimitExceeded once its failed pods
+  exceed backoffLimit (``expected_outcome``), with no active pod left.
+- JOB-SUSPEND: a suspended Job has its active pods deleted, no new pod
+  created, and a ``Suspended`` condition (job_controller.go ``syncJob``:
+  ``jobSuspended``; ``manageJob`` with ``*job.Spec.Suspend``).
+- JOB-DEADLINE: once ``activeDeadlineSeconds`` passed since ``startTime``,
+  the Job's active pods are deleted and it is marked Failed with reason
+  DeadlineExceeded (``pastActiveDeadline`` in job_controller.go).
+
+The reference controller (impl/controllers/job.py) also runs Indexed Jobs
+with these numbers: ``succeeded`` is the count of distinct indexes that
+succeeded, and the pods it creates take the lowest free indexes
+(``firstPendingIndexes`` in ``pkg/controller/job/indexed_job_utils.go``).
+
 Where the issue's "succeeded never exceeds completions" needs a condition:
 pods the controller deletes (because parallelism was lowered) are
 terminating, not active, and with the default ``podReplacementPolicy``
@@ -63,8 +80,10 @@ succeeded. So JOB-COMPLETIONS-BOUND holds for pods that the controller did
 not delete; ``podReplacementPolicy: Failed`` closes the gap and is not
 modelled.
 
-Not modelled: Indexed Jobs, ``backoffLimitPerIndex``, ``podFailurePolicy``,
-``successPolicy``, ``activeDeadlineSeconds``, suspend, ``restartPolicy:
+Not modelled in the step function (the reference controller and the
+requirements above handle them around it): Indexed Jobs, suspend,
+``activeDeadlineSeconds``. Not modelled at all: ``backoffLimitPerIndex``, ``podFailurePolicy``,
+``successPolicy``, ``restartPolicy:
 OnFailure`` (container restarts counted against backoffLimit),
 ``podReplacementPolicy``, ``managedBy``, the finalizer-based pod tracking
 (uncounted pods are counted here at once), and Jobs being deleted.
@@ -111,6 +130,41 @@ JOB_BACKOFF_LIMIT = requirement(
     component="controllers",
     source=_UPSTREAM,
 )
+
+JOB_ESR = requirement(
+    "JOB-ESR",
+    "With faults over and a Job's spec and its pods' outcome fixed, the Job MUST within bounded time get "
+    "a Complete condition once completions pods (distinct indexes when Indexed) succeeded, or a Failed "
+    "condition with reason BackoffLimitExceeded once its failed pods exceed backoffLimit, with no active "
+    "pod left.",
+    component="controllers",
+    source=_UPSTREAM + "; Anvil (OSDI'24) ESR",
+)
+JOB_SUSPEND = requirement(
+    "JOB-SUSPEND",
+    "A suspended Job MUST have its active pods deleted, MUST get no new pod while suspended, and MUST carry "
+    "a Suspended condition.",
+    component="controllers",
+    source="k/k pkg/controller/job/job_controller.go (syncJob jobSuspended, manageJob Spec.Suspend)",
+)
+JOB_DEADLINE = requirement(
+    "JOB-DEADLINE",
+    "Once activeDeadlineSeconds passed since a Job's startTime, its active pods MUST be deleted and the "
+    "Job MUST be marked Failed with reason DeadlineExceeded.",
+    component="controllers",
+    source="k/k pkg/controller/job/job_controller.go (pastActiveDeadline, syncJob)",
+)
+
+
+def expected_outcome(completions: int | None, backoff_limit: int, succeeded: int, failed: int) -> str | None:
+    """JOB-ESR: the condition a Job with these counts must end with, or None while it may still run.
+
+    Failure wins when both hold, as in ``syncJob`` (the backoff check comes first)."""
+    if failed > backoff_limit:
+        return FAILED
+    if (completions is None and succeeded > 0) or (completions is not None and succeeded >= completions):
+        return COMPLETE
+    return None
 
 
 @dataclass(frozen=True)
