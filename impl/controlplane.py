@@ -34,6 +34,7 @@ from typing import Any
 from impl.apiclient import APIClient, APIWatchStream, InProcessClient, Query
 from impl.apiserver.core import APIServer
 from impl.apiserver.memory import MemoryKV
+from impl.controllers.daemonset import DaemonSetController
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.replicaset import ReplicaSetController
 from impl.node.simkubelet import EPOCH, SimulatedKubelet
@@ -178,7 +179,11 @@ class SimulatedControlPlaneProvider:
 
     deterministic: bool = True
     #: The controllers the manager runs (tests substitute broken ones).
-    controllers: tuple[ControllerFactory, ...] = (ReplicaSetController, DeploymentController)
+    controllers: tuple[ControllerFactory, ...] = (
+        ReplicaSetController,
+        DeploymentController,
+        DaemonSetController,
+    )
 
     def new_cluster(self, seed: int, *, nodes: int = 3) -> SimulatedCluster:
         return SimulatedCluster(seed=seed, nodes=nodes, controllers=self.controllers)
