@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
 from conformance.adapters.controllers import ControllersProvider, SimulatedControlPlane
-from conformance.violation import require
+from conformance.violation import RequirementViolation, require
 from conformance.workloads.environment import PODS, EnvironmentRules
 from spec.objects import from_dict
 from spec.objects.core import Node, Pod, PodSpec, Taint
@@ -154,6 +154,7 @@ class DaemonSetMachine(EnvironmentRules):
         #: (node, taint key) -> uids of the daemon pods that existed when the taint was put on.
         self.tainted_at: dict[tuple[str, str], set[str]] = {}
         self.log: list[str] = []
+        self.failed = False
 
     # -- reading the cluster -----------------------------------------------------------------------
 
@@ -195,7 +196,7 @@ class DaemonSetMachine(EnvironmentRules):
     @rule(
         data=st.data(),
         tolerate=st.booleans(),
-        node_selector=st.booleans(),
+        node_selector=st.sampled_from([False, False, True]),
         strategy=st.sampled_from(["RollingUpdate", "RollingUpdate", "OnDelete"]),
         max_unavailable=st.sampled_from([1, 2]),
     )
@@ -213,6 +214,7 @@ class DaemonSetMachine(EnvironmentRules):
         )
         created = self._ok("POST", f"/apis/apps/v1/namespaces/{NAMESPACE}/daemonsets", body)
         self.wanted[name] = Wanted(created["metadata"]["uid"], strategy, max_unavailable, 1)
+        self.cluster.run(2.0)  # ... and the user waits a little (its pods start) before the next step
         self.log.append(
             f"create {name} tolerate={tolerate} nodeSelector={node_selector} {strategy} "
             f"maxUnavailable={max_unavailable}"
@@ -230,7 +232,7 @@ class DaemonSetMachine(EnvironmentRules):
         wanted.covered = {pod_node(p) for p in self._pods(name) if available(p)}
         self.log.append(f"change {name} to agent:{wanted.image} (covered {sorted(wanted.covered)})")
 
-    @precondition(lambda self: bool(self.wanted))
+    @precondition(lambda self: len(self.wanted) == len(NAMES))  # rarely: deleting ends a DaemonSet's story
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
         name = data.draw(st.sampled_from(sorted(self.wanted)))
@@ -240,7 +242,21 @@ class DaemonSetMachine(EnvironmentRules):
 
     # -- nodes -------------------------------------------------------------------------------------------
 
-    @rule(node=st.sampled_from(NODES), key=st.sampled_from(sorted(TAINTS)), on=st.booleans())
+    @rule(
+        node=st.sampled_from(NODES),
+        what=st.sampled_from([*sorted(TAINTS), "label", "cordon"]),
+        on=st.booleans(),
+    )
+    def change_a_node(self, node: str, what: str, on: bool) -> None:
+        """Taint or untaint, label or unlabel, cordon or uncordon a node (one rule: nodes change less often
+        than users act)."""
+        if what == "label":
+            self.label(node, on)
+        elif what == "cordon":
+            self.cordon(node, on)
+        else:
+            self.taint(node, what, on)
+
     def taint(self, node: str, key: str, on: bool) -> None:
         def change(obj: dict[str, Any]) -> None:
             spec = obj.setdefault("spec", {})
@@ -256,7 +272,6 @@ class DaemonSetMachine(EnvironmentRules):
             self.tainted_at.pop((node, key), None)
         self.log.append(f"{'taint' if on else 'untaint'} {node} {key}:{TAINTS[key]}")
 
-    @rule(node=st.sampled_from(NODES), on=st.booleans())
     def label(self, node: str, on: bool) -> None:
         def change(obj: dict[str, Any]) -> None:
             labels = obj["metadata"].setdefault("labels", {})
@@ -268,7 +283,6 @@ class DaemonSetMachine(EnvironmentRules):
         self._patch_node(node, change)
         self.log.append(f"{'label' if on else 'unlabel'} {node} role=infra")
 
-    @rule(node=st.sampled_from(NODES), on=st.booleans())
     def cordon(self, node: str, on: bool) -> None:
         def change(obj: dict[str, Any]) -> None:
             spec = obj.setdefault("spec", {})
@@ -285,6 +299,13 @@ class DaemonSetMachine(EnvironmentRules):
 
     @invariant()
     def safety(self) -> None:
+        try:
+            self._safety()
+        except RequirementViolation:
+            self.failed = True  # Hypothesis runs teardown after a failed step: no liveness check on top
+            raise
+
+    def _safety(self) -> None:
         if not self.wanted:
             return
         pods = self._all_pods()
@@ -333,6 +354,8 @@ class DaemonSetMachine(EnvironmentRules):
 
     def teardown(self) -> None:
         """The liveness phase: faults off, then every DaemonSet must cover its nodes within SETTLE_S."""
+        if self.failed:
+            return
         self.cluster.set_watch_lag(PODS, 0.0)
         self.cluster.restart_controller_manager()
         self.cluster.run(SETTLE_S)
@@ -358,6 +381,23 @@ class DaemonSetMachine(EnvironmentRules):
                     problems.append(f"{node} should run no daemon pod: {_describe(here)}")
                 elif len(here) > 1:
                     problems.append(f"{node} may keep at most one daemon pod: {_describe(here)}")
+            tolerations = add_daemon_pod_tolerations(template_spec(ds))
+            nodes = self._nodes()
+            kept = [
+                f"{pod['metadata']['name']} on {pod_node(pod)}"
+                for pod in mine
+                if pod_node(pod) in nodes
+                and not pod["metadata"].get("deletionTimestamp")
+                and untolerated_taints(as_node(nodes[pod_node(pod)]).spec.taints, tolerations, (NO_EXECUTE,))
+            ]
+            require(
+                DAEMONSET_TOLERATIONS,
+                not kept,
+                lambda name=name, kept=kept: (
+                    f"{name} after {SETTLE_S} s without faults keeps pods on nodes with an untolerated "
+                    f"NoExecute taint: {kept}\n" + "\n".join(self.log)
+                ),
+            )
             status = ds.get("status") or {}
             if (
                 status.get("desiredNumberScheduled", 0) != desired

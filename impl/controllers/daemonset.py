@@ -18,7 +18,9 @@ What it does, as k/k ``pkg/controller/daemon/daemon_controller.go`` and
     ``metadata.name`` (matchFields, ``ReplaceDaemonSetPodNodeNameNodeAffinity``)
     and carries the automatic tolerations; the default scheduler binds it
     (``ScheduleDaemonSetPods``).
-  - with ``updateStrategy.type`` RollingUpdate (the default), the spec's
+  - with ``updateStrategy.type`` RollingUpdate (the default), and only in
+    a sync whose manage made no call (upstream checks the expectations
+    again between the two), the spec's
     ``rolling_update_deletions`` picks the old-template pods to delete
     within maxUnavailable (maxSurge is not implemented: it is treated as
     0). OnDelete replaces nothing.
@@ -241,7 +243,13 @@ class DaemonSetController:
             for i, p in enumerate(ordered)
         )
         wanted = manage(eligibility, pods, burst_replicas=self.burst_replicas)
-        update = tuple(self._update_deletions(daemonset, eligibility, owned, wanted))
+        # syncDaemonSet runs rollingUpdate only when the expectations are still satisfied after manage, so
+        # never in a sync whose manage made calls: the pods it creates count as unavailable next time.
+        update = (
+            ()
+            if wanted.creations or wanted.deletions
+            else tuple(self._update_deletions(daemonset, eligibility, owned, wanted))
+        )
         by_name = {p["metadata"]["name"]: p for p in owned}
         deletions = [by_name[name] for name in dict.fromkeys(wanted.deletions + update)]
         self.expectations.expect(
