@@ -18,8 +18,10 @@ Safety after every step:
   (A pod that was there before a NoSchedule taint may stay; one there before
   a NoExecute taint is the controller's to delete, which takes a sync.)
 - DAEMONSET-ROLL-UNAVAILABLE: during a RollingUpdate, of the nodes that had
-  an available daemon pod when the template last changed and that may keep
-  one, at most maxUnavailable have none available.
+  an available daemon pod when the template last changed and that should
+  still run one, at most maxUnavailable have none available. Only checked in runs
+  whose pod watch never lagged (a controller reading a stale cache replaces
+  pods it takes for unavailable, upstream's too).
 
 Liveness at the end (Anvil's ESR): faults off, then within ``SETTLE_S``
 simulated seconds (DAEMONSET-COVERAGE) every eligible node runs exactly one
@@ -155,6 +157,7 @@ class DaemonSetMachine(EnvironmentRules):
         self.tainted_at: dict[tuple[str, str], set[str]] = {}
         self.log: list[str] = []
         self.failed = False
+        self.lagged = False
 
     # -- reading the cluster -----------------------------------------------------------------------
 
@@ -229,7 +232,7 @@ class DaemonSetMachine(EnvironmentRules):
         ds = self._ok("GET", _ds_path(name))
         ds["spec"]["template"]["spec"]["containers"][0]["image"] = f"agent:{wanted.image}"
         self._ok("PUT", _ds_path(name), ds)
-        wanted.covered = {pod_node(p) for p in self._pods(name) if available(p)}
+        wanted.covered = set() if self.lagged else {pod_node(p) for p in self._pods(name) if available(p)}
         self.log.append(f"change {name} to agent:{wanted.image} (covered {sorted(wanted.covered)})")
 
     @precondition(lambda self: len(self.wanted) == len(NAMES))  # rarely: deleting ends a DaemonSet's story
@@ -239,6 +242,18 @@ class DaemonSetMachine(EnvironmentRules):
         self._ok("DELETE", _ds_path(name))
         del self.wanted[name]  # its pods are the garbage collector's
         self.log.append(f"delete {name}")
+
+    @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
+    def lag_the_pod_watch(self, lag_s: float) -> None:
+        """The environment's rule, plus: once the pod watch has lagged, the rollout budget is not checked
+        any more in this run. A controller that sees its pods late may take an available old pod for an
+        unavailable one and replace it at once, as upstream's does (``rollingUpdate`` reads the informer
+        cache); the budget holds against an up-to-date cache."""
+        super().lag_the_pod_watch(lag_s)
+        if lag_s > 0:
+            self.lagged = True
+            for wanted in self.wanted.values():
+                wanted.covered = set()
 
     # -- nodes -------------------------------------------------------------------------------------------
 
@@ -267,7 +282,8 @@ class DaemonSetMachine(EnvironmentRules):
 
         self._patch_node(node, change)
         if on:
-            self.tainted_at[(node, key)] = {p["metadata"]["uid"] for p in self._all_pods()}
+            # Tainting a tainted node again changes nothing: the pods allowed stay those before the first.
+            self.tainted_at.setdefault((node, key), {p["metadata"]["uid"] for p in self._all_pods()})
         else:
             self.tainted_at.pop((node, key), None)
         self.log.append(f"{'taint' if on else 'untaint'} {node} {key}:{TAINTS[key]}")
@@ -339,7 +355,9 @@ class DaemonSetMachine(EnvironmentRules):
             }
             # A node that may no longer keep the pod leaves the budget for good (its pod is deleted for
             # another reason than the update).
-            wanted.covered = {n for n in wanted.covered if eligibility.get(n, (False, False))[1]}
+            # (A node that may keep its pod but gets no new one, an untolerated NoSchedule taint, loses it
+            # to the update for good, upstream too: it leaves the budget as well.)
+            wanted.covered = {n for n in wanted.covered if eligibility.get(n, (False, False))[0]}
             down = sorted(
                 n for n in wanted.covered if not any(available(p) and pod_node(p) == n for p in mine)
             )
