@@ -65,7 +65,7 @@ NODE_COUNT = 3
 NODES = tuple(f"node-{i}" for i in range(NODE_COUNT))
 TAINTS = {"dedicated": NO_SCHEDULE, "evict": NO_EXECUTE}
 INFRA = ("role", "infra")
-SETTLE_S = 60.0
+SETTLE_S = 30.0
 
 
 def daemonset(
