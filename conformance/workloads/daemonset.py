@@ -19,9 +19,10 @@ Safety after every step:
   a NoExecute taint is the controller's to delete, which takes a sync.)
 - DAEMONSET-ROLL-UNAVAILABLE: during a RollingUpdate, of the nodes that had
   an available daemon pod when the template last changed and that should
-  still run one, at most maxUnavailable have none available. Only checked in runs
-  whose pod watch never lagged (a controller reading a stale cache replaces
-  pods it takes for unavailable, upstream's too).
+  still run one, at most maxUnavailable have none available. Not checked for a
+  rollout started or running while the controllers' pod cache is stale
+  (watch lag): a controller reading a stale cache replaces pods it takes
+  for unavailable, upstream's too.
 
 Liveness at the end (Anvil's ESR): faults off, then within ``SETTLE_S``
 simulated seconds (DAEMONSET-COVERAGE) every eligible node runs exactly one
@@ -157,7 +158,8 @@ class DaemonSetMachine(EnvironmentRules):
         self.tainted_at: dict[tuple[str, str], set[str]] = {}
         self.log: list[str] = []
         self.failed = False
-        self.lagged = False
+        self.lag_s = 0.0  # the pod watch's lag now
+        self.stale_s = 0.0  # how long the controllers' pod cache may still be stale after a lag ended
 
     # -- reading the cluster -----------------------------------------------------------------------
 
@@ -218,6 +220,7 @@ class DaemonSetMachine(EnvironmentRules):
         created = self._ok("POST", f"/apis/apps/v1/namespaces/{NAMESPACE}/daemonsets", body)
         self.wanted[name] = Wanted(created["metadata"]["uid"], strategy, max_unavailable, 1)
         self.cluster.run(2.0)  # ... and the user waits a little (its pods start) before the next step
+        self.stale_s = max(self.stale_s - 2.0, 0.0)
         self.log.append(
             f"create {name} tolerate={tolerate} nodeSelector={node_selector} {strategy} "
             f"maxUnavailable={max_unavailable}"
@@ -232,7 +235,8 @@ class DaemonSetMachine(EnvironmentRules):
         ds = self._ok("GET", _ds_path(name))
         ds["spec"]["template"]["spec"]["containers"][0]["image"] = f"agent:{wanted.image}"
         self._ok("PUT", _ds_path(name), ds)
-        wanted.covered = set() if self.lagged else {pod_node(p) for p in self._pods(name) if available(p)}
+        stale = self.lag_s > 0 or self.stale_s > 0
+        wanted.covered = set() if stale else {pod_node(p) for p in self._pods(name) if available(p)}
         self.log.append(f"change {name} to agent:{wanted.image} (covered {sorted(wanted.covered)})")
 
     @precondition(lambda self: len(self.wanted) == len(NAMES))  # rarely: deleting ends a DaemonSet's story
@@ -245,15 +249,29 @@ class DaemonSetMachine(EnvironmentRules):
 
     @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
     def lag_the_pod_watch(self, lag_s: float) -> None:
-        """The environment's rule, plus: once the pod watch has lagged, the rollout budget is not checked
-        any more in this run. A controller that sees its pods late may take an available old pod for an
-        unavailable one and replace it at once, as upstream's does (``rollingUpdate`` reads the informer
-        cache); the budget holds against an up-to-date cache."""
+        """The environment's rule, plus: while the controllers' pod cache is stale, no rollout budget is
+        measured. A controller that sees its pods late may take an available old pod for an unavailable
+        one and replace it at once, as upstream's does (``rollingUpdate`` reads the informer cache); the
+        budget holds against an up-to-date cache. A rollout started while the watch lags, or one the
+        watch starts lagging during, is not checked; the cache is fresh again ``lag`` seconds after the
+        lag ends, or at once after a controller manager restart (it lists)."""
         super().lag_the_pod_watch(lag_s)
         if lag_s > 0:
-            self.lagged = True
             for wanted in self.wanted.values():
                 wanted.covered = set()
+        else:
+            self.stale_s = max(self.stale_s, self.lag_s)
+        self.lag_s = lag_s
+
+    @rule(seconds=st.sampled_from([0.25, 1.0, 3.0]))
+    def time_passes(self, seconds: float) -> None:
+        super().time_passes(seconds)
+        self.stale_s = max(self.stale_s - seconds, 0.0)
+
+    @rule(down_s=st.sampled_from([0.0, 0.5, 2.0]))
+    def crash_the_controller_manager(self, down_s: float) -> None:
+        super().crash_the_controller_manager(down_s)
+        self.stale_s = 0.0
 
     # -- nodes -------------------------------------------------------------------------------------------
 
