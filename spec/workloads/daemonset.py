@@ -60,9 +60,14 @@ Requirements defined here (component "controllers"):
   automatic tolerations, and keeps a running pod only if each NoExecute
   taint is.
 
-Not modelled: rolling updates and ``maxSurge`` (a DaemonSet whose update
-lets two pods share a node; ``podsShouldBeOnNode`` with surge is left out,
-the default maxSurge is 0), the failed-pod deletion backoff (it delays a
+- DAEMONSET-ROLL-UNAVAILABLE: ``rolling_update_deletions`` (``rollingUpdate``
+  without surge, pkg/controller/daemon/update.go) deletes an available
+  old-template pod only while fewer than maxUnavailable nodes with daemon
+  pods have none available; ``max_unavailable_of`` is ``UnavailableCount``.
+
+Not modelled: ``maxSurge`` (a DaemonSet whose update lets two pods share a
+node; ``podsShouldBeOnNode`` with surge is left out, the default maxSurge
+is 0), the failed-pod deletion backoff (it delays a
 deletion, it does not change it), expectations, and a DaemonSet being
 deleted or selecting everything (nothing is done). Scheduled pods on nodes
 that no longer exist are the pod garbage collector's, not this controller's.
