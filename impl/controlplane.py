@@ -35,6 +35,7 @@ from impl.apiclient import APIClient, APIWatchStream, InProcessClient, Query
 from impl.apiserver.core import APIServer
 from impl.apiserver.memory import MemoryKV
 from impl.controllers.cronjob import CronJobController
+from impl.controllers.daemonset import DaemonSetController
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.endpointslice import EndpointSliceController
 from impl.controllers.job import JobController
@@ -300,6 +301,7 @@ class SimulatedControlPlaneProvider:
         CronJobController,
         NodeLifecycleController,
         EndpointSliceController,
+        DaemonSetController,
         GarbageCollector,
     )
 

@@ -60,9 +60,14 @@ Requirements defined here (component "controllers"):
   automatic tolerations, and keeps a running pod only if each NoExecute
   taint is.
 
-Not modelled: rolling updates and ``maxSurge`` (a DaemonSet whose update
-lets two pods share a node; ``podsShouldBeOnNode`` with surge is left out,
-the default maxSurge is 0), the failed-pod deletion backoff (it delays a
+- DAEMONSET-ROLL-UNAVAILABLE: ``rolling_update_deletions`` (``rollingUpdate``
+  without surge, pkg/controller/daemon/update.go) deletes an available
+  old-template pod only while fewer than maxUnavailable nodes with daemon
+  pods have none available; ``max_unavailable_of`` is ``UnavailableCount``.
+
+Not modelled: ``maxSurge`` (a DaemonSet whose update lets two pods share a
+node; ``podsShouldBeOnNode`` with surge is left out, the default maxSurge
+is 0), the failed-pod deletion backoff (it delays a
 deletion, it does not change it), expectations, and a DaemonSet being
 deleted or selecting everything (nothing is done). Scheduled pods on nodes
 that no longer exist are the pod garbage collector's, not this controller's.
@@ -327,3 +332,79 @@ def is_covered(nodes: Sequence[NodeEligibility], pods: Sequence[DaemonPod]) -> l
                 f"node {node.name} may keep one running daemon pod, it has {len(here)} ({len(alive)} alive)"
             )
     return problems
+
+
+# -- the rolling update (maxSurge 0) ------------------------------------------------------------
+
+DAEMONSET_ROLL_UNAVAILABLE = requirement(
+    "DAEMONSET-ROLL-UNAVAILABLE",
+    "A DaemonSet RollingUpdate with maxSurge 0 MUST delete an available pod of an old template only while "
+    "fewer than maxUnavailable of the nodes with daemon pods have no available pod, and after each sync "
+    "the nodes with daemon pods but no available one MUST number at most maxUnavailable (when no pod "
+    "became unavailable by other causes).",
+    component="controllers",
+    source="k/k pkg/controller/daemon/update.go (rollingUpdate, findUpdatedPodsOnNode); "
+    "pkg/controller/daemon/util/daemonset_util.go (UnavailableCount)",
+)
+
+
+@dataclass(frozen=True)
+class UpdatePod:
+    """A daemon pod as ``rollingUpdate`` sees it: its node, whether it has the current template, whether it
+    is available (Ready for minReadySeconds) and whether it is being deleted."""
+
+    name: str
+    node: str
+    updated: bool
+    available: bool
+    terminating: bool = False
+
+
+def rolling_update_deletions(pods: Sequence[UpdatePod], max_unavailable: int) -> list[str]:
+    """``rollingUpdate`` without surge: the old pods to delete, in node order.
+
+    Per node with daemon pods (``findUpdatedPodsOnNode``, which skips pods
+    being deleted): more than one pod of a template counts as unavailable
+    (``manage`` resolves it), so do no pod or both an old and a new one; an
+    unavailable new pod counts as unavailable; an unavailable old pod may
+    always be replaced and counts as unavailable; an available old pod is a
+    candidate while fewer than ``maxUnavailable`` are unavailable, and as
+    many candidates are deleted as ``maxUnavailable`` leaves room for.
+    """
+    by_node: dict[str, list[UpdatePod]] = {}
+    for pod in pods:
+        by_node.setdefault(pod.node, []).append(pod)
+    unavailable = 0
+    allowed: list[str] = []
+    candidates: list[str] = []
+    for node in sorted(by_node):
+        live = [p for p in by_node[node] if not p.terminating]
+        new = [p for p in live if p.updated]
+        old = [p for p in live if not p.updated]
+        if len(new) > 1 or len(old) > 1 or bool(new) == bool(old):
+            unavailable += 1
+        elif new:
+            if not new[0].available:
+                unavailable += 1
+        elif not old[0].available:
+            allowed.append(old[0].name)
+            unavailable += 1
+        elif unavailable < max_unavailable:
+            candidates.append(old[0].name)
+    room = min(max(max_unavailable - unavailable, 0), len(candidates))
+    return allowed + candidates[:room]
+
+
+def unavailable_nodes(pods: Sequence[UpdatePod]) -> int:
+    """Nodes that have daemon pods but no available one (the count the budget bounds)."""
+    nodes = {p.node for p in pods}
+    return sum(1 for n in nodes if not any(p.available and not p.terminating for p in pods if p.node == n))
+
+
+def max_unavailable_of(value: int | str | None, desired: int) -> int:
+    """``UnavailableCount``: an int, or a percentage of desiredNumberScheduled rounded up; 1 by default."""
+    if value is None:
+        return 1
+    if isinstance(value, str) and value.endswith("%"):
+        return -(-int(value[:-1]) * desired // 100)
+    return int(value)
