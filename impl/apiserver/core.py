@@ -66,6 +66,7 @@ from typing import Any, Final, cast
 
 from impl.apiserver import discovery, scale
 from impl.apiserver.customresources import CRD_INFO, CustomResources
+from impl.apiserver.encryption import TransformError, ValueTransformer
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch
@@ -173,8 +174,9 @@ class APIServer:
         clock: Callable[[], datetime],
         entropy: Entropy,
         git_version: str = "v1.31.0-kspec",
+        encryption: ValueTransformer | None = None,
     ) -> None:
-        self._storage = Storage(kv)
+        self._storage = Storage(kv, encryption)  # encryption at rest (impl/apiserver/encryption.py)
         self._local = threading.local()  # a dry-run request's storage, per worker thread
         self.kv = kv
         self.clock = clock
@@ -206,6 +208,10 @@ class APIServer:
             return _status_response(error.status)
         except StorageError as error:
             return _status_response(self._storage_status(error))
+        except TransformError as error:  # etcd3 store.go: storage.NewInternalError("failed to decrypt ...")
+            return _status_response(
+                apiserver.failure(500, "InternalError", f"Internal error occurred: {error}")
+            )
         except Exception as error:  # a bug: still a Status, and the server keeps serving
             return _status_response(
                 apiserver.failure(500, "InternalError", f"an error on the server: {error!r}")
@@ -598,7 +604,7 @@ class APIServer:
                     return _json_response(200, self._output(updated, stored.mod_revision))
                 continue
             value = self._encode(updated)
-            if value == stored.value:
+            if value == stored.value and not stored.stale:  # a stale value is rewritten (rotation)
                 return _json_response(200, self._output(updated, stored.mod_revision))  # nothing to write
             revision = self.storage.update(stored.key, value, stored.mod_revision)
             if revision is not None:
@@ -775,7 +781,9 @@ class APIServer:
                 return self._deleted_answer(target, old, stored.mod_revision)
             if plan.action == "update":
                 value = self._encode(plan.obj)
-                if value == stored.value:  # marked already: GuaranteedUpdate writes nothing
+                if (
+                    value == stored.value and not stored.stale
+                ):  # marked already: GuaranteedUpdate writes nothing
                     return _json_response(200, self._output(old, stored.mod_revision))
                 revision = self.storage.update(stored.key, value, stored.mod_revision)
                 if revision is None:
@@ -1075,7 +1083,7 @@ class APIServer:
             initial, _, start_revision, _ = self._collect(prefix, prefix, 0, _all(options), matches)
         else:
             start_revision = _parse_revision(options.resource_version)
-        stream = self.kv.watch(
+        stream = self._storage.watch(
             WatchCreateRequest(
                 prefix.encode(),
                 prefix_end(prefix.encode()),

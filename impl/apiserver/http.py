@@ -35,6 +35,7 @@ from typing import Any
 from aiohttp import web
 
 from impl.apiserver.core import APIServer, Request, Response
+from impl.apiserver.encryption import ReloadingTransformer
 from impl.apiserver.storage import KV
 from impl.apiserver.watch import APIWatch
 from spec import apiserver
@@ -49,10 +50,23 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def new_server(kv: KV, *, clock: Callable[[], datetime] = wall_clock, seed: int | None = None) -> APIServer:
-    """A core with the real clock and fresh randomness, its system namespaces created."""
+def new_server(
+    kv: KV,
+    *,
+    clock: Callable[[], datetime] = wall_clock,
+    seed: int | None = None,
+    encryption_config: str | os.PathLike[str] | None = None,
+) -> APIServer:
+    """A core with the real clock and fresh randomness, its system namespaces created.
+
+    ``encryption_config``: an EncryptionConfiguration file (``--encryption-provider-config``), re-read
+    when it changes (impl/apiserver/encryption.py).
+    """
     entropy = SeededEntropy(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
-    server = APIServer(kv, clock=clock, entropy=entropy)
+    encryption = None
+    if encryption_config is not None:
+        encryption = ReloadingTransformer(encryption_config, entropy.fork("encryption"))
+    server = APIServer(kv, clock=clock, entropy=entropy, encryption=encryption)
     server.bootstrap()
     return server
 
