@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,6 +170,23 @@ def check_rotation(provider: Any, secrets: int = 12) -> None:
         for i in range(secrets):
             data = {"password": hashlib.sha256(f"pw{i}".encode()).digest(), "user": f"user-{i:04d}".encode()}
             originals[f"rot{i}"] = create_secret(api, f"rot{i}", data)
+        # A reader runs through the whole rotation: no request may fail ("without downtime").
+        failures: list[str] = []
+        reads = [0]
+        stop = threading.Event()
+
+        def reader() -> None:
+            while not stop.is_set():
+                for name, encoded in originals.items():
+                    try:
+                        if read_secret(api, name) != encoded:
+                            failures.append(f"{name} read back changed")
+                    except Exception as error:
+                        failures.append(f"{name}: {error!r}"[:300])
+                    reads[0] += 1
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
         for name in originals:
             assert raw_value(kv, name).startswith(encryption.stored_prefix("aescbc", "old"))
         # 1. the new key (and a new provider) second: reads still work, writes still use the old key.
@@ -194,6 +212,10 @@ def check_rotation(provider: Any, secrets: int = 12) -> None:
         # 4. the old key removed.
         write_config(path, [("aesgcm", ["new"])])
         every_secret_reads_back("removing the old key")
+        stop.set()
+        thread.join(timeout=30)
+        assert not failures, f"reads failed during the rotation: {failures[:3]}"
+        assert reads[0] > 0, "the concurrent reader never read"
 
 
 @pytest.mark.requirement("SEC-ENC-ROTATION", "SEC-ENC-READ-ALL-PROVIDERS")
