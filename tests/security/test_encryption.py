@@ -415,3 +415,16 @@ def test_the_documented_commands_run(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_an_invalid_new_file_keeps_the_previous_configuration(tmp_path: Path) -> None:
+    path = tmp_path / "enc.yaml"
+    suite.write_config(path, [("aesgcm", ["k"])])
+    transformer = enc.ReloadingTransformer(path, SeededEntropy(6))
+    stored = transformer.to_storage("/registry/secrets/ns/a", b"{}")
+    path.write_text(json.dumps(doc({"aesgcm": {"keys": [{"name": "k", "secret": b64(7)}]}})))
+    assert transformer.check_reload() is False
+    assert transformer.from_storage("/registry/secrets/ns/a", stored).data == b"{}"
+    suite.write_config(path, [("identity", [])])
+    assert transformer.check_reload() is True
+    assert transformer.to_storage("/registry/secrets/ns/a", b"{}") == b"{}"
