@@ -67,7 +67,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Node,RBAC (the default: the Node and RBAC authorizers, the default RBAC policy, "
         "Impersonate-User honoured) or AlwaysAllow",
     )
+    api.add_argument(
+        "--encryption-provider-config",
+        default=None,
+        metavar="FILE",
+        help="an EncryptionConfiguration (apiserver.config.k8s.io/v1) for encryption at rest; the file is "
+        "re-read when it changes (docs/security-encryption.md)",
+    )
     api.set_defaults(run=_apiserver)
+
+    rewrite = commands.add_parser(
+        "rewrite-secrets",
+        help="rewrite every object of a resource with a no-op update, so it is stored with the first "
+        "provider's first key (key rotation, docs/security-encryption.md)",
+    )
+    rewrite.add_argument("--kubeconfig", required=True, help="kubeconfig of the API server")
+    rewrite.add_argument("--resource", default="secrets", help="core resource to rewrite (default: secrets)")
+    rewrite.set_defaults(run=_rewrite)
 
     commands.add_parser(
         "etcd",
@@ -108,9 +124,20 @@ def _implementations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _apiserver(args: argparse.Namespace) -> int:
-    from impl.apiserver.http import new_server
+def _rewrite(args: argparse.Namespace) -> int:
+    from impl.apiserver.rotation import rewrite_all
 
+    count = rewrite_all(args.kubeconfig, args.resource)
+    print(f"kspec rewrite-secrets: rewrote {count} {args.resource}", flush=True)
+    return 0
+
+
+def _apiserver(args: argparse.Namespace) -> int:
+    import functools
+
+    from impl.apiserver import http
+
+    new_server = functools.partial(http.new_server, encryption_config=args.encryption_provider_config)
     if args.etcd == "memory":
         from impl.apiserver.memory import MemoryKV
 

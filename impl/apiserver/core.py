@@ -66,6 +66,7 @@ from typing import Any, Final, cast
 
 from impl.apiserver import authz, discovery, scale
 from impl.apiserver.customresources import CRD_INFO, CustomResources
+from impl.apiserver.encryption import TransformError, ValueTransformer
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch, Selects
@@ -175,8 +176,9 @@ class APIServer:
         entropy: Entropy,
         git_version: str = "v1.31.0-kspec",
         index_pod_watches_by_node: bool = False,
+        encryption: ValueTransformer | None = None,
     ) -> None:
-        self._storage = Storage(kv)
+        self._storage = Storage(kv, encryption)  # encryption at rest (impl/apiserver/encryption.py)
         self._local = threading.local()  # a dry-run request's storage, per worker thread
         self.kv = kv
         self.clock = clock
@@ -190,7 +192,7 @@ class APIServer:
         self._attributes_memo: dict[tuple[str, int], _Attributes | None] = {}
         #: For single-threaded drivers with many kubelets (impl/apiserver/watchindex.py).
         self._pod_watch_index = (
-            NodeNameIndex(kv.watch, self._node_name_of) if index_pod_watches_by_node else None
+            NodeNameIndex(self._storage.watch, self._node_name_of) if index_pod_watches_by_node else None
         )
         #: Authorization (impl/apiserver/authz.py): None serves every request as before; with one,
         #: requests with a user (or Impersonate-User) are authorized and RBAC writes escalation-checked.
@@ -219,6 +221,10 @@ class APIServer:
             return _status_response(error.status)
         except StorageError as error:
             return _status_response(self._storage_status(error))
+        except TransformError as error:  # etcd3 store.go: storage.NewInternalError("failed to decrypt ...")
+            return _status_response(
+                apiserver.failure(500, "InternalError", f"Internal error occurred: {error}")
+            )
         except Exception as error:  # a bug: still a Status, and the server keeps serving
             return _status_response(
                 apiserver.failure(500, "InternalError", f"an error on the server: {error!r}")
@@ -641,7 +647,7 @@ class APIServer:
                     return _json_response(200, self._output(updated, stored.mod_revision))
                 continue
             value = self._encode(updated)
-            if value == stored.value:
+            if value == stored.value and not stored.stale:  # a stale value is rewritten (rotation)
                 return _json_response(200, self._output(updated, stored.mod_revision))  # nothing to write
             revision = self.storage.update(stored.key, value, stored.mod_revision)
             if revision is not None:
@@ -818,7 +824,9 @@ class APIServer:
                 return self._deleted_answer(target, old, stored.mod_revision)
             if plan.action == "update":
                 value = self._encode(plan.obj)
-                if value == stored.value:  # marked already: GuaranteedUpdate writes nothing
+                if (
+                    value == stored.value and not stored.stale
+                ):  # marked already: GuaranteedUpdate writes nothing
                     return _json_response(200, self._output(old, stored.mod_revision))
                 revision = self.storage.update(stored.key, value, stored.mod_revision)
                 if revision is None:
@@ -1163,7 +1171,7 @@ class APIServer:
             pods = apiserver.list_prefix(info, None).encode()
             stream = self._pod_watch_index.watch(watch_request, node, pods, prefix_end(pods))
         else:
-            stream = self.kv.watch(watch_request)
+            stream = self._storage.watch(watch_request)
         return APIWatch(
             stream,
             info=info,

@@ -36,6 +36,7 @@ from aiohttp import web
 
 from impl.apiserver.authz import Authorizer
 from impl.apiserver.core import APIServer, Request, Response
+from impl.apiserver.encryption import ReloadingTransformer
 from impl.apiserver.storage import KV
 from impl.apiserver.watch import APIWatch
 from spec import apiserver
@@ -56,11 +57,19 @@ def new_server(
     clock: Callable[[], datetime] = wall_clock,
     seed: int | None = None,
     authorization: bool = False,
+    encryption_config: str | os.PathLike[str] | None = None,
 ) -> APIServer:
-    """A core with the real clock and fresh randomness, its system namespaces created (and, with
-    ``authorization``, the Node and RBAC authorizers and the default RBAC policy)."""
+    """A core with the real clock and fresh randomness, its system namespaces created.
+
+    ``authorization``: the Node and RBAC authorizers and the default RBAC policy. ``encryption_config``:
+    an EncryptionConfiguration file (``--encryption-provider-config``), re-read when it changes
+    (impl/apiserver/encryption.py).
+    """
     entropy = SeededEntropy(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))
-    server = APIServer(kv, clock=clock, entropy=entropy)
+    encryption = None
+    if encryption_config is not None:
+        encryption = ReloadingTransformer(encryption_config, entropy.fork("encryption"))
+    server = APIServer(kv, clock=clock, entropy=entropy, encryption=encryption)
     if authorization:
         server.authorizer = Authorizer(lambda: server.storage)
     server.bootstrap()

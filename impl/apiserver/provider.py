@@ -13,6 +13,11 @@ need (the garbage collector and the namespace controller,
 ``server_factory`` and ``controllers`` let the project's tests serve a
 deliberately broken core or broken controllers.
 
+``encryption_config`` (an EncryptionConfiguration file) turns on encryption at
+rest; ``raw_storage()``, while ``serve`` runs, is a ``kv``-contract client to
+the store behind the server, so the suite can read the stored bytes
+(SEC-ENC-AT-REST; a provider without it is not applicable there).
+
 ``KubeconfigProvider`` is the contract for a cluster someone else runs
 (``--impl kubeconfig:PATH``): it starts nothing and hands out the given file.
 
@@ -25,7 +30,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +72,30 @@ class ReferenceAPIServerProvider:
     #: reference etcd in real mode or real etcd (impl/peers/etcd.py); None: the in-memory store.
     kv_provider: Any = None
     kv_members: int = 1
+    #: An EncryptionConfiguration file (``--encryption-provider-config``), re-read when it changes.
+    encryption_config: Path | None = None
+    _kv: KV | None = field(default=None, init=False, repr=False, compare=False)
+
+    def raw_storage(self) -> KV:
+        """A ``kv``-contract client to the store behind the server that ``serve`` runs (the stored bytes)."""
+        if self._kv is None:
+            raise RuntimeError("raw_storage() is only available while serve() runs")
+        return self._kv
+
+    def with_encryption_config(self, path: Path) -> ReferenceAPIServerProvider:
+        """This provider with ``--encryption-provider-config path`` (the encryption suite uses it)."""
+        return replace(self, encryption_config=path)
+
+    def _server(self, kv: KV) -> APIServer:
+        if self.encryption_config is None:
+            return self.server_factory(kv, self.seed)
+        return new_server(kv, seed=self.seed, authorization=True, encryption_config=self.encryption_config)
 
     @contextmanager
     def serve(self) -> Iterator[Path]:
         with self._storage() as kv:
-            server = self.server_factory(kv, self.seed)
+            server = self._server(kv)
+            self._kv = kv
             thread = ServerThread(server, bookmark_interval_s=self.bookmark_interval_s)
             thread.start(timeout_s=10)
             loop = ControllerLoop(server, self.controllers, interval_s=0.01).start()
@@ -81,6 +105,7 @@ class ReferenceAPIServerProvider:
                     path.write_text(json.dumps(kubeconfig_for(thread.url), indent=2))  # JSON is YAML
                     yield path
             finally:
+                self._kv = None
                 loop.stop(timeout_s=10)
                 thread.stop(timeout_s=10)
 

@@ -19,9 +19,10 @@ Requirement IDs: none (the core's requirements are met through these calls).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from impl.apiserver.encryption import DecryptingWatchStream, TransformError, ValueTransformer
 from spec.kv import (
     Compare,
     CompareResult,
@@ -73,6 +74,9 @@ class Stored:
     key: str
     value: bytes
     mod_revision: int
+    #: Read through a provider other than the one that encrypts writes: an update must write it even if
+    #: the object is unchanged (upstream GuaranteedUpdate's ``stale``), which is how rotation re-encrypts.
+    stale: bool = False
 
     @staticmethod
     def of(kv: KeyValue) -> Stored:
@@ -94,10 +98,39 @@ def _not_modified_since(key: bytes, revision: int) -> Compare:
 
 
 class Storage:
-    """Objects as bytes under string keys; every method is one or two kv calls."""
+    """Objects as bytes under string keys; every method is one or two kv calls.
 
-    def __init__(self, kv: KV) -> None:
+    ``transformer`` (encryption at rest, impl/apiserver/encryption.py) turns values into what is stored on
+    write and back on read; None stores them as they are.
+    """
+
+    def __init__(self, kv: KV, transformer: ValueTransformer | None = None) -> None:
         self.kv = kv
+        self.transformer = transformer
+
+    def _in(self, key: str, value: bytes) -> bytes:
+        return value if self.transformer is None else self.transformer.to_storage(key, value)
+
+    def _out(self, stored: Stored) -> Stored:
+        if self.transformer is None:
+            return stored
+        read = self.transformer.from_storage(stored.key, stored.value)
+        return replace(stored, value=read.data, stale=read.stale)
+
+    def watch(self, request: WatchCreateRequest) -> Any:
+        """``kv.watch`` with values read back through the transformer (a value none reads is left out)."""
+        stream = self.kv.watch(request)
+        transformer = self.transformer
+        if transformer is None:
+            return stream
+
+        def plain(key: str, value: bytes) -> bytes | None:
+            try:
+                return transformer.from_storage(key, value).data
+            except TransformError:
+                return None
+
+        return DecryptingWatchStream(stream, plain)
 
     def _call(self, request: Request) -> Response:
         response = self.kv.call(request)
@@ -108,7 +141,7 @@ class Storage:
     def get(self, key: str) -> Stored | None:
         response = self._call(RangeRequest(key.encode()))
         assert isinstance(response, RangeResponse)
-        return Stored.of(response.kvs[0]) if response.kvs else None
+        return self._out(Stored.of(response.kvs[0])) if response.kvs else None
 
     def revision(self) -> int:
         """The store's current revision (a count-only read of one key, as a list's header gives it)."""
@@ -119,6 +152,7 @@ class Storage:
     def create(self, key: str, value: bytes) -> int | None:
         """The new key's mod_revision, or None if the key exists."""
         raw = key.encode()
+        value = self._in(key, value)
         response = self._call(TxnRequest((_not_modified_since(raw, 0),), (PutRequest(raw, value),), ()))
         assert isinstance(response, TxnResponse)
         return response.header.revision if response.succeeded else None
@@ -126,6 +160,7 @@ class Storage:
     def update(self, key: str, value: bytes, read_revision: int) -> int | None:
         """The new mod_revision, or None if the key changed (or went) since ``read_revision``."""
         raw = key.encode()
+        value = self._in(key, value)
         response = self._call(
             TxnRequest((_not_modified_since(raw, read_revision),), (PutRequest(raw, value),), ())
         )
@@ -147,7 +182,7 @@ class Storage:
             RangeRequest(start.encode(), prefix_end(prefix.encode()), limit=limit, revision=revision)
         )
         assert isinstance(response, RangeResponse)
-        items = tuple(Stored.of(kv) for kv in response.kvs)
+        items = tuple(self._out(Stored.of(kv)) for kv in response.kvs)
         return Page(
             items,
             response.header.revision if revision <= 0 else revision,
