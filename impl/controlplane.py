@@ -36,6 +36,7 @@ from impl.apiserver.core import APIServer
 from impl.apiserver.memory import MemoryKV
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.replicaset import ReplicaSetController
+from impl.controllers.statefulset import StatefulSetController
 from impl.node.simkubelet import EPOCH, SimulatedKubelet
 from impl.scheduler.apidriver import APIScheduler
 from impl.scheduler.core import ReferenceScheduler
@@ -178,7 +179,11 @@ class SimulatedControlPlaneProvider:
 
     deterministic: bool = True
     #: The controllers the manager runs (tests substitute broken ones).
-    controllers: tuple[ControllerFactory, ...] = (ReplicaSetController, DeploymentController)
+    controllers: tuple[ControllerFactory, ...] = (
+        ReplicaSetController,
+        DeploymentController,
+        StatefulSetController,
+    )
 
     def new_cluster(self, seed: int, *, nodes: int = 3) -> SimulatedCluster:
         return SimulatedCluster(seed=seed, nodes=nodes, controllers=self.controllers)
