@@ -321,7 +321,9 @@ class StatefulSetController:
             "observedGeneration": metadata.get("generation", 0),
         }
         old = statefulset.get("status") or {}
-        if all(old.get(field) == value for field, value in status.items()):
+        if all(
+            old.get(field, 0 if isinstance(value, int) else "") == value for field, value in status.items()
+        ):
             return
         code, body = self.client.call(
             "PATCH",

@@ -42,6 +42,14 @@ Upstream (kubernetes/kubernetes, read at master):
   ``isHealthy`` (available and not terminating), ``allowsBurst``
   (Parallel), ``descendingOrdinal``.
 
+Updates (``sync_with_update``, ``rolling_update``): the ordinals whose pod is not
+at the update revision are an input (``stale``); under RollingUpdate the
+highest stale pod of ordinal ``>= partition`` is deleted (recreated at the
+update revision by a later sync), one at a time, waiting while a pod above
+it is not healthy; under OrderedReady only once the replicas are all
+Running and Ready and no pod of ordinal ``>= replicas`` is left; OnDelete
+deletes nothing for an update.
+
 Requirements defined here (component "controllers"):
 
 - STATEFULSET-ORDERED-CREATE: under OrderedReady a sync makes at most one
@@ -56,6 +64,9 @@ Requirements defined here (component "controllers"):
   Running and Ready itself or every pod below it is. Under Parallel the
   deletions are issued from the highest ordinal down: no pod is deleted
   while the deletion of a higher, non-terminating one is not attempted.
+- STATEFULSET-PARTITION: under RollingUpdate a sync deletes for update only
+  the highest stale pod of ordinal ``>= partition``, with every pod above it
+  updated and healthy (``updateStatefulSet``'s loop down to ``updateMin``).
 - STATEFULSET-CONVERGE: from a settled state (no pod pending or
   terminating), a sync whose calls succeed followed by ``settle`` lowers
   ``convergence_rank`` unless the pods are exactly ``0 .. replicas-1``, all
@@ -81,9 +92,7 @@ Where upstream differs from what is often said (the tests show each case):
 
 Not modelled: ``spec.ordinals.start`` (ordinals start at 0, the default),
 ``minReadySeconds`` (taken as 0: a Running and Ready pod is available),
-updates (every pod is taken to be at the update revision, so neither the
-RollingUpdate nor its ``partition`` nor ``maxUnavailable`` deletes
-anything; OnDelete does nothing either), PVCs (stale claims, retention
+``maxUnavailable`` (one pod at a time is updated), PVCs (stale claims, retention
 policy), pods whose names have no ordinal (ignored upstream), a
 StatefulSet being deleted (only its status is updated) and the
 controller's expectations.

@@ -147,8 +147,8 @@ class Checker:
                 pods[o]["metadata"]["labels"].get(REVISION_LABEL) == update
                 for o in range(partition, replicas)
             )
-            and status.get("readyReplicas") == replicas
-            and status.get("replicas") == replicas
+            and status.get("readyReplicas", 0) == replicas
+            and status.get("replicas", 0) == replicas
             and status.get("observedGeneration") == sts["metadata"].get("generation")
         )
         require(
