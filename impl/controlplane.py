@@ -43,6 +43,7 @@ from impl.controllers.leaderelection import LeaderElector
 from impl.controllers.manager import ControllerFactory, ControllerManager, GarbageCollector, ManagerCrashed
 from impl.controllers.nodelifecycle import NodeLifecycleController
 from impl.controllers.replicaset import ReplicaSetController
+from impl.controllers.statefulset import StatefulSetController
 from impl.node.simkubelet import EPOCH, SimulatedKubelet
 from impl.scheduler.apidriver import APIScheduler
 from impl.scheduler.core import ReferenceScheduler
@@ -302,6 +303,7 @@ class SimulatedControlPlaneProvider:
         NodeLifecycleController,
         EndpointSliceController,
         DaemonSetController,
+        StatefulSetController,
         GarbageCollector,
     )
 

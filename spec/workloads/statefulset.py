@@ -42,6 +42,14 @@ Upstream (kubernetes/kubernetes, read at master):
   ``isHealthy`` (available and not terminating), ``allowsBurst``
   (Parallel), ``descendingOrdinal``.
 
+Updates (``sync_with_update``, ``rolling_update``): the ordinals whose pod is not
+at the update revision are an input (``stale``); under RollingUpdate the
+highest stale pod of ordinal ``>= partition`` is deleted (recreated at the
+update revision by a later sync), one at a time, waiting while a pod above
+it is not healthy; under OrderedReady only once the replicas are all
+Running and Ready and no pod of ordinal ``>= replicas`` is left; OnDelete
+deletes nothing for an update.
+
 Requirements defined here (component "controllers"):
 
 - STATEFULSET-ORDERED-CREATE: under OrderedReady a sync makes at most one
@@ -56,6 +64,9 @@ Requirements defined here (component "controllers"):
   Running and Ready itself or every pod below it is. Under Parallel the
   deletions are issued from the highest ordinal down: no pod is deleted
   while the deletion of a higher, non-terminating one is not attempted.
+- STATEFULSET-PARTITION: under RollingUpdate a sync deletes for update only
+  the highest stale pod of ordinal ``>= partition``, with every pod above it
+  updated and healthy (``updateStatefulSet``'s loop down to ``updateMin``).
 - STATEFULSET-CONVERGE: from a settled state (no pod pending or
   terminating), a sync whose calls succeed followed by ``settle`` lowers
   ``convergence_rank`` unless the pods are exactly ``0 .. replicas-1``, all
@@ -81,9 +92,7 @@ Where upstream differs from what is often said (the tests show each case):
 
 Not modelled: ``spec.ordinals.start`` (ordinals start at 0, the default),
 ``minReadySeconds`` (taken as 0: a Running and Ready pod is available),
-updates (every pod is taken to be at the update revision, so neither the
-RollingUpdate nor its ``partition`` nor ``maxUnavailable`` deletes
-anything; OnDelete does nothing either), PVCs (stale claims, retention
+``maxUnavailable`` (one pod at a time is updated), PVCs (stale claims, retention
 policy), pods whose names have no ordinal (ignored upstream), a
 StatefulSet being deleted (only its status is updated) and the
 controller's expectations.
@@ -335,3 +344,57 @@ def convergence_rank(replicas: int, pods: Pods) -> int:
 def failed_condemned(replicas: int, pods: Pods) -> int:
     """How many pods of ordinal ``>= replicas`` have failed (two block an OrderedReady scale-down)."""
     return sum(1 for o in condemned(replicas, pods) if pods[o] is PodState.FAILED)
+
+
+STATEFULSET_PARTITION = requirement(
+    "STATEFULSET-PARTITION",
+    "Under the RollingUpdate strategy a StatefulSet sync MUST delete for update only a pod of ordinal >= "
+    "partition that is not at the update revision, at most one, the highest such ordinal, and only when "
+    "every pod above it (up to replicas-1) is at the update revision and Running and Ready.",
+    component="controllers",
+    source="k/k pkg/controller/statefulset/stateful_set_control.go (updateStatefulSet: the loop from "
+    "len(replicas)-1 down to updateMin = partition)",
+)
+
+
+def rolling_update(replicas: int, pods: Pods, stale: frozenset[int], partition: int = 0) -> Actions:
+    """The RollingUpdate part of ``updateStatefulSet``: from the highest replica down to ``partition``,
+    delete the first pod not at the update revision (``stale``) that is not terminating, and stop at the
+    first pod that is not healthy (a pod just created counts as not healthy)."""
+    for target in range(replicas - 1, max(partition, 0) - 1, -1):
+        state = state_of(pods, target)
+        if target in stale and state.exists and state is not PodState.TERMINATING:
+            return Actions(deletions=(target,))
+        if not is_healthy(state):
+            return NO_ACTIONS
+    return NO_ACTIONS
+
+
+def sync_with_update(
+    replicas: int,
+    pods: Pods,
+    policy: str = ORDERED_READY,
+    *,
+    stale: frozenset[int] = frozenset(),
+    partition: int = 0,
+    on_delete: bool = False,
+) -> Actions:
+    """One ``updateStatefulSet`` with updates: ``sync``, then (RollingUpdate only) ``rolling_update``.
+
+    Under OrderedReady the update runs only when ``sync`` made no call and waits for nothing (every replica
+    Running and Ready, no pod of ordinal >= replicas). Under Parallel it runs after ``sync``'s calls on the
+    pods as they then are (created and replaced pods are not healthy and are at the update revision)."""
+    done = sync(replicas, pods, policy)
+    if on_delete:
+        return done
+    if policy == ORDERED_READY:
+        if done.calls or ordered_replicas(replicas, pods)[1] or condemned(replicas, pods):
+            return done
+        return rolling_update(replicas, pods, stale, partition)
+    after = after_sync(pods, done)
+    for ordinal in done.deletions:
+        if ordinal < replicas:  # a failed replica is replaced by a pod not yet created
+            after.pop(ordinal, None)
+    fresh = stale - set(done.creations) - set(done.deletions)
+    update = rolling_update(replicas, after, frozenset(fresh), partition)
+    return Actions(done.creations, (*done.deletions, *update.deletions))
