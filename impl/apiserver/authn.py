@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from impl.apiserver.tls import user_of_certificate, verify_issued_by
 from spec import authn_tokens, bootstrap_tokens
-from spec.authn import AUTHENTICATED, UserInfo
+from spec.authn import ANONYMOUS, AUTHENTICATED, UNAUTHENTICATED, UserInfo
 
 # AlwaysAllowPaths for anonymous requests (the health checks and /version are open upstream too:
 # system:public-info-viewer grants them to system:unauthenticated).
@@ -131,6 +131,11 @@ def _authenticated(user: UserInfo) -> UserInfo:
     if AUTHENTICATED in user.groups:
         return user
     return UserInfo(user.name, user.uid, (*user.groups, AUTHENTICATED), user.extra)
+
+
+def anonymous_user() -> UserInfo:
+    """The user of a request without credentials on an open path (anonymous authenticator)."""
+    return UserInfo(ANONYMOUS, groups=(UNAUTHENTICATED,))
 
 
 def unauthorized_status() -> dict:
