@@ -112,3 +112,9 @@ def test_open_paths() -> None:
     assert authn.is_open_path("/healthz") and authn.is_open_path("/readyz/etcd")
     assert not authn.is_open_path("/api/v1/secrets") and not authn.is_open_path("/healthzz")
     assert authn.unauthorized_status()["code"] == 401
+
+
+def test_docs_snippet_runs() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "security-authn.md").read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "docs/security-authn.md", "exec"), {})
