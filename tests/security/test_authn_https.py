@@ -88,3 +88,27 @@ def test_health_endpoints_are_open(secured) -> None:
     for path in ("/healthz", "/readyz", "/livez", "/version"):
         with urllib.request.urlopen(base + path, context=context, timeout=10) as response:
             assert response.status == 200, path
+
+
+def test_apiclient_https_with_token_and_certificate(secured) -> None:
+    from impl.apiclient import HTTPClient
+
+    thread, pki, _ = secured
+    url = thread.url.replace("127.0.0.1", "localhost")
+    context = ssl.create_default_context(cafile=str(pki.ca_path))
+    status, _ = HTTPClient(url, token="admin-token", ssl_context=context).call(
+        "GET", "/api/v1/namespaces/default/configmaps"
+    )
+    assert status == 200
+    status, body = HTTPClient(url, token="nope", ssl_context=context).call(
+        "GET", "/api/v1/namespaces/default/configmaps"
+    )
+    assert status == 401 and body["reason"] == "Unauthorized"
+    directory = pki.directory
+    cert_pem, key_pem = pki.client_certificate("bob")
+    (directory / "bob.crt").write_bytes(cert_pem)
+    (directory / "bob.key").write_bytes(key_pem)
+    with_cert = ssl.create_default_context(cafile=str(pki.ca_path))
+    with_cert.load_cert_chain(directory / "bob.crt", directory / "bob.key")
+    status, _ = HTTPClient(url, ssl_context=with_cert).call("GET", "/api/v1/namespaces/default/configmaps")
+    assert status == 200
