@@ -34,6 +34,7 @@ import http.client
 import json
 import queue
 import socket
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
@@ -151,16 +152,30 @@ class _Ended:
 
 @dataclass
 class HTTPClient:
-    """Plain HTTP to ``base_url`` (no TLS, no credentials yet: authentication is the security issue's)."""
+    """HTTP to ``base_url``; https with ``ssl_context`` (CA, and a client certificate loaded into it),
+    and a bearer ``token`` when given (impl/apiserver/authn.py)."""
 
     base_url: str
     timeout_s: float = 10.0
+    token: str | None = None
+    ssl_context: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         parsed = urllib.parse.urlsplit(self.base_url)
-        if parsed.scheme != "http" or not parsed.hostname:
-            raise ValueError(f"HTTPClient needs an http://host:port URL, not {self.base_url!r}")
-        self._host, self._port = parsed.hostname, parsed.port or 80
+        want = "https" if self.ssl_context is not None else "http"
+        if parsed.scheme != want or not parsed.hostname:
+            raise ValueError(f"HTTPClient needs an {want}://host:port URL, not {self.base_url!r}")
+        self._host, self._port = parsed.hostname, parsed.port or (443 if want == "https" else 80)
+
+    def _connection(self, timeout_s: float) -> http.client.HTTPConnection:
+        if self.ssl_context is not None:
+            return http.client.HTTPSConnection(
+                self._host, self._port, timeout=timeout_s, context=self.ssl_context
+            )
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout_s)
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _url(self, path: str, query: Query | None) -> str:
         return f"{path}?{urllib.parse.urlencode(query)}" if query else path
@@ -174,10 +189,10 @@ class HTTPClient:
         query: Query | None = None,
         content_type: str = "application/json",
     ) -> tuple[int, Any]:
-        connection = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout_s)
+        connection = self._connection(self.timeout_s)
         try:
             data = None if body is None else json.dumps(body).encode()
-            headers = {"Content-Type": content_type, "Accept": "application/json"}
+            headers = {"Content-Type": content_type, "Accept": "application/json", **self._auth_headers()}
             connection.request(method, self._url(path, query), body=data, headers=headers)
             response = connection.getresponse()
             return response.status, _decoded(response.read())
@@ -185,22 +200,38 @@ class HTTPClient:
             connection.close()
 
     def watch(self, path: str, *, query: Query | None = None) -> APIWatchStream:
-        return _HTTPWatch(self._host, self._port, self._url(path, {**(query or {}), "watch": "true"}))
+        return _HTTPWatch(
+            self._host,
+            self._port,
+            self._url(path, {**(query or {}), "watch": "true"}),
+            connection=self._connection(10.0),
+            headers=self._auth_headers(),
+        )
 
 
 class _HTTPWatch:
     """A watch over one streaming response: a thread reads JSON lines into a queue."""
 
-    def __init__(self, host: str, port: int, url: str, connect_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        url: str,
+        connect_timeout_s: float = 10.0,
+        *,
+        connection: http.client.HTTPConnection | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self._events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._closed = threading.Event()
-        self._connection = http.client.HTTPConnection(host, port, timeout=connect_timeout_s)
+        self._headers = headers or {}
+        self._connection = connection or http.client.HTTPConnection(host, port, timeout=connect_timeout_s)
         self._thread = threading.Thread(target=self._read, args=(url,), name="apiclient-watch", daemon=True)
         self._thread.start()
 
     def _read(self, url: str) -> None:
         try:
-            self._connection.request("GET", url, headers={"Accept": "application/json"})
+            self._connection.request("GET", url, headers={"Accept": "application/json", **self._headers})
             response = self._connection.getresponse()
             if response.status != 200:
                 self._events.put({"type": "ERROR", "object": _decoded(response.read())})

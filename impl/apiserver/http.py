@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
+from impl.apiserver.authn import Authenticator, Failure, anonymous_user, is_open_path, unauthorized_status
 from impl.apiserver.authz import Authorizer
 from impl.apiserver.core import APIServer, Request, Response
 from impl.apiserver.encryption import ReloadingTransformer
@@ -99,8 +101,19 @@ def _response(result: Response) -> web.Response:
     )
 
 
-def make_app(server: APIServer, *, bookmark_interval_s: float = 60.0, workers: int = 32) -> web.Application:
-    """The aiohttp application serving ``server`` (every path goes to the core)."""
+def make_app(
+    server: APIServer,
+    *,
+    bookmark_interval_s: float = 60.0,
+    workers: int = 32,
+    authenticator: Authenticator | None = None,
+) -> web.Application:
+    """The aiohttp application serving ``server`` (every path goes to the core).
+
+    Without an ``authenticator`` every caller is trusted (``Request.user`` None, the suites' plain-HTTP
+    mode); with one, each request is authenticated (impl/apiserver/authn.py) and refused with 401 when a
+    credential is refused or, outside the health and version endpoints, when there is none.
+    """
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apiserver")
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -109,12 +122,21 @@ def make_app(server: APIServer, *, bookmark_interval_s: float = 60.0, workers: i
         if body is None:
             status = apiserver.request_entity_too_large()
             return web.json_response(status, status=413)
+        user = None
+        if authenticator is not None:
+            found = authenticator.authenticate(
+                request.headers.get("Authorization"), _peer_certificate(request)
+            )
+            if isinstance(found, Failure) or (found is None and not is_open_path(request.path)):
+                return web.json_response(unauthorized_status(), status=401)
+            user = found if found is not None else anonymous_user()
         core_request = Request(
             method=request.method,
             path=request.path,
             query={name: request.query.getall(name) for name in request.query},
             headers={name.lower(): value for name, value in request.headers.items()},
             body=body,
+            user=user,
         )
         result = await loop.run_in_executor(executor, server.handle, core_request)
         if isinstance(result, Response):
@@ -128,6 +150,17 @@ def make_app(server: APIServer, *, bookmark_interval_s: float = 60.0, workers: i
     app.router.add_route("*", "/{tail:.*}", handle)
     app.on_shutdown.append(shutdown)
     return app
+
+
+def _peer_certificate(request: web.Request):  # -> x509.Certificate | None
+    """The client certificate the TLS handshake verified against the CA, if one was presented."""
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    if not der:
+        return None
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(der)
 
 
 async def _stream(
@@ -171,9 +204,18 @@ class ServerThread:
     """The HTTP server on a loopback port in a background thread; ``stop`` ends it (bounded)."""
 
     def __init__(
-        self, server: APIServer, *, host: str = "127.0.0.1", port: int = 0, bookmark_interval_s: float = 60.0
+        self,
+        server: APIServer,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        bookmark_interval_s: float = 60.0,
+        authenticator: Authenticator | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.server = server
+        self._authenticator = authenticator
+        self._ssl_context = ssl_context
         self.host = host
         self.port = port
         self._bookmark_interval_s = bookmark_interval_s
@@ -185,7 +227,8 @@ class ServerThread:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> ServerThread:
         self._thread.start()
@@ -207,10 +250,12 @@ class ServerThread:
 
     async def _main(self) -> None:
         self._stopped = asyncio.Event()
-        app = make_app(self.server, bookmark_interval_s=self._bookmark_interval_s)
+        app = make_app(
+            self.server, bookmark_interval_s=self._bookmark_interval_s, authenticator=self._authenticator
+        )
         runner = web.AppRunner(app, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self._ssl_context)
         await site.start()
         self.port = runner.addresses[0][1]
         self._ready.set()
