@@ -56,6 +56,7 @@ from spec.workloads.endpointslice import (
     MAX_ENDPOINTS_PER_SLICE,
     Endpoint,
     desired_endpoints,
+    read_slice,
     selects,
 )
 
@@ -108,26 +109,7 @@ def service(name: str, target_port: str | int, publish_not_ready: bool) -> dict[
 
 def slice_endpoints(slice_: dict[str, Any]) -> list[Endpoint]:
     """A slice's endpoints as the spec's ``Endpoint`` (the slice's ports on each)."""
-    ports = tuple(
-        (p.get("name") or "", p.get("protocol") or "TCP", int(p.get("port", 0)))
-        for p in slice_.get("ports") or ()
-    )
-    out = []
-    for e in slice_.get("endpoints") or ():
-        conditions, ref = e.get("conditions") or {}, e.get("targetRef") or {}
-        out.append(
-            Endpoint(
-                pod_uid=ref.get("uid", ""),
-                pod_name=ref.get("name", ""),
-                address=(e.get("addresses") or [""])[0],
-                node_name=e.get("nodeName", ""),
-                ready=bool(conditions.get("ready")),
-                serving=bool(conditions.get("serving")),
-                terminating=bool(conditions.get("terminating")),
-                ports=ports,
-            )
-        )
-    return out
+    return list(read_slice(slice_).endpoints)
 
 
 class EndpointSliceMachine(EnvironmentRules):

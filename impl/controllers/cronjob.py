@@ -38,7 +38,7 @@ from typing import Any
 
 from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.replicaset import controller_of
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from impl.node.simkubelet import EPOCH
 from spec.workloads.cronjob import (
     SCHEDULED_TIMESTAMP,
@@ -318,7 +318,3 @@ def _reference(job: Mapping[str, Any]) -> dict[str, Any]:
         "apiVersion": "batch/v1",
         "resourceVersion": metadata.get("resourceVersion", ""),
     }
-
-
-class SyncError(Exception):
-    """A sync that must be retried (with the queue's backoff)."""

@@ -48,8 +48,8 @@ from typing import Any, cast
 
 from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.expectations import Expectations
-from impl.controllers.replicaset import controller_of, is_ready
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.replicaset import controller_of, is_ready, write_status
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from spec.objects import from_dict
 from spec.objects.core import Node, Pod, PodSpec
 from spec.workloads.daemonset import (
@@ -365,21 +365,8 @@ class DaemonSetController:
             "updatedNumberScheduled": updated,
             "observedGeneration": metadata.get("generation", 0),
         }
-        old = daemonset.get("status") or {}
-        if all(old.get(field, 0) == value for field, value in status.items()):
-            return
-        code, body = self.client.call(
-            "PATCH",
-            f"/apis/apps/v1/namespaces/{metadata['namespace']}/daemonsets/{metadata['name']}/status",
-            {"status": status},
-            content_type="application/merge-patch+json",
-        )
-        if code >= 300 and code != 404:
-            raise SyncError(f"status of {metadata['name']}: {code} {body}")
-
-
-class SyncError(Exception):
-    """A sync that must be retried (with the queue's backoff)."""
+        path = f"/apis/apps/v1/namespaces/{metadata['namespace']}/daemonsets/{metadata['name']}"
+        write_status(self.client, path, daemonset.get("status") or {}, status)
 
 
 def _toleration_json(t: Any) -> dict[str, Any]:

@@ -67,11 +67,11 @@ from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.replicaset import (
     PODS,
     REPLICASETS,
-    SyncError,
     controller_of,
     selector_of,
+    write_status,
 )
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from spec.objects.apps import Deployment, ReplicaSet
 from spec.objects.registry import from_dict
 from spec.selectors import label_selector_matches
@@ -336,17 +336,8 @@ class DeploymentController:
             "availableReplicas": available,
             "unavailableReplicas": max(replicas - available, 0),
         }
-        current = deployment.get("status") or {}
-        if all(current.get(field, 0) == value for field, value in status.items()):
-            return
-        code, body = self.client.call(
-            "PATCH",
-            f"/apis/apps/v1/namespaces/{metadata['namespace']}/deployments/{metadata['name']}/status",
-            {"status": status},
-            content_type="application/merge-patch+json",
-        )
-        if code >= 300 and code != 404:
-            raise SyncError(f"status of {metadata['name']}: {code} {body}")
+        path = f"/apis/apps/v1/namespaces/{metadata['namespace']}/deployments/{metadata['name']}"
+        write_status(self.client, path, deployment.get("status") or {}, status)
 
     def _cleanup(self, deployment: Mapping[str, Any], old: list[dict[str, Any]]) -> None:
         """``cleanupDeployment``: delete old ReplicaSets at 0 beyond revisionHistoryLimit, oldest first."""

@@ -32,17 +32,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from impl.apiclient import APIClient, Informer, object_key
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from spec.workloads.endpointslice import (
     CONTROLLER_NAME,
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
     MAX_ENDPOINTS_PER_SLICE,
     Endpoint,
-    Ports,
     Slice,
     desired_endpoints,
     pack,
+    read_slice,
 )
 
 SERVICES = "/api/v1/services"
@@ -57,31 +57,6 @@ def managed_service(slice_: Mapping[str, Any]) -> str | None:
     if labels.get(LABEL_MANAGED_BY) != CONTROLLER_NAME or not labels.get(LABEL_SERVICE_NAME):
         return None
     return f"{metadata.get('namespace')}/{labels[LABEL_SERVICE_NAME]}"
-
-
-def read_slice(slice_: Mapping[str, Any]) -> Slice:
-    """An EndpointSlice's JSON as the spec's ``Slice``."""
-    ports: Ports = tuple(
-        (p.get("name") or "", p.get("protocol") or "TCP", int(p.get("port", 0)))
-        for p in slice_.get("ports") or ()
-    )
-    endpoints = []
-    for e in slice_.get("endpoints") or ():
-        conditions = e.get("conditions") or {}
-        ref = e.get("targetRef") or {}
-        endpoints.append(
-            Endpoint(
-                pod_uid=ref.get("uid", ""),
-                pod_name=ref.get("name", ""),
-                address=(e.get("addresses") or [""])[0],
-                node_name=e.get("nodeName", ""),
-                ready=bool(conditions.get("ready")),
-                serving=bool(conditions.get("serving")),
-                terminating=bool(conditions.get("terminating")),
-                ports=ports,
-            )
-        )
-    return Slice((slice_.get("metadata") or {}).get("name", ""), ports, tuple(endpoints))
 
 
 class EndpointSliceController:
@@ -252,7 +227,3 @@ class EndpointSliceController:
         if status >= 300 and status != 404:
             raise SyncError(f"delete slice {metadata['name']}: {status} {answer}")
         self.slices.cache.pop(object_key(slice_), None)
-
-
-class SyncError(Exception):
-    """A sync that must be retried (with the queue's backoff)."""

@@ -57,8 +57,8 @@ from typing import Any
 
 from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.expectations import Expectations
-from impl.controllers.replicaset import SyncError, controller_of, is_active, is_ready
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.replicaset import controller_of, is_active, is_ready
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from impl.node.simkubelet import EPOCH, timestamp
 from spec.workloads.job import (
     COMPLETE,

@@ -45,7 +45,7 @@ from typing import Any
 
 from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.expectations import Expectations
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from spec.selectors import LabelSelector, LabelSelectorRequirement, label_selector_matches
 from spec.workloads.replicaset import BURST_REPLICAS, SLOW_START_INITIAL_BATCH_SIZE
 
@@ -87,6 +87,19 @@ def is_ready(pod: Mapping[str, Any]) -> bool:
         c.get("type") == "Ready" and c.get("status") == "True"
         for c in (pod.get("status") or {}).get("conditions") or ()
     )
+
+
+def write_status(client: APIClient, path: str, current: Mapping[str, Any], status: dict[str, Any]) -> None:
+    """Merge-patch ``status`` into the status subresource of the object at ``path`` unless its
+    ``current`` status already says so (a field the API server left out reads as 0); a 404 means the
+    object is gone, any other failure is retried (SyncError)."""
+    if all(current.get(field, 0) == value for field, value in status.items()):
+        return
+    code, body = client.call(
+        "PATCH", f"{path}/status", {"status": status}, content_type="application/merge-patch+json"
+    )
+    if code >= 300 and code != 404:
+        raise SyncError(f"status of {path}: {code} {body}")
 
 
 def selector_of(owner: Mapping[str, Any]) -> LabelSelector:
@@ -328,21 +341,8 @@ class ReplicaSetController:
             "availableReplicas": ready,
             "observedGeneration": metadata.get("generation", 0),
         }
-        current = replicaset.get("status") or {}
-        if all(current.get(field, 0) == value for field, value in status.items()):
-            return
-        code, body = self.client.call(
-            "PATCH",
-            f"/apis/apps/v1/namespaces/{metadata['namespace']}/replicasets/{metadata['name']}/status",
-            {"status": status},
-            content_type="application/merge-patch+json",
-        )
-        if code >= 300 and code != 404:
-            raise SyncError(f"status of {metadata['name']}: {code} {body}")
-
-
-class SyncError(Exception):
-    """A sync that must be retried (with the queue's backoff)."""
+        path = f"/apis/apps/v1/namespaces/{metadata['namespace']}/replicasets/{metadata['name']}"
+        write_status(self.client, path, replicaset.get("status") or {}, status)
 
 
 def _owner_reference(replicaset: Mapping[str, Any]) -> dict[str, Any]:

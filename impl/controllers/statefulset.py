@@ -51,8 +51,8 @@ from typing import Any
 
 from impl.apiclient import APIClient, Informer, object_key
 from impl.controllers.deployment import template_hash
-from impl.controllers.replicaset import PODS, SyncError, controller_of, is_ready
-from impl.controllers.workqueue import WorkQueue, process_queued
+from impl.controllers.replicaset import PODS, controller_of, is_ready
+from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
 from spec.workloads.statefulset import ORDERED_READY, Actions, PodState, sync_with_update
 
 STATEFULSETS = "/apis/apps/v1/statefulsets"

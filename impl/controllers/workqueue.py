@@ -92,8 +92,12 @@ class WorkQueue:
         return self._waiting[0][0] if self._waiting else None
 
 
+class SyncError(Exception):
+    """A sync that must be retried (with the queue's backoff)."""
+
+
 def process_queued(
-    queue: WorkQueue, sync: Callable[[str, float], None], now: float, retry: type[Exception]
+    queue: WorkQueue, sync: Callable[[str, float], None], now: float, retry: type[Exception] = SyncError
 ) -> int:
     """A worker's round (``processNextWorkItem``): every key queued now is synced once; a sync that
     raises ``retry`` is queued again with the key's backoff, a successful one forgets its failures.

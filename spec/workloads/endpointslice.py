@@ -267,3 +267,28 @@ def slice_problems(slices: Sequence[Slice], max_per_slice: int = MAX_ENDPOINTS_P
                     f"slice {s.name}: endpoint {e.pod_name} has ports {e.ports}, the slice {s.ports}"
                 )
     return problems
+
+
+def read_slice(slice_: Mapping[str, Any]) -> Slice:
+    """An EndpointSlice's JSON as the spec's ``Slice``."""
+    ports: Ports = tuple(
+        (p.get("name") or "", p.get("protocol") or "TCP", int(p.get("port", 0)))
+        for p in slice_.get("ports") or ()
+    )
+    endpoints = []
+    for e in slice_.get("endpoints") or ():
+        conditions = e.get("conditions") or {}
+        ref = e.get("targetRef") or {}
+        endpoints.append(
+            Endpoint(
+                pod_uid=ref.get("uid", ""),
+                pod_name=ref.get("name", ""),
+                address=(e.get("addresses") or [""])[0],
+                node_name=e.get("nodeName", ""),
+                ready=bool(conditions.get("ready")),
+                serving=bool(conditions.get("serving")),
+                terminating=bool(conditions.get("terminating")),
+                ports=ports,
+            )
+        )
+    return Slice((slice_.get("metadata") or {}).get("name", ""), ports, tuple(endpoints))
