@@ -15,12 +15,27 @@ it.
 
 from __future__ import annotations
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from conformance.adapters.controllers import SimulatedControlPlane
+from conformance.profiles import settings_for
 
 PODS = "/api/v1/pods"
+
+#: Machines whose every run spans minutes of simulated time (EndpointSlice, CronJob, node lifecycle)
+#: take at most this many examples under ``dev`` and ``ci``, to keep the CI run within its budget;
+#: ``deep`` gives them all of its own. Their seeded-bug tests (tests/controllers/) run fixed settings.
+LONG_RUN_EXAMPLES = 30
+
+
+def long_run_settings(provider: object) -> settings:
+    """The settings of a long-running machine: the loaded profile's, examples capped unless deep."""
+    base = settings_for(provider) or settings.default
+    if base.max_examples > 100:  # deep (2000): soak it
+        return base
+    return settings(base, max_examples=min(base.max_examples, LONG_RUN_EXAMPLES))
 
 
 class EnvironmentRules(RuleBasedStateMachine):

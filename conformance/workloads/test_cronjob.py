@@ -6,8 +6,8 @@ import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Implementation
-from conformance.profiles import settings_for
 from conformance.workloads.cronjob import machine_for
+from conformance.workloads.environment import long_run_settings
 
 pytestmark = pytest.mark.component("controllers")
 
@@ -23,4 +23,4 @@ pytestmark = pytest.mark.component("controllers")
 )
 def test_cronjobs_start_their_jobs_on_time_and_only_then(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("controllers")
-    run_state_machine_as_test(machine_for(provider), settings=settings_for(provider))
+    run_state_machine_as_test(machine_for(provider), settings=long_run_settings(provider))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.adapters import Implementation
-from conformance.profiles import settings_for
+from conformance.workloads.environment import long_run_settings
 from conformance.workloads.nodelifecycle import machine_for
 
 pytestmark = pytest.mark.component("controllers")
@@ -20,4 +20,4 @@ pytestmark = pytest.mark.component("controllers")
 )
 def test_dead_nodes_are_tainted_and_their_pods_evicted_on_time(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("controllers")
-    run_state_machine_as_test(machine_for(provider), settings=settings_for(provider))
+    run_state_machine_as_test(machine_for(provider), settings=long_run_settings(provider))
