@@ -4,17 +4,28 @@
 cluster does, through the API only (impl/apiclient.py's in-process client
 on the sans-IO API server core and the in-memory etcd store), and runs
 them in rounds: each ``run(seconds)`` advances the clock by ``tick_s``
-and steps every kubelet, the scheduler and every controller in a fixed
-order. The API server's clock is the same virtual clock, so
-creationTimestamps, deletionTimestamps and leases follow it. Nothing reads
-the wall clock or a global random source: one seed, one run.
+and steps every kubelet, the scheduler and every controller manager
+(impl/controllers/manager.py) in a fixed order. The API server's clock is
+the same virtual clock, so creationTimestamps, deletionTimestamps and
+leases follow it. Nothing reads the wall clock or a global random source:
+one seed, one run. Its pod watches are indexed by node
+(impl/apiserver/watchindex.py), so a thousand kubelets cost what one does.
+
+One manager runs without leader election; ``managers=2`` runs two that
+elect a leader on the kube-controller-manager Lease, and every write each
+makes is logged in ``manager_writes`` (MANAGER-LEADER-EXCLUSIVE's
+evidence).
 
 Faults, for the workloads suites (Sieve's kinds, REFERENCE.md):
 
-- ``crash_controller_manager()`` / ``restart_controller_manager()``: the
+- ``crash_controller_manager(i)`` / ``restart_controller_manager(i)``: the
   controllers' memory (caches, queues, expectations) is lost; on restart
-  they list again from the API server (an intermediate state: a sync may
-  have been cut short between two writes only at write boundaries here).
+  they list again from the API server (every manager when ``i`` is None);
+- ``crash_controller_manager_mid_reconcile(writes)``: the manager dies at
+  its next write past ``writes``, in the middle of a sync (an intermediate
+  state);
+- ``pause_controller_manager(i)`` / ``resume_controller_manager(i)``: it
+  keeps its memory and does nothing meanwhile (a long GC pause);
 - ``set_watch_lag(prefix, seconds)``: watch events of paths starting with
   ``prefix`` reach the controllers that long late (a lagging API server
   cache: stale state). Lists are not delayed.
@@ -103,9 +114,10 @@ class ManagerClient:
     """One controller manager's connection: every write is logged; an armed crash cuts the work short.
 
     The log is what an audit log of the API server shows of the managers
-    (MANAGER-LEADER-EXCLUSIVE is judged on it). ``crash_after(n)`` lets
-    ``n`` more writes through; the next one raises ``ManagerCrashed``
-    before it is sent, so a sync stops between two of its writes.
+    (MANAGER-LEADER-EXCLUSIVE is judged on it). With ``writes_left`` set to
+    ``n``, ``n`` more writes go through and the next one raises
+    ``ManagerCrashed`` before it is sent, so a sync stops between two of
+    its writes.
     """
 
     def __init__(self, inner: APIClient, identity: str, log: list[ManagerWrite], clock: Callable[[], float]):
