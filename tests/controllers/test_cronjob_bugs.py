@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -21,17 +20,9 @@ from impl.controllers.cronjob import CronJobController
 from impl.controlplane import SimulatedControlPlaneProvider
 from impl.node.simkubelet import EPOCH
 from spec.workloads.cronjob import CronJobView
+from tests.controllers.seeded import seeded_bug_settings
 
-SETTINGS = settings(
-    max_examples=30,
-    stateful_step_count=20,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=30, stateful_step_count=20)
 
 
 class ForbidOverlaps(CronJobController):

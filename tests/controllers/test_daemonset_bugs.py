@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -16,17 +15,9 @@ from impl.controllers.daemonset import DaemonSetController
 from impl.controlplane import SimulatedControlPlaneProvider
 from spec.objects.core import Node, PodSpec
 from spec.workloads.daemonset import DaemonSetSync, NodeEligibility, node_affinity_matches
+from tests.controllers.seeded import seeded_bug_settings
 
-SETTINGS = settings(
-    max_examples=40,
-    stateful_step_count=20,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=40, stateful_step_count=20)
 
 
 class IgnoresTaints(DaemonSetController):

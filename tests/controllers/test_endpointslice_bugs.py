@@ -8,7 +8,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -17,17 +16,9 @@ from impl.controllers.endpointslice import EndpointSliceController
 from impl.controllers.replicaset import ReplicaSetController
 from impl.controlplane import SimulatedControlPlaneProvider
 from spec.workloads.endpointslice import Endpoint, Slice
+from tests.controllers.seeded import seeded_bug_settings
 
-SETTINGS = settings(
-    max_examples=80,
-    stateful_step_count=30,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=80, stateful_step_count=30)
 
 
 class KeepsTerminatingReady(EndpointSliceController):

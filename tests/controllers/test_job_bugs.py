@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -21,17 +20,9 @@ from conformance.workloads.job import machine_for
 from impl.controllers.job import JobController
 from impl.controlplane import SimulatedControlPlaneProvider
 from spec.workloads.job import JobState, JobSync, sync_job
+from tests.controllers.seeded import seeded_bug_settings
 
-SETTINGS = settings(
-    max_examples=40,
-    stateful_step_count=20,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=40, stateful_step_count=20)
 
 
 class IgnoresBackoffLimit(JobController):

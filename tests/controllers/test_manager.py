@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -24,6 +23,7 @@ from spec.leaderelection import (
     may_take,
     next_record,
 )
+from tests.controllers.seeded import seeded_bug_settings
 
 COLLECTION = LEASE_PATH.rsplit("/", 1)[0]
 
@@ -178,16 +178,7 @@ class NeverTakesOver(LeaderElector):
 
 
 #: 8 of 10 random seeds caught every bug with 30 examples; derandomized, with room to spare.
-SETTINGS = settings(
-    max_examples=50,
-    stateful_step_count=20,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=50, stateful_step_count=20)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from functools import partial
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -16,17 +15,9 @@ from conformance.workloads.nodelifecycle import machine_for
 from impl.controllers.nodelifecycle import NodeLifecycleController
 from impl.controllers.replicaset import ReplicaSetController
 from impl.controlplane import SimulatedControlPlaneProvider
+from tests.controllers.seeded import seeded_bug_settings
 
-SETTINGS = settings(
-    max_examples=30,
-    stateful_step_count=25,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=30, stateful_step_count=25)
 
 
 class IgnoresTolerationSeconds(NodeLifecycleController):

@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.violation import RequirementViolation
@@ -15,17 +15,9 @@ from conformance.workloads.replicaset import machine_for
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.replicaset import ReplicaSetController, controller_of
 from impl.controlplane import SimulatedControlPlaneProvider
+from tests.controllers.seeded import seeded_bug_settings
 
-SETTINGS = settings(
-    max_examples=100,
-    stateful_step_count=30,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    phases=[Phase.generate],
-    suppress_health_check=list(HealthCheck),
-    report_multiple_bugs=False,
-)
+SETTINGS = seeded_bug_settings(max_examples=100, stateful_step_count=30)
 #: Deployment runs are longer (a rollout takes simulated time), so fewer of them.
 DEPLOYMENT_SETTINGS = settings(SETTINGS, max_examples=20, stateful_step_count=30)
 
