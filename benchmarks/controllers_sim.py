@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from impl.controllers.deployment import DeploymentController
-from impl.controllers.manager import GarbageCollector
+from impl.controllers.garbagecollector import GarbageCollector
 from impl.controllers.replicaset import ReplicaSetController
 from impl.controlplane import SimulatedCluster
 from impl.scheduler.apidriver import APIScheduler

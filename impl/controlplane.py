@@ -49,9 +49,10 @@ from impl.controllers.cronjob import CronJobController
 from impl.controllers.daemonset import DaemonSetController
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.endpointslice import EndpointSliceController
+from impl.controllers.garbagecollector import GarbageCollector
 from impl.controllers.job import JobController
 from impl.controllers.leaderelection import LeaderElector
-from impl.controllers.manager import ControllerFactory, ControllerManager, GarbageCollector, ManagerCrashed
+from impl.controllers.manager import ControllerFactory, ControllerManager, ManagerCrashed
 from impl.controllers.nodelifecycle import NodeLifecycleController
 from impl.controllers.replicaset import ReplicaSetController
 from impl.controllers.statefulset import StatefulSetController

@@ -7,6 +7,12 @@ What it models: kube-controller-manager's garbage collector (k/k
 queues: each ``reconcile`` lists every served resource, builds the
 dependency graph from ``metadata.ownerReferences`` and takes every action the
 graph calls for, through the API (``impl/controllers/client.Resources``).
+``GarbageCollector`` is the same pass as a controller manager's controller
+fed by watches, as upstream's graph builder is: it keeps every served
+resource in an informer and runs a pass on the informers' contents only
+when an object appeared, went, or changed its owner references, finalizers
+or deletion mark (or the last pass wrote something), instead of listing the
+whole cluster on every period.
 
 - An owner reference resolves by kind (apiVersion + kind), name and uid: a
   namespaced owner is looked for in the dependent's namespace (a reference
@@ -37,10 +43,12 @@ Requirement IDs: API-GC-BACKGROUND, API-GC-ORPHAN, API-GC-FOREGROUND (declared i
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from impl.controllers.client import Resource, Resources
+from impl.apiclient import APIClient, Informer, object_key
+from impl.controllers.client import Resource, ResourceClient, Resources, path_of
 from spec.apiserver import FOREGROUND_FINALIZER, ORPHAN_FINALIZER
 
 
@@ -91,17 +99,21 @@ UNRESOLVABLE = "unresolvable"
 class Graph:
     """Every object of every served resource, and who depends on whom."""
 
-    def __init__(self, client: Resources) -> None:
+    def __init__(
+        self, client: Resources, contents: Mapping[Resource, Iterable[dict[str, Any]]] | None = None
+    ) -> None:
+        """The graph of ``contents`` (every served resource and its objects), else of fresh lists."""
         self.client = client
         self.nodes: list[Node] = []
         self.by_coordinates: dict[tuple[str, str, str, str], Node] = {}
-        served = client.served()
+        if contents is None:
+            contents = {info: client.list(info) for info in client.served()}
         #: What an ownerReference's apiVersion and kind name: a served resource (custom ones included).
         self.by_kind: dict[tuple[str, str], Resource] = {
-            (info.api_version, info.kind): info for info in served
+            (info.api_version, info.kind): info for info in contents
         }
-        for info in served:
-            for obj in client.list(info):
+        for info, objects in contents.items():
+            for obj in objects:
                 node = Node(info, obj)
                 self.nodes.append(node)
                 self.by_coordinates[(info.group, info.resource, node.namespace, node.name)] = node
@@ -162,9 +174,10 @@ def _delete(client: Resources, node: Node, policy: str) -> bool:
     return client.delete(node.info, node.namespace, node.name, options)
 
 
-def reconcile(client: Resources) -> int:
-    """One pass over the graph; the number of writes it made (0: nothing to do)."""
-    graph = Graph(client)
+def reconcile(client: Resources, graph: Graph | None = None) -> int:
+    """One pass over ``graph`` (else one built from fresh lists); the number of writes it made
+    (0: nothing to do)."""
+    graph = graph or Graph(client)
     actions = 0
     for owner in graph.nodes:
         if not owner.deleting:
@@ -235,3 +248,94 @@ def _attempt_to_delete(client: Resources, graph: Graph, node: Node) -> int:
     else:
         policy = "Background"
     return 1 if _delete(client, node, policy) else 0
+
+
+# -- the collector as a controller, fed by watches ----------------------------------------------------
+
+
+def _lifecycle(obj: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What of an object a pass looks at: a change elsewhere (status, spec, labels) changes no decision."""
+    metadata = obj.get("metadata") or {}
+    return (
+        metadata.get("uid"),
+        repr(metadata.get("ownerReferences")),
+        repr(metadata.get("finalizers")),
+        metadata.get("deletionTimestamp"),
+    )
+
+
+class GarbageCollector:
+    """``reconcile`` as a controller manager's controller: at most one pass every ``period_s``, and
+    only when the informers saw something a pass looks at.
+
+    A pass depends on nothing but the objects' owner references, finalizers, deletion marks and
+    existence (and live reads of owners, which change only with them), so a pass over an unchanged
+    graph after a pass that wrote nothing would write nothing. The set of served resources is
+    discovered again when a CustomResourceDefinition changes (upstream resyncs its monitors from
+    discovery).
+    """
+
+    def __init__(self, client: APIClient, *, period_s: float = 1.0) -> None:
+        self.api = client
+        self.resources = ResourceClient(client)
+        self.period_s = period_s
+        self.next_run = 0.0
+        self.informers: dict[Resource, Informer] = {}
+        self._seen: dict[tuple[Resource, str], tuple[Any, ...]] = {}
+        self._pending = True  # a pass is due: nothing seen yet, or the last pass wrote something
+        self._rediscover = True
+        #: The passes run (for tests and figures).
+        self.passes = 0
+
+    def start(self, now: float) -> None:
+        self.next_run = now
+
+    def step(self, now: float) -> int:
+        if now < self.next_run:
+            return 0
+        self.next_run = now + self.period_s
+        if self._rediscover:
+            self._discover()
+        for info, informer in self.informers.items():
+            for kind, obj in informer.poll():
+                self._observe(info, kind, obj)
+        if not self._pending:
+            return 0
+        self.passes += 1
+        graph = Graph(self.resources, {info: list(i.cache.values()) for info, i in self.informers.items()})
+        actions = reconcile(self.resources, graph)
+        self._pending = actions > 0
+        return actions
+
+    def _discover(self) -> None:
+        self._rediscover = False
+        served = self.resources.served()
+        for info in set(self.informers) - set(served):
+            self.informers.pop(info).close()
+            self._seen = {key: seen for key, seen in self._seen.items() if key[0] != info}
+            self._pending = True
+        for info in served:
+            if info not in self.informers:
+                informer = self.informers[info] = Informer(self.api, path_of(info, None))
+                for kind, obj in informer.start():
+                    self._observe(info, kind, obj)
+
+    def _observe(self, info: Resource, kind: str, obj: dict[str, Any]) -> None:
+        obj.setdefault("apiVersion", info.api_version)
+        obj.setdefault("kind", info.kind)
+        if info.resource == "customresourcedefinitions":
+            self._rediscover = True  # served resources come and go with CRDs (and their Established)
+        key = (info, object_key(obj))
+        if kind == "DELETED":
+            self._seen.pop(key, None)
+            self._pending = True
+            return
+        lifecycle = _lifecycle(obj)
+        if self._seen.get(key) != lifecycle:
+            self._seen[key] = lifecycle
+            self._pending = True
+
+    def close(self) -> None:
+        for informer in self.informers.values():
+            informer.close()
+        self.informers.clear()

@@ -14,6 +14,8 @@ when it loses it. Here, on the caller's clock:
   (MANAGER-RESTART-FAILED). Upstream a panic in one controller takes the
   whole process down and the kubelet restarts it; restarting the one
   controller is the issue's ask and loses less.
+- the garbage collector (impl/controllers/garbagecollector.py
+  ``GarbageCollector``) is one of its controllers, as upstream's is;
 - ``ManagerCrashed`` (a simulated crash, raised by the cluster's client in
   the middle of a controller's work) is not a controller failure: it goes
   up to whoever runs the manager.
@@ -30,8 +32,6 @@ from datetime import datetime
 from typing import Any
 
 from impl.apiclient import APIClient
-from impl.controllers.client import ResourceClient
-from impl.controllers.garbagecollector import reconcile as collect_garbage
 from impl.controllers.leaderelection import LeaderElector
 
 #: Makes a controller on a client: it has ``start(now)``, ``step(now)`` and ``close()``.
@@ -44,31 +44,6 @@ _log = logging.getLogger(__name__)
 
 class ManagerCrashed(Exception):
     """The simulated controller-manager process died in the middle of its work."""
-
-
-class GarbageCollector:
-    """impl/controllers/garbagecollector.py's ``reconcile`` as a manager controller, every ``period_s``.
-
-    Upstream's collector keeps a graph fed by watches of every resource; this
-    one lists the whole graph each period (the same decisions, more reads).
-    """
-
-    def __init__(self, client: APIClient, *, period_s: float = 1.0) -> None:
-        self.resources = ResourceClient(client)
-        self.period_s = period_s
-        self.next_run = 0.0
-
-    def start(self, now: float) -> None:
-        self.next_run = now
-
-    def step(self, now: float) -> int:
-        if now < self.next_run:
-            return 0
-        self.next_run = now + self.period_s
-        return collect_garbage(self.resources)
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass
