@@ -12,7 +12,11 @@ fed by watches, as upstream's graph builder is: it keeps every served
 resource in an informer and runs a pass on the informers' contents only
 when an object appeared, went, or changed its owner references, finalizers
 or deletion mark (or the last pass wrote something), instead of listing the
-whole cluster on every period.
+whole cluster on every period. A pass over caches acts only on what the
+server has now: an item is read live before it is deleted or loses a
+reference (``attemptToDeleteItem`` reads the latest object), and a finalizer
+comes off an owner only when fresh lists show no dependent that needs it
+(caches of different resources lag differently; a test lags one).
 
 - An owner reference resolves by kind (apiVersion + kind), name and uid: a
   namespaced owner is looked for in the dependent's namespace (a reference
@@ -106,6 +110,8 @@ class Graph:
         self.client = client
         self.nodes: list[Node] = []
         self.by_coordinates: dict[tuple[str, str, str, str], Node] = {}
+        #: Built from lists just made, not from caches that may lag.
+        self.fresh = contents is None
         if contents is None:
             contents = {info: client.list(info) for info in client.served()}
         #: What an ownerReference's apiVersion and kind name: a served resource (custom ones included).
@@ -142,6 +148,24 @@ class Graph:
         if owner is None or owner.uid != reference.get("uid"):
             return ABSENT
         return owner
+
+    def relisted(self, owner: Node) -> Node | None:
+        """``owner`` with its dependents as fresh lists show them (None if it went or changed uid).
+
+        A finalizer comes off an owner only when no dependent is left that would need it; a graph built
+        from caches may not know a dependent created a moment ago (in another resource, whose watch
+        lags), so that decision is made again on fresh lists. Upstream trusts its informers here; a
+        lagging one would let it orphan too few dependents, or let the owner go before a blocking one.
+        """
+        live = Graph(self.client).by_coordinates.get(
+            (owner.info.group, owner.info.resource, owner.namespace, owner.name)
+        )
+        return live if live is not None and live.uid == owner.uid else None
+
+    def current(self, node: Node) -> bool:
+        """Whether ``node`` as the graph has it is what the server has now, as far as a pass looks."""
+        live = self.client.get(node.info, node.namespace, node.name)
+        return live is not None and _lifecycle(live) == _lifecycle(node.obj)
 
     def confirmed_absent(self, dependent: Node, reference: dict[str, Any]) -> bool:
         """isDangling: read the owner live; absent if there is none of that name or it has another uid."""
@@ -183,38 +207,51 @@ def reconcile(client: Resources, graph: Graph | None = None) -> int:
         if not owner.deleting:
             continue
         if ORPHAN_FINALIZER in owner.finalizers:
-            actions += _orphan(client, owner)
+            actions += _orphan(client, graph, owner)
         elif FOREGROUND_FINALIZER in owner.finalizers:
-            actions += _foreground(client, owner)
+            actions += _foreground(client, graph, owner)
     for node in graph.nodes:
         if node.references and not node.deleting:
             actions += _attempt_to_delete(client, graph, node)
     return actions
 
 
-def _orphan(client: Resources, owner: Node) -> int:
+def _orphan(client: Resources, graph: Graph, owner: Node) -> int:
     """orphanDependents, then the orphan finalizer removed (API-GC-ORPHAN)."""
     actions = 0
     for dependent in owner.dependents:
         if client.update(dependent.info, _without_references(dependent.obj, {owner.uid})) is None:
             return actions  # it changed meanwhile: the next pass sees it again, the finalizer stays
         actions += 1
+    if not graph.fresh:
+        live = graph.relisted(owner)
+        if live is None or live.dependents:
+            return actions  # a dependent the graph did not know yet: the next pass orphans it
+        owner = live
     if client.update(owner.info, _without_finalizer(owner.obj, ORPHAN_FINALIZER)) is not None:
         actions += 1
     return actions
 
 
-def _foreground(client: Resources, owner: Node) -> int:
-    """processDeletingDependentsItem: the finalizer goes once no blocking dependent is left."""
-    blocking = [
+def _blocking(owner: Node) -> list[Node]:
+    return [
         dependent
         for dependent in owner.dependents
         if any(
             r.get("uid") == owner.uid and r.get("blockOwnerDeletion") is True for r in dependent.references
         )
     ]
-    if blocking:
+
+
+def _foreground(client: Resources, graph: Graph, owner: Node) -> int:
+    """processDeletingDependentsItem: the finalizer goes once no blocking dependent is left."""
+    if _blocking(owner):
         return 0  # their deletion is under way (the dependents' rule); the owner waits for them
+    if not graph.fresh:
+        live = graph.relisted(owner)
+        if live is None or _blocking(live):
+            return 0
+        owner = live
     return 1 if client.update(owner.info, _without_finalizer(owner.obj, FOREGROUND_FINALIZER)) else 0
 
 
@@ -236,6 +273,8 @@ def _attempt_to_delete(client: Resources, graph: Graph, node: Node) -> int:
             solid.append(reference)
     if not gone:
         return 0
+    if not graph.fresh and not graph.current(node):
+        return 0  # the cache is behind (attemptToDeleteItem reads the item live): the next pass
     if solid:
         uids = {str(reference.get("uid")) for reference in gone}
         return 1 if client.update(node.info, _without_references(node.obj, uids)) else 0
@@ -302,10 +341,15 @@ class GarbageCollector:
         if not self._pending:
             return 0
         self.passes += 1
-        graph = Graph(self.resources, {info: list(i.cache.values()) for info, i in self.informers.items()})
-        actions = reconcile(self.resources, graph)
+        actions = self.collect(
+            Graph(self.resources, {info: list(i.cache.values()) for info, i in self.informers.items()})
+        )
         self._pending = actions > 0
         return actions
+
+    def collect(self, graph: Graph) -> int:
+        """One pass over the informers' graph (tests substitute broken collectors here)."""
+        return reconcile(self.resources, graph)
 
     def _discover(self) -> None:
         self._rediscover = False

@@ -1,4 +1,4 @@
-"""The garbage collector as a controller manager's controller, fed by watches (impl/controllers/garbagecollector.py).
+"""The garbage collector as a controller manager's controller, fed by watches (garbagecollector.py).
 
 The collection rules themselves are held to the spec by tests/apiserver/test_deletion.py and the API
 server suite; these tests check what the watch-fed controller adds: it collects what the listing pass
@@ -12,7 +12,7 @@ from typing import Any
 
 from impl.controllers.garbagecollector import GarbageCollector
 from impl.controlplane import SimulatedCluster
-from tests.apiserver.test_customresources import CRDS, GROUP, cron_tab, crd
+from tests.apiserver.test_customresources import CRDS, GROUP, crd, cron_tab
 
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
 
@@ -143,3 +143,26 @@ def test_a_restarted_collector_finishes_what_its_predecessor_left() -> None:
     cluster.restart_controller_manager()
     cluster.run(3.0)
     assert not [i for i in range(4) if _exists(cluster, f"{CONFIGMAPS}/dependent-{i}")]
+
+
+def test_a_lagging_cache_does_not_let_an_owner_go_before_a_dependent_it_does_not_know() -> None:
+    """The finalizers come off on fresh lists: the cache may not have the newest dependent yet."""
+    secrets = "/api/v1/namespaces/default/secrets"
+    for policy in ("Orphan", "Foreground"):
+        cluster = _cluster()
+        cluster.set_watch_lag("/api/v1/secrets", 5.0)  # the collector watches every namespace
+        owner = _ok(cluster, "POST", CONFIGMAPS, _configmap("owner"))
+        cluster.run(2.0)
+        dependent = {**_configmap("dependent", owner), "kind": "Secret"}
+        dependent["metadata"]["ownerReferences"][0]["blockOwnerDeletion"] = True
+        _ok(cluster, "POST", secrets, dependent)
+        _ok(cluster, "DELETE", f"{CONFIGMAPS}/owner", {"propagationPolicy": policy})
+        cluster.run(2.0)  # the collector has seen the deletion mark, not yet the dependent
+        assert _exists(cluster, f"{CONFIGMAPS}/owner")
+        cluster.run(10.0)
+        assert not _exists(cluster, f"{CONFIGMAPS}/owner")
+        if policy == "Orphan":
+            kept = _ok(cluster, "GET", f"{secrets}/dependent")
+            assert not kept["metadata"].get("ownerReferences")
+        else:
+            assert not _exists(cluster, f"{secrets}/dependent")
