@@ -14,7 +14,9 @@ from conformance.workloads.replicaset import machine_for
 pytestmark = pytest.mark.component("controllers")
 
 
-@pytest.mark.requirement("REPLICASET-NO-OVERSHOOT", "REPLICASET-ESR")
+@pytest.mark.requirement(
+    "REPLICASET-NO-OVERSHOOT", "REPLICASET-ESR", "API-GC-BACKGROUND", "API-GC-FOREGROUND", "API-GC-ORPHAN"
+)
 def test_replicasets_stay_bounded_and_converge(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("controllers")
     run_state_machine_as_test(machine_for(provider), settings=settings_for(provider))

@@ -13,11 +13,16 @@ from conformance.violation import RequirementViolation
 from conformance.workloads.deployment import machine_for as deployment_machine_for
 from conformance.workloads.replicaset import machine_for
 from impl.controllers.deployment import DeploymentController
+from impl.controllers.garbagecollector import GarbageCollector, Graph, _delete, _without_finalizer
 from impl.controllers.replicaset import ReplicaSetController, controller_of
 from impl.controlplane import SimulatedControlPlaneProvider
+from spec.apiserver import FOREGROUND_FINALIZER, ORPHAN_FINALIZER
 from tests.controllers.seeded import seeded_bug_settings
 
 SETTINGS = seeded_bug_settings(max_examples=100, stateful_step_count=30)
+#: A run that deletes its ReplicaSets hides a missing scale-down: the first such catch comes between
+#: the 101st and the 150th derandomized example, so the ReplicaSet machine's runs are 200.
+REPLICASET_SETTINGS = settings(SETTINGS, max_examples=200)
 #: Deployment runs are longer (a rollout takes simulated time), so fewer of them.
 DEPLOYMENT_SETTINGS = settings(SETTINGS, max_examples=20, stateful_step_count=30)
 
@@ -40,14 +45,49 @@ class NeverDeletes(ReplicaSetController):
     ids=["ignores-expectations", "never-scales-down"],
 )
 def test_the_replicaset_machine_catches(controller: Any, requirement: str) -> None:
-    provider = SimulatedControlPlaneProvider(controllers=(controller,))
+    provider = SimulatedControlPlaneProvider(controllers=(controller, GarbageCollector))
     with pytest.raises(RequirementViolation) as caught:
-        run_state_machine_as_test(machine_for(provider), settings=SETTINGS)
+        run_state_machine_as_test(machine_for(provider), settings=REPLICASET_SETTINGS)
     assert caught.value.requirement_id == requirement, str(caught.value)
 
 
 def test_the_reference_passes_the_same_runs() -> None:
-    run_state_machine_as_test(machine_for(SimulatedControlPlaneProvider()), settings=SETTINGS)
+    run_state_machine_as_test(machine_for(SimulatedControlPlaneProvider()), settings=REPLICASET_SETTINGS)
+
+
+class DeletesOrphans(GarbageCollector):
+    """Deletes the dependents of an owner deleted with Orphan (issue 10's bug)."""
+
+    def collect(self, graph: Graph) -> int:
+        actions = 0
+        for owner in graph.nodes:
+            if owner.deleting and ORPHAN_FINALIZER in owner.finalizers:
+                actions += sum(_delete(self.resources, d, "Background") for d in owner.dependents)
+        return actions + super().collect(graph)
+
+
+class DropsForegroundFirst(GarbageCollector):
+    """Lets an owner deleted in the foreground go before its blocking dependents."""
+
+    def collect(self, graph: Graph) -> int:
+        actions = 0
+        for owner in graph.nodes:
+            if owner.deleting and FOREGROUND_FINALIZER in owner.finalizers:
+                stripped = _without_finalizer(owner.obj, FOREGROUND_FINALIZER)
+                actions += self.resources.update(owner.info, stripped) is not None
+        return actions + super().collect(graph)
+
+
+@pytest.mark.parametrize(
+    ("collector", "requirement"),
+    [(DeletesOrphans, "API-GC-ORPHAN"), (DropsForegroundFirst, "API-GC-FOREGROUND")],
+    ids=["deletes-orphans", "drops-foreground-first"],
+)
+def test_the_replicaset_machine_catches_a_garbage_collector_that(collector: Any, requirement: str) -> None:
+    provider = SimulatedControlPlaneProvider(controllers=(ReplicaSetController, collector))
+    with pytest.raises(RequirementViolation) as caught:
+        run_state_machine_as_test(machine_for(provider), settings=REPLICASET_SETTINGS)
+    assert caught.value.requirement_id == requirement, str(caught.value)
 
 
 class ScalesOldDownEarly(DeploymentController):
