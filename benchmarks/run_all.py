@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-#: Soaks run for as long as they are told (20 minutes by default): ``tox -e deep`` runs them.
-SOAKS = frozenset({"consensus_soak.py"})
+#: Soaks run for as long as they are told (20 or 40 minutes by default): ``tox -e deep`` runs them.
+SOAKS = frozenset({"consensus_soak.py", "workloads_soak.py"})
 
 
 def main() -> int:
