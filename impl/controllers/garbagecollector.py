@@ -3,8 +3,8 @@
 What it models: kube-controller-manager's garbage collector (k/k
 ``pkg/controller/garbagecollector/garbagecollector.go``: ``attemptToDeleteItem``,
 ``classifyReferences``, ``isDangling``, ``processDeletingDependentsItem``,
-``orphanDependents``; ``graph_builder.go``), without its informers and work
-queues: each ``reconcile`` lists every served resource, builds the
+``orphanDependents``; ``graph_builder.go``). ``reconcile``, without
+informers or work queues, lists every served resource, builds the
 dependency graph from ``metadata.ownerReferences`` and takes every action the
 graph calls for, through the API (``impl/controllers/client.Resources``).
 ``GarbageCollector`` is the same pass as a controller manager's controller
