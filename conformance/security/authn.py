@@ -178,15 +178,20 @@ def check_malformed_header(servers: Servers, header: str) -> None:
 # -- client certificates ---------------------------------------------------------------------------
 
 
-def untrusted_ca() -> tuple[Any, Any]:
-    """(certificate, key) of a CA the cluster never saw, named like kubeadm's ("kubernetes")."""
+#: Names of the CAs the refused certificates come from: kubeadm's own CA name (a server that looked the
+#: issuer up by name only would be fooled) and another.
+UNTRUSTED_CA_NAMES: Final = ("kubernetes", "kspec-untrusted-ca")
+
+
+def untrusted_ca(common_name: str = "kubernetes") -> tuple[Any, Any]:
+    """(certificate, key) of a CA the cluster never saw, with subject CN=``common_name``."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -240,10 +245,10 @@ def client_certificate_files(ca: tuple[Any, Any], user: str, groups: tuple[str, 
 
 
 def check_untrusted_certificate(
-    servers: Servers, make_ca: Callable[[], tuple[Any, Any]] = untrusted_ca
-) -> str:
-    """A client certificate (CN=kspec-intruder, O=system:masters) from another CA: the handshake fails or
-    the request gets 401; it never authenticates. Returns how it was refused."""
+    servers: Servers, make_ca: Callable[[str], tuple[Any, Any]] = untrusted_ca
+) -> list[str]:
+    """Client certificates (CN=kspec-intruder, O=system:masters) from CAs the cluster never saw: the
+    handshake fails or the request gets 401; they never authenticate. Returns how each was refused."""
     import urllib3
 
     with servers.cluster() as anonymous:  # the server answers this client without a certificate
@@ -252,28 +257,31 @@ def check_untrusted_certificate(
             raise AssertionError(
                 f"setup: GET {authn_api.PUBLIC_PATHS[0]} without credentials answered {status}"
             )
-    with tempfile.TemporaryDirectory(prefix="kspec-authn-") as name:
-        files = client_certificate_files(make_ca(), "kspec-intruder", ("system:masters",), Path(name))
-        with servers.cluster(cert=files) as cluster:
-            for path in PROTECTED[:2]:
+    refusals = []
+    for ca_name in UNTRUSTED_CA_NAMES:
+        with tempfile.TemporaryDirectory(prefix="kspec-authn-") as name:
+            files = client_certificate_files(
+                make_ca(ca_name), "kspec-intruder", ("system:masters",), Path(name)
+            )
+            with servers.cluster(cert=files) as cluster:
                 try:
-                    status, body = cluster.request("GET", path)
+                    status, body = cluster.request("GET", PROTECTED[1])
                 except urllib3.exceptions.HTTPError as error:
                     # TLS 1.3: the server checks the certificate after the client's handshake ended, so
                     # the refusal shows as an alert or a closed connection on the first read.
                     if isinstance(getattr(error, "reason", None), urllib3.exceptions.NewConnectionError):
                         raise  # not listening: no answer at all
-                    how = "TLS handshake refused"
+                    refusals.append("TLS handshake refused")
                     continue
-                problem = authn_api.unauthorized_problem(status, body)
-                if problem is not None:
-                    raise Violation(
-                        authn_api.SEC_AUTHN_CLIENT_CERT,
-                        f"a client certificate from an untrusted CA (CN=kspec-intruder, O=system:masters): "
-                        f"GET {path}: {problem}",
-                    )
-                how = "401"
-    return how
+            problem = authn_api.unauthorized_problem(status, body)
+            if problem is not None:
+                raise Violation(
+                    authn_api.SEC_AUTHN_CLIENT_CERT,
+                    f"a client certificate from an untrusted CA (CN={ca_name}) for CN=kspec-intruder, "
+                    f"O=system:masters: GET {PROTECTED[1]}: {problem}",
+                )
+            refusals.append("401")
+    return refusals
 
 
 def check_cluster_certificate(servers: Servers, user: str, groups: tuple[str, ...]) -> None:

@@ -83,14 +83,17 @@ def test_generated_bearer_tokens_are_refused(kspec_implementation: Implementatio
     with _servers(kspec_implementation) as servers:
         tried: list[str] = []
 
-        @settings(settings_for(servers.provider) or settings.default)
+        base = settings_for(servers.provider) or settings.default
+
+        # Two requests an example: at least 30 examples even on a wall-clock server's budget.
+        @settings(base, max_examples=max(base.max_examples, 30))
         @given(GARBAGE_TOKENS)
         def refused(token: str) -> None:
             tried.append(token)
             suite.check_refused_token(servers, token)
 
         refused()
-        assert tried
+        assert len(tried) >= 30
 
 
 @pytest.mark.requirement("SEC-AUTHN-INVALID-TOKEN")
@@ -103,7 +106,9 @@ def test_malformed_authorization_headers_are_refused(kspec_implementation: Imple
 @pytest.mark.requirement("SEC-AUTHN-CLIENT-CERT")
 def test_a_certificate_from_another_ca_is_refused(kspec_implementation: Implementation) -> None:
     with _servers(kspec_implementation) as servers:
-        assert suite.check_untrusted_certificate(servers) in ("TLS handshake refused", "401")
+        refusals = suite.check_untrusted_certificate(servers)
+    assert len(refusals) == len(suite.UNTRUSTED_CA_NAMES)
+    assert set(refusals) <= {"TLS handshake refused", "401"}
 
 
 @pytest.mark.requirement("SEC-AUTHN-CLIENT-CERT")
