@@ -123,7 +123,7 @@ class ReferenceAPIServerProvider:
                 url, ca_pem=security.pki.ca_path.read_bytes(), token=token, user=user
             )
         else:
-            raise ValueError(f"unknown credential method {method!r}: certificate or static-token")
+            raise NotImplementedError(f"credential method {method!r}: certificate or static-token")
         return kubeconfig.write(directory / f"kubeconfig-{secrets.token_hex(4)}", config)
 
     @contextmanager
