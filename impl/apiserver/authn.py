@@ -113,12 +113,12 @@ class Authenticator:
             if reason is not None:
                 return Failure(reason)
             return _authenticated(user_of_certificate(peer_cert))
-        if not authorization:
+        # bearertoken.go: another scheme, or "Bearer" without a token, is no credential at all (anonymous,
+        # so 401 outside the open paths); a bearer token nobody accepts is a refused credential.
+        parts = (authorization or "").strip().split(" ")
+        if len(parts) < 2 or parts[0].lower() != "bearer" or not parts[1]:
             return None
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return Failure("only bearer tokens are accepted in the Authorization header")
+        token = parts[1]
         if token in self.static_tokens:
             return _authenticated(self.static_tokens[token])
         if bootstrap_tokens.TOKEN_PATTERN.match(token):

@@ -194,3 +194,12 @@ def test_the_kspec_apiserver_plain_http_opt_out(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_authorization_headers_as_bearertoken_go_reads_them(tmp_path: Path) -> None:
+    """Another scheme or an empty bearer token is no credential (anonymous); a bearer token is judged."""
+    chain = secure(_server(), tmp_path / "pki").authenticator
+    for header in ("", "   ", "Basic eDp5", "Bearer", "Bearer ", "Bearer  two-spaces", "Token abc"):
+        assert chain.authenticate(header, None) is None, header
+    for header in ("Bearer garbage", "bearer abcdef.0123456789abcdef", "Bearer a b"):
+        assert isinstance(chain.authenticate(header, None), authn.Failure), header
