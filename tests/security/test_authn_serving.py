@@ -27,6 +27,7 @@ from impl.apiserver.memory import MemoryKV
 from impl.apiserver.secure import ADMIN_USER, secure
 from spec import authn_api
 from spec.authn import AUTHENTICATED, BOOTSTRAPPERS, MASTERS, UserInfo
+from spec.kv import RangeRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -203,3 +204,31 @@ def test_authorization_headers_as_bearertoken_go_reads_them(tmp_path: Path) -> N
         assert chain.authenticate(header, None) is None, header
     for header in ("Bearer garbage", "bearer abcdef.0123456789abcdef", "Bearer a b"):
         assert isinstance(chain.authenticate(header, None), authn.Failure), header
+
+
+def test_bootstrap_secrets_encrypted_at_rest_still_authenticate(tmp_path: Path) -> None:
+    """The authenticator reads through the server's storage, so Secrets stored encrypted are decrypted."""
+    config = tmp_path / "encryption.yaml"
+    key = base64.b64encode(bytes(range(32))).decode()
+    config.write_text(
+        json.dumps(
+            {
+                "apiVersion": "apiserver.config.k8s.io/v1",
+                "kind": "EncryptionConfiguration",
+                "resources": [
+                    {
+                        "resources": ["secrets"],
+                        "providers": [{"aescbc": {"keys": [{"name": "k", "secret": key}]}}],
+                    }
+                ],
+            }
+        )
+    )
+    kv = MemoryKV().client()
+    server = new_server(kv, seed=3, authorization=True, clock=lambda: NOW, encryption_config=config)
+    chain = secure(server, tmp_path / "pki").authenticator
+    secret = authn_api.bootstrap_secret("abcdef", "0123456789abcdef")
+    assert InProcessClient(server).call("POST", "/api/v1/namespaces/kube-system/secrets", secret)[0] == 201
+    stored = kv.call(RangeRequest(key=b"/registry/secrets/kube-system/bootstrap-token-abcdef"))  # raw bytes
+    assert stored.kvs and stored.kvs[0].value.startswith(b"k8s:enc:aescbc:v1:k:")
+    assert isinstance(chain.authenticate("Bearer abcdef.0123456789abcdef", None), UserInfo)
