@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     api = commands.add_parser(
         "apiserver",
-        help="serve the reference Kubernetes API server over HTTP on loopback (the official client works)",
+        help="serve the reference Kubernetes API server over HTTPS with authentication on loopback, writing "
+        "an admin kubeconfig (the official client and kubectl work)",
     )
     api.add_argument(
         "--etcd",
@@ -73,6 +74,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="FILE",
         help="an EncryptionConfiguration (apiserver.config.k8s.io/v1) for encryption at rest; the file is "
         "re-read when it changes (docs/security-encryption.md)",
+    )
+    api.add_argument(
+        "--data-dir",
+        default="~/.kspec/apiserver",
+        type=Path,
+        help="where the PKI (pki/) and the admin kubeconfig (admin.conf) are kept "
+        "(default: ~/.kspec/apiserver)",
+    )
+    api.add_argument(
+        "--pki-dir",
+        default=None,
+        type=Path,
+        help="kubeadm's PKI layout (ca.crt, ca.key, apiserver.crt, apiserver.key, sa.key), generated on "
+        "first start (default: DATA_DIR/pki)",
+    )
+    api.add_argument(
+        "--token-auth-file",
+        default=None,
+        type=Path,
+        metavar="FILE",
+        help='static bearer tokens, CSV lines token,user,uid[,"group1,group2"] (docs/security-authn.md)',
+    )
+    api.add_argument(
+        "--service-account-key-file",
+        default=None,
+        type=Path,
+        metavar="FILE",
+        help="the EC P-256 private key (PEM) that signs and verifies ServiceAccount tokens (default: "
+        "PKI_DIR/sa.key, generated on first start)",
+    )
+    api.add_argument(
+        "--insecure-serve-http",
+        action="store_true",
+        help="for tests: plain HTTP without authentication, every caller trusted (no PKI, no kubeconfig)",
     )
     api.set_defaults(run=_apiserver)
 
@@ -141,9 +176,12 @@ def _apiserver(args: argparse.Namespace) -> int:
     if args.etcd == "memory":
         from impl.apiserver.memory import MemoryKV
 
-        print(f"kspec apiserver: in-memory store, serving http://{args.host}:{args.port}", flush=True)
         authorization = getattr(args, "authorization_mode", "AlwaysAllow") != "AlwaysAllow"
-        _serve_with_controllers(new_server(MemoryKV().client(), authorization=authorization), args)
+        server = new_server(MemoryKV().client(), authorization=authorization)
+        print(
+            f"kspec apiserver: in-memory store, serving {_scheme(args)}://{args.host}:{args.port}", flush=True
+        )
+        _serve_with_controllers(server, args)
         return 0
     address = _etcd_address(args.etcd)
     if address is None:
@@ -157,12 +195,40 @@ def _apiserver(args: argparse.Namespace) -> int:
     if not isinstance(health, dict):
         print(f"kspec apiserver: no etcd answers at {args.etcd} (GET /health)", file=sys.stderr)
         return 1
-    print(f"kspec apiserver: etcd at {args.etcd}, serving http://{args.host}:{args.port}", flush=True)
     authorization = getattr(args, "authorization_mode", "AlwaysAllow") != "AlwaysAllow"
-    _serve_with_controllers(
-        new_server(GatewayClient(address, timeout_s=5.0), authorization=authorization), args
+    server = new_server(GatewayClient(address, timeout_s=5.0), authorization=authorization)
+    print(
+        f"kspec apiserver: etcd at {args.etcd}, serving {_scheme(args)}://{args.host}:{args.port}", flush=True
     )
+    _serve_with_controllers(server, args)
     return 0
+
+
+def _scheme(args: argparse.Namespace) -> str:
+    return "http" if getattr(args, "insecure_serve_http", False) else "https"
+
+
+def _secure(server: object, args: argparse.Namespace) -> dict[str, object]:
+    """HTTPS and authentication for ``server`` (impl/apiserver/secure.py); writes DATA_DIR/admin.conf."""
+    from impl import kubeconfig
+    from impl.apiserver.secure import secure
+
+    if getattr(args, "insecure_serve_http", False):
+        return {}
+    data_dir = Path(getattr(args, "data_dir", "~/.kspec/apiserver")).expanduser()
+    pki_dir = Path(args.pki_dir).expanduser() if getattr(args, "pki_dir", None) else data_dir / "pki"
+    security = secure(
+        server,
+        pki_dir,
+        token_auth_file=getattr(args, "token_auth_file", None),
+        service_account_key_file=getattr(args, "service_account_key_file", None),
+    )
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    admin = kubeconfig.write(
+        data_dir / "admin.conf", security.admin_kubeconfig(f"https://{host}:{args.port}")
+    )
+    print(f"kspec apiserver: PKI in {pki_dir}, admin kubeconfig {admin}", flush=True)
+    return {"authenticator": security.authenticator, "ssl_context": security.ssl_context}
 
 
 def _serve_with_controllers(server: object, args: argparse.Namespace) -> None:
@@ -172,9 +238,10 @@ def _serve_with_controllers(server: object, args: argparse.Namespace) -> None:
     from impl.controllers.runner import ControllerLoop
 
     assert isinstance(server, APIServer)
+    security = _secure(server, args)
     loop = ControllerLoop(server).start()
     try:
-        serve(server, host=args.host, port=args.port)
+        serve(server, host=args.host, port=args.port, **security)  # type: ignore[arg-type]
     finally:
         loop.stop()
 

@@ -9,6 +9,13 @@ what a test needs, so any API server that speaks the Kubernetes REST API can
 be checked: the reference (impl/apiserver), or a real cluster with
 ``--impl kubeconfig:PATH``.
 
+Optional capability, for the authentication suite (conformance/security/test_authn.py):
+``client_credentials(user, groups, method="certificate" | "static-token")``, while ``serve`` runs,
+returns the path of a kubeconfig for the same server that authenticates as ``user`` in ``groups``
+with a client certificate issued by the cluster CA, or a static bearer token; raise
+``NotImplementedError`` for a method it cannot do. Without it those tests are reported not
+applicable. The reference provider has it (impl/apiserver/provider.py).
+
 The suite works inside namespaces it creates (``kspec-<pid>-<n>``) and
 deletes them when it is done; it touches nothing else. It
 does not assume a fresh server: resourceVersions are compared with each
@@ -17,11 +24,12 @@ other, never with fixed numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["APIServerProvider"]
+__all__ = ["APIServerProvider", "ClientCredentials"]
 
 
 @runtime_checkable
@@ -33,3 +41,12 @@ class APIServerProvider(Protocol):
         """A running server for the block: the path of a kubeconfig for it. Leaving the block stops
         whatever the provider started (a provider for an existing cluster starts nothing)."""
         ...
+
+
+@runtime_checkable
+class ClientCredentials(Protocol):
+    """The optional capability: a kubeconfig for ``user`` in ``groups`` on the server being served."""
+
+    def client_credentials(
+        self, user: str, groups: Sequence[str] = (), method: str = "certificate"
+    ) -> Path: ...

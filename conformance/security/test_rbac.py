@@ -2,7 +2,7 @@
 
 Against ``--impl``'s apiserver component, through the official ``kubernetes``
 client impersonating generated users (conformance/security/rbac.py); the
-kubeconfig must be allowed to impersonate (the reference's trusted caller,
+kubeconfig must be allowed to impersonate (the reference provider's system:masters certificate,
 or a cluster admin's). Skipped without the client.
 """
 

@@ -71,7 +71,7 @@ from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
 from impl.apiserver.storage import KV, DryRunStorage, Storage, StorageError, Stored
 from impl.apiserver.watch import APIWatch, Selects
 from impl.apiserver.watchindex import NodeNameIndex
-from spec import admission, apiserver, patch, rbac, selectors
+from spec import admission, apiserver, authn_api, patch, rbac, selectors
 from spec.authn import UserInfo
 from spec.entropy import Entropy
 from spec.kv import KeyValue, WatchCreateRequest, prefix_end
@@ -197,6 +197,9 @@ class APIServer:
         #: Authorization (impl/apiserver/authz.py): None serves every request as before; with one,
         #: requests with a user (or Impersonate-User) are authorized and RBAC writes escalation-checked.
         self.authorizer: authz.Authorizer | None = None
+        #: The ServiceAccount token signer/verifier (impl/apiserver/authn.py ServiceAccountTokens) of a
+        #: server run with authentication, one key per server; None without. TokenRequest issues with it.
+        self.service_account_tokens: Any = None
 
     @property
     def storage(self) -> Storage:
@@ -273,6 +276,8 @@ class APIServer:
         body_limit = apiserver.MAX_REQUEST_BODY_BYTES
         if len(request.body) > body_limit:
             raise APIError(apiserver.request_entity_too_large(body_limit))
+        if request.path == authn_api.SELF_SUBJECT_REVIEWS:
+            return self._self_subject_review(request)
         target = route(request.path)
         if target is None:
             custom = self.custom_resources.route(request.path)  # a CRD's resources (customresources.py)
@@ -286,6 +291,16 @@ class APIServer:
         if target.info is CRD_INFO:  # the naming/establishing controllers and the CRD finalizer
             return self.custom_resources.definition_request(request, target, self._resource)
         return self._resource(request, target)
+
+    def _self_subject_review(self, request: Request) -> Response:
+        """POST selfsubjectreviews: caller's user (after impersonation), 201 (selfsubjectreview/rest.go)."""
+        if request.method != "POST":
+            raise APIError(
+                apiserver.method_not_supported("authentication.k8s.io", "selfsubjectreviews", request.method)
+            )
+        if request.user is None:  # a trusted in-process caller has no user (rest.go: "no user present")
+            raise APIError(apiserver.failure(400, "BadRequest", "no user present on request"))
+        return _json_response(201, authn_api.self_subject_review(request.user, self.clock()))
 
     def _other(self, request: Request, target: OtherPath) -> Response:
         if request.method not in ("GET", "HEAD"):

@@ -124,8 +124,12 @@ def make_app(
             return web.json_response(status, status=413)
         user = None
         if authenticator is not None:
-            found = authenticator.authenticate(
-                request.headers.get("Authorization"), _peer_certificate(request)
+            # On a worker: bootstrap tokens and ServiceAccounts are read from the store (blocking).
+            found = await loop.run_in_executor(
+                executor,
+                authenticator.authenticate,
+                request.headers.get("Authorization"),
+                _peer_certificate(request),
             )
             if isinstance(found, Failure) or (found is None and not is_open_path(request.path)):
                 return web.json_response(unauthorized_status(), status=401)
@@ -276,6 +280,19 @@ class ServerThread:
         self.stop()
 
 
-def serve(server: APIServer, *, host: str = "127.0.0.1", port: int = 6443) -> None:
-    """Serve in the foreground until interrupted."""
-    web.run_app(make_app(server), host=host, port=port, print=lambda text: print(text, flush=True))
+def serve(
+    server: APIServer,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 6443,
+    authenticator: Authenticator | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> None:
+    """Serve in the foreground until interrupted (HTTPS and authentication when given, as ServerThread)."""
+    web.run_app(
+        make_app(server, authenticator=authenticator),
+        host=host,
+        port=port,
+        ssl_context=ssl_context,
+        print=lambda text: print(text, flush=True),
+    )

@@ -3,11 +3,18 @@
 ``serve`` starts the HTTP driver (impl/apiserver/http.py) on a free loopback
 port in a background thread, on a fresh in-memory kv store (or on a fresh
 cluster of ``kv_provider``: the reference etcd in real mode or real etcd,
-which ``--impl reference-etcd`` and ``--impl etcd`` use), writes a
-kubeconfig for it (plain HTTP, no credentials: authentication is the
-security issue's; authorization is on, and the credential-less suite is a
-trusted caller that may impersonate any user) in a temporary directory, and stops the server and removes
-the directory when the block ends. The controllers the deletion semantics
+which ``--impl reference-etcd`` and ``--impl etcd`` use), over HTTPS with
+authentication on (impl/apiserver/secure.py: a fresh PKI in a temporary
+directory, the authenticator chain) and authorization on, writes a
+kubeconfig for it in that directory (the CA and a client certificate for
+``kubernetes-admin`` in ``system:masters``, kubeadm's admin.conf: the suite
+may do anything and impersonate any user), and stops the server and removes
+the directory when the block ends. ``client_credentials(user, groups)``,
+while ``serve`` runs, writes a kubeconfig for another user (a client
+certificate from the cluster CA, or with ``method="static-token"`` a token
+added to the static tokens): the authentication suite's optional capability.
+``authentication=False`` serves plain HTTP with every caller trusted, as
+before (project tests that need it). The controllers the deletion semantics
 need (the garbage collector and the namespace controller,
 ``impl/controllers``) run in the same process on a ``ControllerLoop``.
 ``server_factory`` and ``controllers`` let the project's tests serve a
@@ -27,6 +34,7 @@ Requirement IDs: none.
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,11 +42,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from impl import kubeconfig
 from impl.apiserver.core import APIServer
 from impl.apiserver.http import ServerThread, new_server
 from impl.apiserver.memory import MemoryKV
+from impl.apiserver.secure import Security, secure
 from impl.apiserver.storage import KV
 from impl.controllers.runner import DEFAULT_CONTROLLERS, Controller, ControllerLoop
+from spec.authn import UserInfo
 
 
 def kubeconfig_for(url: str) -> dict[str, object]:
@@ -61,8 +72,8 @@ class ReferenceAPIServerProvider:
     seed: int = 7
     bookmark_interval_s: float = 1.0
     #: The core to serve on a kv client (tests substitute broken ones).
-    #: Authorization is on (impl/apiserver/authz.py): the kubeconfig carries no credentials, so the
-    #: suite is a trusted caller that may do anything and impersonate any user (Impersonate-User).
+    #: Authorization is on (impl/apiserver/authz.py): the kubeconfig's user is in system:masters, so the
+    #: suite may do anything and impersonate any user (Impersonate-User).
     server_factory: Callable[[KV, int], APIServer] = lambda kv, seed: new_server(
         kv, seed=seed, authorization=True
     )
@@ -74,7 +85,12 @@ class ReferenceAPIServerProvider:
     kv_members: int = 1
     #: An EncryptionConfiguration file (``--encryption-provider-config``), re-read when it changes.
     encryption_config: Path | None = None
+    #: HTTPS with the authenticator chain (impl/apiserver/secure.py); False: plain HTTP, callers trusted.
+    authentication: bool = True
+    #: The PKI and chain for a served core in a directory (tests substitute broken authenticators).
+    security_factory: Callable[[APIServer, Path], Security] = secure
     _kv: KV | None = field(default=None, init=False, repr=False, compare=False)
+    _serving: tuple[str, Security, Path] | None = field(default=None, init=False, repr=False, compare=False)
 
     def raw_storage(self) -> KV:
         """A ``kv``-contract client to the store behind the server that ``serve`` runs (the stored bytes)."""
@@ -91,21 +107,51 @@ class ReferenceAPIServerProvider:
             return self.server_factory(kv, self.seed)
         return new_server(kv, seed=self.seed, authorization=True, encryption_config=self.encryption_config)
 
+    def client_credentials(self, user: str, groups: Sequence[str] = (), method: str = "certificate") -> Path:
+        """A kubeconfig for the server ``serve`` runs, authenticating as ``user`` in ``groups``: a client
+        certificate issued by the cluster CA, or (``method="static-token"``) a bearer token in the static
+        token file."""
+        if self._serving is None:
+            raise RuntimeError("client_credentials() needs serve() running with authentication")
+        url, security, directory = self._serving
+        if method == "certificate":
+            config = security.credentials(url, user, tuple(groups))
+        elif method == "static-token":
+            token = secrets.token_hex(16)
+            security.static_tokens[token] = UserInfo(user, uid=f"uid-{user}", groups=tuple(groups))
+            config = kubeconfig.kubeconfig_with(
+                url, ca_pem=security.pki.ca_path.read_bytes(), token=token, user=user
+            )
+        else:
+            raise NotImplementedError(f"credential method {method!r}: certificate or static-token")
+        return kubeconfig.write(directory / f"kubeconfig-{secrets.token_hex(4)}", config)
+
     @contextmanager
     def serve(self) -> Iterator[Path]:
-        with self._storage() as kv:
+        with self._storage() as kv, tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as name:
+            directory = Path(name)
             server = self._server(kv)
             self._kv = kv
-            thread = ServerThread(server, bookmark_interval_s=self.bookmark_interval_s)
+            security = self.security_factory(server, directory / "pki") if self.authentication else None
+            thread = ServerThread(
+                server,
+                bookmark_interval_s=self.bookmark_interval_s,
+                authenticator=security.authenticator if security else None,
+                ssl_context=security.ssl_context if security else None,
+            )
             thread.start(timeout_s=10)
             loop = ControllerLoop(server, self.controllers, interval_s=0.01).start()
             try:
-                with tempfile.TemporaryDirectory(prefix="kspec-apiserver-") as directory:
-                    path = Path(directory) / "kubeconfig"
+                path = directory / "kubeconfig"
+                if security is None:
                     path.write_text(json.dumps(kubeconfig_for(thread.url), indent=2))  # JSON is YAML
-                    yield path
+                else:
+                    self._serving = (thread.url, security, directory)
+                    kubeconfig.write(path, security.admin_kubeconfig(thread.url))
+                yield path
             finally:
                 self._kv = None
+                self._serving = None
                 loop.stop(timeout_s=10)
                 thread.stop(timeout_s=10)
 

@@ -16,21 +16,17 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 
 class Client(Protocol):
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]: ...
 
 
 def client_for_kubeconfig(path: str | Path) -> Client:
-    """An ``impl.apiclient.HTTPClient`` to the current context's server of the kubeconfig at ``path``."""
-    from impl.apiclient import HTTPClient
+    """An ``impl.apiclient.HTTPClient`` to the current context's server of the kubeconfig at ``path``,
+    with its CA and credentials (impl/kubeconfig.py)."""
+    from impl.kubeconfig import client
 
-    config = yaml.safe_load(Path(path).read_text())
-    context = next(c for c in config["contexts"] if c["name"] == config["current-context"])["context"]
-    cluster = next(c for c in config["clusters"] if c["name"] == context["cluster"])["cluster"]
-    return HTTPClient(cluster["server"])
+    return client(path)
 
 
 def rewrite_all(client: Client | str | Path, resource: str = "secrets", *, attempts: int = 5) -> int:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from impl.apiclient import APIClient, HTTPClient, Informer, object_key
+from impl.apiclient import APIClient, Informer, object_key
 from impl.scheduler.core import ReferenceScheduler
 from impl.scheduler.loop import DEFAULT_SCHEDULER_NAME, BindFailureMode, CycleResult, SchedulingLoop
 from spec.objects import from_dict
@@ -172,7 +172,7 @@ class APIScheduler:
 
 
 def server_url(kubeconfig: Path) -> str:
-    """The server of the kubeconfig's current context (JSON or YAML; plain http only for now)."""
+    """The server of the kubeconfig's current context (JSON or YAML)."""
     import yaml  # JSON is YAML
 
     config = yaml.safe_load(kubeconfig.read_text())
@@ -226,7 +226,9 @@ def scheduling(
     driver_class: type[APIScheduler] | None = None,
 ) -> Iterator[APIScheduler]:
     """Run a scheduler against the API server of ``kubeconfig`` until the block ends."""
-    client = HTTPClient(server_url(kubeconfig))
+    from impl.kubeconfig import client as client_for  # the server, CA and credentials of the file
+
+    client = client_for(kubeconfig)
     scheduler = (driver_class or APIScheduler)(
         client,
         algorithm,

@@ -361,8 +361,7 @@ def test_the_documented_commands_run(tmp_path: Path) -> None:
     import sys
     import time
 
-    from impl.apiclient import HTTPClient
-    from impl.apiserver.provider import kubeconfig_for
+    from impl import kubeconfig as kubeconfigs
 
     config = tmp_path / "encryption.yaml"
     suite.write_config(config, [("aescbc", ["old"])])
@@ -380,26 +379,27 @@ def test_the_documented_commands_run(tmp_path: Path) -> None:
             str(port),
             "--encryption-provider-config",
             str(config),
+            "--data-dir",
+            str(tmp_path / "data"),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    kubeconfig = tmp_path / "data" / "admin.conf"  # written by kspec apiserver: kubernetes-admin
     try:
-        client = HTTPClient(f"http://127.0.0.1:{port}", timeout_s=2.0)
         for _ in range(100):
             try:
+                client = kubeconfigs.client(kubeconfig, timeout_s=2.0)
                 if client.call("GET", "/api/v1/namespaces/default/secrets")[0] == 200:
                     break
-            except OSError:
+            except Exception:  # not written or not listening yet
                 time.sleep(0.1)
         assert (
             client.call("POST", "/api/v1/namespaces/default/secrets", secret_body("cli", b"cli-secret-1"))[0]
             == 201
         )
         suite.write_config(config, [("secretbox", ["new"]), ("aescbc", ["old"])])
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(json.dumps(kubeconfig_for(f"http://127.0.0.1:{port}")))
         done = subprocess.run(
             [sys.executable, "-m", "kspec", "rewrite-secrets", "--kubeconfig", str(kubeconfig)],
             env=env,

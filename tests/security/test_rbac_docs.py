@@ -1,10 +1,12 @@
-"""docs/security-rbac.md's "Try it" commands, run: kspec apiserver (Node,RBAC by default) and kubectl --as."""
+"""docs/security-rbac.md's "Try it" commands, run: kspec apiserver (Node,RBAC by default), its admin
+kubeconfig, and kubectl --as."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -26,7 +28,16 @@ def test_the_docs_commands(tmp_path: Path) -> None:
     port = _free_port()
     root = Path(__file__).resolve().parents[2]
     server = subprocess.Popen(
-        [sys.executable, "-m", "kspec", "apiserver", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "kspec",
+            "apiserver",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(root)},
         stdout=subprocess.DEVNULL,
@@ -34,22 +45,17 @@ def test_the_docs_commands(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 30
+        ca = tmp_path / "data" / "pki" / "ca.crt"
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=1).read()
+                context = ssl.create_default_context(cafile=str(ca))
+                urllib.request.urlopen(f"https://127.0.0.1:{port}/version", timeout=1, context=context).read()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        kubeconfig = tmp_path / "kubeconfig"
-        kubeconfig.write_text(
-            "apiVersion: v1\nkind: Config\n"
-            f'clusters: [{{name: kspec, cluster: {{server: "http://127.0.0.1:{port}"}}}}]\n'
-            "users: [{name: kspec, user: {}}]\n"
-            "contexts: [{name: kspec, context: {cluster: kspec, user: kspec}}]\n"
-            "current-context: kspec\n"
-        )
+        kubeconfig = tmp_path / "data" / "admin.conf"  # kubernetes-admin in system:masters
 
         def kubectl(*args: str) -> subprocess.CompletedProcess[str]:
             env = {**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path)}
