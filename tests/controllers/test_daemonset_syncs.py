@@ -73,7 +73,7 @@ def test_every_sync_is_the_specs_manage_on_what_it_read() -> None:
     assert any(r.done.creations for r in records) and any(r.done.deletions for r in records)
     assert any(r.update_deletions for r in records), "the template change rolled no pod"
     for record in records:
-        assert manage(record.nodes, record.pods) == record.done, record
+        assert manage(record.nodes, record.pods, surge=record.surge) == record.done, record
         # The rollout only runs in a sync whose manage made no call.
         assert not record.update_deletions or not (record.done.creations or record.done.deletions)
 
