@@ -230,7 +230,7 @@ class DaemonSetMachine(EnvironmentRules):
         node_selector=st.sampled_from([False, False, True]),
         strategy=st.sampled_from(["RollingUpdate", "RollingUpdate", "OnDelete"]),
         max_unavailable=st.sampled_from([1, 2]),
-        max_surge=st.sampled_from([0, 1, "50%"]),
+        max_surge=st.sampled_from([0, 0, 1, "50%"]),
     )
     def create(
         self,
