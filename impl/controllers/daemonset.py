@@ -82,7 +82,7 @@ HASH_LABEL = "controller-revision-hash"
 @dataclass(frozen=True)
 class DaemonSyncRecord:
     """One manage: the eligibility and pods it read, the spec's answer's calls it made, whether the update
-    allows surge, and the rolling update's deletions and (with surge) creations."""
+    allows surge, and the rolling update's deletions and (with surge) creations and the pods it read."""
 
     key: str
     nodes: tuple[NodeEligibility, ...]
@@ -91,6 +91,8 @@ class DaemonSyncRecord:
     update_deletions: tuple[str, ...] = ()
     surge: bool = False
     update_creations: tuple[str, ...] = ()
+    #: What the surge step read (empty unless it ran).
+    update_pods: tuple[UpdatePod, ...] = ()
 
 
 def template_hash(daemonset: Mapping[str, Any]) -> str:
@@ -261,10 +263,12 @@ class DaemonSetController:
         wanted = manage(eligibility, pods, burst_replicas=self.burst_replicas, surge=surge)
         # syncDaemonSet runs rollingUpdate only when the expectations are still satisfied after manage, so
         # never in a sync whose manage made calls: the pods it creates count as unavailable next time.
+        update_pods: tuple[UpdatePod, ...] = ()
         if wanted.creations or wanted.deletions:
             update = DaemonSetSync()
         elif surge:
             update = self._update_surge(daemonset, eligibility, owned)
+            update_pods = tuple(self._update_pods(daemonset, owned))
         else:
             update = DaemonSetSync(
                 deletions=tuple(self._update_deletions(daemonset, eligibility, owned, wanted))
@@ -291,6 +295,7 @@ class DaemonSetController:
                 update.deletions,
                 surge,
                 tuple(n for n in created if n in update.creations),
+                update_pods,
             )
         )
 

@@ -10,7 +10,13 @@ import pytest
 
 from impl.controllers.daemonset import DaemonSetController, target_node
 from impl.controlplane import SimulatedCluster
-from spec.workloads.daemonset import UpdatePod, manage, rolling_update_deletions
+from spec.workloads.daemonset import (
+    DaemonSetSync,
+    UpdatePod,
+    manage,
+    rolling_update_deletions,
+    rolling_update_surge,
+)
 
 NS = "/apis/apps/v1/namespaces/default/daemonsets"
 
@@ -136,6 +142,11 @@ def test_a_surge_rollout_is_the_specs_steps_and_stays_within_max_surge() -> None
     assert sum(len(r.update_creations) for r in records) == 4, "one surge per node"
     for record in records:
         assert manage(record.nodes, record.pods, surge=True) == record.done, record
+        if record.update_pods:  # the surge step ran: it is the spec's on what it read (maxSurge 1, 4 nodes)
+            should_run = [n.name for n in record.nodes if n.should_run]
+            assert rolling_update_surge(record.update_pods, should_run, 1, 4) == DaemonSetSync(
+                record.update_creations, record.update_deletions
+            ), record
     images = sorted(
         p["spec"]["containers"][0]["image"]
         for p in cluster.call("GET", "/api/v1/namespaces/default/pods")[1]["items"]
