@@ -2,7 +2,8 @@
 
 User rules: create a DaemonSet (with or without a toleration of the
 ``dedicated`` taint, with or without a nodeSelector ``role=infra``,
-RollingUpdate with maxUnavailable 1 or 2, or OnDelete), change its
+RollingUpdate with maxUnavailable 1 or 2, or with maxSurge 1 or "50%" and
+maxUnavailable 0, or OnDelete), change its
 template (a new image), delete it. Environment rules: those of
 ``EnvironmentRules`` (controller manager crashes, pod watch lag, time)
 and node changes through the API: add or remove a taint (``dedicated``
@@ -23,6 +24,12 @@ Safety after every step:
   rollout started or running while the controllers' pod cache is stale
   (watch lag): a controller reading a stale cache replaces pods it takes
   for unavailable, upstream's too.
+- DAEMONSET-ROLL-SURGE: during a RollingUpdate with maxSurge, the spec's
+  ``surge_violations`` on those nodes and the pods now: every one keeps an
+  available daemon pod (maxUnavailable is 0), none has two current pods or
+  more than two in all, and at most maxSurge (resolved against the nodes
+  that should run a pod, the largest since the template changed) have an
+  old and a current pod. Same exemption for a stale cache.
 
 Liveness at the end (Anvil's ESR): faults off, then within ``SETTLE_S``
 simulated seconds (DAEMONSET-COVERAGE) every eligible node runs exactly one
@@ -51,13 +58,17 @@ from spec.objects.core import Node, Pod, PodSpec, Taint
 from spec.scheduling.corev1 import untolerated_taints
 from spec.workloads.daemonset import (
     DAEMONSET_COVERAGE,
+    DAEMONSET_ROLL_SURGE,
     DAEMONSET_ROLL_UNAVAILABLE,
     DAEMONSET_TOLERATIONS,
     NO_EXECUTE,
     NO_SCHEDULE,
     TAINT_UNSCHEDULABLE,
+    UpdatePod,
     add_daemon_pod_tolerations,
+    max_surge_of,
     node_should_run_daemon_pod,
+    surge_violations,
 )
 
 NAMES = ("agent", "logs")
@@ -70,7 +81,14 @@ SETTLE_S = 30.0
 
 
 def daemonset(
-    name: str, *, tolerate: bool, node_selector: bool, strategy: str, max_unavailable: int, image: int
+    name: str,
+    *,
+    tolerate: bool,
+    node_selector: bool,
+    strategy: str,
+    max_unavailable: int,
+    image: int,
+    max_surge: int | str = 0,
 ) -> dict[str, Any]:
     labels = {"app": name}
     spec: dict[str, Any] = {
@@ -83,7 +101,10 @@ def daemonset(
         spec["nodeSelector"] = {INFRA[0]: INFRA[1]}
     update: dict[str, Any] = {"type": strategy}
     if strategy == "RollingUpdate":
-        update["rollingUpdate"] = {"maxUnavailable": max_unavailable}
+        # Validation: maxSurge > 0 only with maxUnavailable 0 (spec's rolling_update_strategy_errors).
+        update["rollingUpdate"] = (
+            {"maxSurge": max_surge, "maxUnavailable": 0} if max_surge else {"maxUnavailable": max_unavailable}
+        )
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
@@ -110,6 +131,11 @@ class Wanted:
     image: int
     #: Nodes with an available daemon pod when the template last changed (RollingUpdate only).
     covered: set[str] = field(default_factory=set)
+    #: maxSurge as the user wrote it (0: the rollout deletes first, within maxUnavailable).
+    max_surge: int | str = 0
+    #: maxSurge resolved against the nodes that should run a pod, the largest since the template changed
+    #: (a surge started while more nodes were eligible may outlast a smaller percentage).
+    surge_bound: int = 0
 
 
 def pod_node(pod: dict[str, Any]) -> str:
@@ -204,9 +230,16 @@ class DaemonSetMachine(EnvironmentRules):
         node_selector=st.sampled_from([False, False, True]),
         strategy=st.sampled_from(["RollingUpdate", "RollingUpdate", "OnDelete"]),
         max_unavailable=st.sampled_from([1, 2]),
+        max_surge=st.sampled_from([0, 0, 1, "50%"]),
     )
     def create(
-        self, data: st.DataObject, tolerate: bool, node_selector: bool, strategy: str, max_unavailable: int
+        self,
+        data: st.DataObject,
+        tolerate: bool,
+        node_selector: bool,
+        strategy: str,
+        max_unavailable: int,
+        max_surge: int | str,
     ) -> None:
         name = data.draw(st.sampled_from([n for n in NAMES if n not in self.wanted]))
         body = daemonset(
@@ -216,14 +249,21 @@ class DaemonSetMachine(EnvironmentRules):
             strategy=strategy,
             max_unavailable=max_unavailable,
             image=1,
+            max_surge=max_surge,
         )
+        if strategy != "RollingUpdate":
+            max_surge = 0
+        if max_surge:
+            max_unavailable = 0
         created = self._ok("POST", f"/apis/apps/v1/namespaces/{NAMESPACE}/daemonsets", body)
-        self.wanted[name] = Wanted(created["metadata"]["uid"], strategy, max_unavailable, 1)
+        self.wanted[name] = Wanted(
+            created["metadata"]["uid"], strategy, max_unavailable, 1, max_surge=max_surge
+        )
         self.cluster.run(2.0)  # ... and the user waits a little (its pods start) before the next step
         self.stale_s = max(self.stale_s - 2.0, 0.0)
         self.log.append(
             f"create {name} tolerate={tolerate} nodeSelector={node_selector} {strategy} "
-            f"maxUnavailable={max_unavailable}"
+            f"maxUnavailable={max_unavailable} maxSurge={max_surge}"
         )
 
     @precondition(lambda self: bool(self.wanted))
@@ -237,6 +277,7 @@ class DaemonSetMachine(EnvironmentRules):
         self._ok("PUT", _ds_path(name), ds)
         stale = self.lag_s > 0 or self.stale_s > 0
         wanted.covered = set() if stale else {pod_node(p) for p in self._pods(name) if available(p)}
+        wanted.surge_bound = 0
         self.log.append(f"change {name} to agent:{wanted.image} (covered {sorted(wanted.covered)})")
 
     @precondition(lambda self: len(self.wanted) == len(NAMES))  # rarely: deleting ends a DaemonSet's story
@@ -381,6 +422,29 @@ class DaemonSetMachine(EnvironmentRules):
             # (A node that may keep its pod but gets no new one, an untolerated NoSchedule taint, loses it
             # to the update for good, upstream too: it leaves the budget as well.)
             wanted.covered = {n for n in wanted.covered if eligibility.get(n, (False, False))[0]}
+            if wanted.max_surge:
+                desired = sum(1 for should_run, _ in eligibility.values() if should_run)
+                wanted.surge_bound = max(wanted.surge_bound, max_surge_of(wanted.max_surge, desired))
+                image = f"agent:{wanted.image}"
+                pods_now = [
+                    UpdatePod(
+                        p["metadata"]["name"],
+                        pod_node(p),
+                        p["spec"]["containers"][0]["image"] == image,
+                        available(p),
+                        bool(p["metadata"].get("deletionTimestamp")),
+                    )
+                    for p in mine
+                ]
+                problems = surge_violations(sorted(wanted.covered), pods_now, wanted.surge_bound)
+                require(
+                    DAEMONSET_ROLL_SURGE,
+                    not problems,
+                    lambda name=name, problems=problems, mine=mine: (
+                        f"{name}: {'; '.join(problems)}\n" + _describe(mine) + "\n" + "\n".join(self.log)
+                    ),
+                )
+                continue
             down = sorted(
                 n for n in wanted.covered if not any(available(p) and pod_node(p) == n for p in mine)
             )

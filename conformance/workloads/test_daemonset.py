@@ -12,7 +12,9 @@ from conformance.workloads.daemonset import machine_for
 pytestmark = pytest.mark.component("controllers")
 
 
-@pytest.mark.requirement("DAEMONSET-TOLERATIONS", "DAEMONSET-ROLL-UNAVAILABLE", "DAEMONSET-COVERAGE")
+@pytest.mark.requirement(
+    "DAEMONSET-TOLERATIONS", "DAEMONSET-ROLL-UNAVAILABLE", "DAEMONSET-ROLL-SURGE", "DAEMONSET-COVERAGE"
+)
 def test_daemonsets_respect_taints_roll_within_budget_and_cover_their_nodes(
     kspec_implementation: Implementation,
 ) -> None:

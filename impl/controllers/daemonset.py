@@ -22,12 +22,17 @@ What it does, as k/k ``pkg/controller/daemon/daemon_controller.go`` and
     a sync whose manage made no call (upstream checks the expectations
     again between the two), the spec's
     ``rolling_update_deletions`` picks the old-template pods to delete
-    within maxUnavailable (maxSurge is not implemented: it is treated as
-    0). OnDelete replaces nothing.
+    within maxUnavailable; when maxSurge is not 0 (``allows_surge``) the
+    spec's ``rolling_update_surge`` instead picks the nodes to create a
+    current pod on beside the old one (within maxSurge) and the old pods
+    to delete (their current pod is available), and ``manage`` is the
+    spec's with surge (two pods per node allowed). Both budgets come from
+    ``updated_desired_node_counts``. OnDelete replaces nothing.
   - the status: desiredNumberScheduled, currentNumberScheduled,
     numberMisscheduled, numberReady, numberAvailable (Ready;
     minReadySeconds is not modelled), numberUnavailable,
-    updatedNumberScheduled, observedGeneration.
+    updatedNumberScheduled (the last three of each node's oldest pod, as
+    ``updateDaemonSetStatus``), observedGeneration.
 - The template's identity is a hash of the template kept in the pod label
   ``controller-revision-hash`` (upstream keeps ControllerRevisions and
   labels pods with their hash; no ControllerRevision objects are written
@@ -59,10 +64,12 @@ from spec.workloads.daemonset import (
     NodeEligibility,
     UpdatePod,
     add_daemon_pod_tolerations,
+    allows_surge,
     manage,
-    max_unavailable_of,
     node_should_run_daemon_pod,
     rolling_update_deletions,
+    rolling_update_surge,
+    updated_desired_node_counts,
 )
 from spec.workloads.replicaset import SLOW_START_INITIAL_BATCH_SIZE
 
@@ -74,14 +81,18 @@ HASH_LABEL = "controller-revision-hash"
 
 @dataclass(frozen=True)
 class DaemonSyncRecord:
-    """One manage: the eligibility and pods it read, the spec's answer's calls it made, and the rolling
-    update's deletions."""
+    """One manage: the eligibility and pods it read, the spec's answer's calls it made, whether the update
+    allows surge, and the rolling update's deletions and (with surge) creations and the pods it read."""
 
     key: str
     nodes: tuple[NodeEligibility, ...]
     pods: tuple[DaemonPod, ...]
     done: DaemonSetSync
     update_deletions: tuple[str, ...] = ()
+    surge: bool = False
+    update_creations: tuple[str, ...] = ()
+    #: What the surge step read (empty unless it ran).
+    update_pods: tuple[UpdatePod, ...] = ()
 
 
 def template_hash(daemonset: Mapping[str, Any]) -> str:
@@ -231,6 +242,11 @@ class DaemonSetController:
         ordered = sorted(
             owned, key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"])
         )
+        strategy = (daemonset.get("spec") or {}).get("updateStrategy") or {}
+        surge = strategy.get("type", "RollingUpdate") == "RollingUpdate" and allows_surge(
+            (strategy.get("rollingUpdate") or {}).get("maxSurge")
+        )
+        current = template_hash(daemonset)
         pods = tuple(
             DaemonPod(
                 name=p["metadata"]["name"],
@@ -239,30 +255,49 @@ class DaemonSetController:
                 terminating=bool(p["metadata"].get("deletionTimestamp")),
                 created=i,
                 scheduled=bool((p.get("spec") or {}).get("nodeName")),
+                updated=(p["metadata"].get("labels") or {}).get(HASH_LABEL) == current,
+                available=is_available(p),
             )
             for i, p in enumerate(ordered)
         )
-        wanted = manage(eligibility, pods, burst_replicas=self.burst_replicas)
+        wanted = manage(eligibility, pods, burst_replicas=self.burst_replicas, surge=surge)
         # syncDaemonSet runs rollingUpdate only when the expectations are still satisfied after manage, so
         # never in a sync whose manage made calls: the pods it creates count as unavailable next time.
-        update = (
-            ()
-            if wanted.creations or wanted.deletions
-            else tuple(self._update_deletions(daemonset, eligibility, owned, wanted))
-        )
+        update_pods: tuple[UpdatePod, ...] = ()
+        if wanted.creations or wanted.deletions:
+            update = DaemonSetSync()
+        elif surge:
+            update = self._update_surge(daemonset, eligibility, owned)
+            update_pods = tuple(self._update_pods(daemonset, owned))
+        else:
+            update = DaemonSetSync(
+                deletions=tuple(self._update_deletions(daemonset, eligibility, owned, wanted))
+            )
         by_name = {p["metadata"]["name"]: p for p in owned}
-        deletions = [by_name[name] for name in dict.fromkeys(wanted.deletions + update)]
+        deletions = [by_name[name] for name in dict.fromkeys(wanted.deletions + update.deletions)]
+        creating = list(wanted.creations + update.creations)
         self.expectations.expect(
-            key, creations=len(wanted.creations), deleting={object_key(p) for p in deletions}, now=now
+            key, creations=len(creating), deleting={object_key(p) for p in deletions}, now=now
         )
-        created = self._create_in_batches(key, daemonset, list(wanted.creations))
+        created = self._create_in_batches(key, daemonset, creating)
         for pod in deletions:
             metadata = pod["metadata"]
             path = f"/api/v1/namespaces/{metadata['namespace']}/pods/{metadata['name']}"
             if self.client.call("DELETE", path)[0] >= 300:
                 self.expectations.deletion_observed(key, object_key(pod))
-        done = DaemonSetSync(tuple(created), wanted.deletions)
-        self.syncs.append(DaemonSyncRecord(key, tuple(eligibility), pods, done, update))
+        done = DaemonSetSync(tuple(n for n in created if n in wanted.creations), wanted.deletions)
+        self.syncs.append(
+            DaemonSyncRecord(
+                key,
+                tuple(eligibility),
+                pods,
+                done,
+                update.deletions,
+                surge,
+                tuple(n for n in created if n in update.creations),
+                update_pods,
+            )
+        )
 
     def _update_deletions(
         self,
@@ -276,12 +311,32 @@ class DaemonSetController:
         if strategy.get("type", "RollingUpdate") != "RollingUpdate":
             return []
         desired = sum(1 for n in eligibility if n.should_run)
-        max_unavailable = max_unavailable_of(
-            (strategy.get("rollingUpdate") or {}).get("maxUnavailable"), desired
+        rolling = strategy.get("rollingUpdate") or {}
+        _, max_unavailable = updated_desired_node_counts(
+            rolling.get("maxSurge"), rolling.get("maxUnavailable"), desired
         )
-        current = template_hash(daemonset)
         leaving = set(wanted.deletions)
-        pods = [
+        return rolling_update_deletions(
+            [p for p in self._update_pods(daemonset, owned) if p.name not in leaving], max_unavailable
+        )
+
+    def _update_surge(
+        self, daemonset: Mapping[str, Any], eligibility: list[NodeEligibility], owned: list[dict[str, Any]]
+    ) -> DaemonSetSync:
+        """``rollingUpdate`` with surge: the nodes to create a current pod on and the old pods to delete."""
+        rolling = ((daemonset.get("spec") or {}).get("updateStrategy") or {}).get("rollingUpdate") or {}
+        should_run = [n.name for n in eligibility if n.should_run]
+        max_surge, _ = updated_desired_node_counts(
+            rolling.get("maxSurge"), rolling.get("maxUnavailable"), len(should_run)
+        )
+        return rolling_update_surge(
+            self._update_pods(daemonset, owned), should_run, max_surge, len(should_run)
+        )
+
+    def _update_pods(self, daemonset: Mapping[str, Any], owned: list[dict[str, Any]]) -> list[UpdatePod]:
+        """The pods as ``rollingUpdate`` sees them (``getNodesToDaemonPods``: terminal pods left out)."""
+        current = template_hash(daemonset)
+        return [
             UpdatePod(
                 p["metadata"]["name"],
                 target_node(p),
@@ -290,10 +345,8 @@ class DaemonSetController:
                 bool(p["metadata"].get("deletionTimestamp")),
             )
             for p in owned
-            if p["metadata"]["name"] not in leaving
-            and (p.get("status") or {}).get("phase") not in ("Failed", "Succeeded")
+            if (p.get("status") or {}).get("phase") not in ("Failed", "Succeeded")
         ]
-        return rolling_update_deletions(pods, max_unavailable)
 
     def _create_in_batches(self, key: str, daemonset: Mapping[str, Any], nodes: list[str]) -> list[str]:
         """``syncNodes``' slow start: batches of 1, 2, 4, ... stopping after one with a failure."""
@@ -350,10 +403,15 @@ class DaemonSetController:
                 scheduled.setdefault(node, []).append(pod)
         ready = updated = 0
         for node in should_run & scheduled.keys():
-            pods = scheduled[node]
-            if any(is_available(p) for p in pods):
+            # updateDaemonSetStatus looks at the node's oldest pod only: during a surge the node counts as
+            # updated once its old pod is gone, and as ready while the old one is.
+            pod = min(
+                scheduled[node],
+                key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]),
+            )
+            if is_available(pod):
                 ready += 1
-            if any((p["metadata"].get("labels") or {}).get(HASH_LABEL) == current for p in pods):
+            if (pod["metadata"].get("labels") or {}).get(HASH_LABEL) == current:
                 updated += 1
         status = {
             "desiredNumberScheduled": len(should_run),

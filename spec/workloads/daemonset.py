@@ -65,9 +65,18 @@ Requirements defined here (component "controllers"):
   old-template pod only while fewer than maxUnavailable nodes with daemon
   pods have none available; ``max_unavailable_of`` is ``UnavailableCount``.
 
-Not modelled: ``maxSurge`` (a DaemonSet whose update lets two pods share a
-node; ``podsShouldBeOnNode`` with surge is left out, the default maxSurge
-is 0), the failed-pod deletion backoff (it delays a
+- DAEMONSET-ROLL-SURGE: ``rolling_update_surge`` (``rollingUpdate`` with
+  surge) creates a current pod beside an available old one on at most
+  maxSurge nodes at a time, beside an unavailable old one at once, and
+  deletes an old pod once the current one beside it is available;
+  ``pods_should_be_on_node(..., surge=True)`` keeps at most one old and one
+  current pod per node. ``max_surge_of`` is ``SurgeCount``,
+  ``updated_desired_node_counts`` resolves both budgets (both 0 reads as
+  maxUnavailable 1) and ``rolling_update_strategy_errors`` is the
+  validation (not both 0, not both non-zero). ``surge_violations`` is the
+  check of one state of such a rollout that the machine applies.
+
+Not modelled: minReadySeconds (available is Ready), the failed-pod deletion backoff (it delays a
 deletion, it does not change it), expectations, and a DaemonSet being
 deleted or selecting everything (nothing is done). Scheduled pods on nodes
 that no longer exist are the pod garbage collector's, not this controller's.
@@ -79,6 +88,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from spec.objects.core import Node, PodSpec, Toleration
 from spec.requirements import requirement
@@ -208,6 +218,10 @@ class DaemonPod:
     terminating: bool = False
     created: int = 0
     scheduled: bool = True
+    #: Only looked at when the update allows surge: of the current template (``controller-revision-hash``),
+    #: and available (Ready; minReadySeconds is not modelled, so Ready and available are one).
+    updated: bool = False
+    available: bool = False
 
     @property
     def terminal(self) -> bool:
@@ -242,10 +256,20 @@ def oldest_first(pod: DaemonPod) -> tuple[bool, int, str]:
 
 
 def pods_should_be_on_node(
-    should_run: bool, should_continue_running: bool, pods: Sequence[DaemonPod] | None
+    should_run: bool,
+    should_continue_running: bool,
+    pods: Sequence[DaemonPod] | None,
+    surge: bool = False,
 ) -> tuple[bool, list[str]]:
-    """``podsShouldBeOnNode`` without surge: (create a pod here?, pods to delete). ``pods`` is None when the
-    node has no entry in ``nodes_to_daemon_pods``."""
+    """``podsShouldBeOnNode``: (create a pod here?, pods to delete). ``pods`` is None when the node has no
+    entry in ``nodes_to_daemon_pods``.
+
+    Without surge a node keeps the oldest of its running pods. With surge
+    (``AllowsSurge``: the update's maxSurge is not 0) a node with no running
+    pod left gets one at once, and a node keeps the oldest pod of the current
+    template and the oldest of an older one, both only while the old one is
+    Ready and the new one not yet available; all others are deleted.
+    """
     if should_run and pods is None:
         return True, []
     if should_continue_running:
@@ -258,8 +282,24 @@ def pods_should_be_on_node(
                 to_delete.append(pod.name)
             else:
                 running.append(pod)
-        if len(running) > 1:
-            to_delete += [pod.name for pod in sorted(running, key=oldest_first)[1:]]
+        if not surge:
+            if len(running) > 1:
+                to_delete += [pod.name for pod in sorted(running, key=oldest_first)[1:]]
+            return False, to_delete
+        if len(running) <= 1:
+            return not running and should_run, to_delete
+        oldest_new: DaemonPod | None = None
+        oldest_old: DaemonPod | None = None
+        for pod in sorted(running, key=oldest_first):
+            if pod.updated and oldest_new is None:
+                oldest_new = pod
+            elif not pod.updated and oldest_old is None:
+                oldest_old = pod
+            else:
+                to_delete.append(pod.name)
+        if oldest_new is not None and oldest_old is not None:
+            if not oldest_old.available or oldest_new.available:
+                to_delete.append(oldest_old.name)
         return False, to_delete
     if pods is not None:
         return False, [pod.name for pod in pods if not pod.terminating]
@@ -271,16 +311,17 @@ def manage(
     pods: Sequence[DaemonPod],
     failed_creations: frozenset[int] = frozenset(),
     burst_replicas: int = BURST_REPLICAS,
+    surge: bool = False,
 ) -> DaemonSetSync:
     """``manage`` and ``syncNodes``: the calls one sync makes. ``failed_creations`` are the positions of
-    creations that fail (slow start stops after their batch)."""
+    creations that fail (slow start stops after their batch); ``surge`` is ``AllowsSurge``."""
     by_node = nodes_to_daemon_pods(pods)
     needing: list[str] = []
     to_delete: list[str] = []
+    # Without surge the call is the three-argument one the coverage proof's mutants replace.
+    decide = partial(pods_should_be_on_node, surge=True) if surge else pods_should_be_on_node
     for node in nodes:
-        create, delete = pods_should_be_on_node(
-            node.should_run, node.should_continue_running, by_node.get(node.name)
-        )
+        create, delete = decide(node.should_run, node.should_continue_running, by_node.get(node.name))
         if create:
             needing.append(node.name)
         to_delete += delete
@@ -408,3 +449,171 @@ def max_unavailable_of(value: int | str | None, desired: int) -> int:
     if isinstance(value, str) and value.endswith("%"):
         return -(-int(value[:-1]) * desired // 100)
     return int(value)
+
+
+# -- the rolling update with surge ---------------------------------------------------------------
+
+DAEMONSET_ROLL_SURGE = requirement(
+    "DAEMONSET-ROLL-SURGE",
+    "A DaemonSet RollingUpdate with maxSurge > 0 (maxUnavailable 0) MUST NOT delete an available pod of an "
+    "old template on a node that should run a daemon pod before the node's pod of the current template is "
+    "available, so that no node with an available daemon pod when the rollout began goes without one; it "
+    "MUST keep at most one current pod and two pods in all on a node (two old ones only for the moment "
+    "a template change finds a surge under way), and MUST create a current pod next to an "
+    "available old one only while fewer than maxSurge nodes have a current pod that is not yet available "
+    "next to an old one (an unavailable old pod may be replaced at once).",
+    component="controllers",
+    source="k/k pkg/controller/daemon/update.go (rollingUpdate with surge, findUpdatedPodsOnNode, "
+    "updatedDesiredNodeCounts); pkg/controller/daemon/daemon_controller.go (podsShouldBeOnNode with surge); "
+    "pkg/controller/daemon/util/daemonset_util.go (SurgeCount, AllowsSurge); "
+    "pkg/apis/apps/validation/validation.go (ValidateRollingUpdateDaemonSet)",
+)
+
+
+def scaled_value(value: int | str, total: int) -> int:
+    """``GetScaledValueFromIntOrPercent(value, total, roundUp=true)``."""
+    if isinstance(value, str) and value.endswith("%"):
+        return -(-int(value[:-1]) * total // 100)
+    return int(value)
+
+
+def max_surge_of(value: int | str | None, desired: int) -> int:
+    """``SurgeCount``: an int, or a percentage of desiredNumberScheduled rounded up; 0 by default."""
+    return 0 if value is None else scaled_value(value, desired)
+
+
+def allows_surge(value: int | str | None) -> bool:
+    """``AllowsSurge``: ``SurgeCount(ds, 1)`` is not 0 (so "1%" allows surge)."""
+    return max_surge_of(value, 1) != 0
+
+
+def updated_desired_node_counts(
+    max_surge: int | str | None, max_unavailable: int | str | None, desired: int
+) -> tuple[int, int]:
+    """``updatedDesiredNodeCounts``: (maxSurge, maxUnavailable) against ``desired`` nodes; both 0 (which
+    validation forbids) is read as maxUnavailable 1."""
+    surge = max_surge_of(max_surge, desired)
+    unavailable = max_unavailable_of(max_unavailable, desired)
+    if desired > 0 and surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def rolling_update_strategy_errors(
+    max_surge: int | str | None, max_unavailable: int | str | None
+) -> list[str]:
+    """``ValidateRollingUpdateDaemonSet`` on the defaulted values (maxUnavailable 1, maxSurge 0): neither
+    negative nor above 100%, not both 0, and not both non-zero (``getIntOrPercentValue`` of "0%" is 0)."""
+
+    def value(v: int | str | None, default: int) -> int:
+        if v is None:
+            return default
+        return int(v[:-1]) if isinstance(v, str) and v.endswith("%") else int(v)
+
+    errors = []
+    surge, unavailable = value(max_surge, 0), value(max_unavailable, 1)
+    for field, raw, v in (("maxSurge", max_surge, surge), ("maxUnavailable", max_unavailable, unavailable)):
+        if v < 0:
+            errors.append(f"{field} must be greater than or equal to 0")
+        if isinstance(raw, str) and v > 100:
+            errors.append(f"{field} must not be greater than 100%")
+    if surge == 0 and unavailable == 0:
+        errors.append("maxUnavailable may not be 0 when maxSurge is 0")
+    if surge != 0 and unavailable != 0:
+        errors.append("maxSurge may not be set when maxUnavailable is non-zero")
+    return errors
+
+
+def rolling_update_surge(
+    pods: Sequence[UpdatePod], should_run: Sequence[str], max_surge: int, desired: int
+) -> DaemonSetSync:
+    """``rollingUpdate`` with surge: the nodes to create a current pod on and the old pods to delete.
+
+    ``should_run`` are the nodes where a daemon pod should run (``NodeShouldRunDaemonPod``'s shouldRun),
+    ``desired`` their number. Per node with daemon pods (in node order; upstream walks a map, which changes
+    which candidates are taken, not how many), over the pods not being deleted:
+
+    - more than one pod of a template: left to ``manage``, and counted as a surge in progress;
+    - a current pod only: nothing to do;
+    - an old pod only: an unavailable one is replaced at once (a current pod is created beside it, or it is
+      deleted on a node that should no longer run one); an available one on a node that should run one is a
+      surge candidate; an available one elsewhere is deleted only once more nodes have an available pod than
+      ``desired`` ("only delete a pod on node A when a pod on node B becomes available");
+    - an old and a current pod: once the current one is available the old one is deleted, until then it is
+      a surge in progress.
+
+    Candidates get a current pod while the surges in progress leave room under ``max_surge``.
+    """
+    by_node: dict[str, list[UpdatePod]] = {}
+    for pod in pods:
+        by_node.setdefault(pod.node, []).append(pod)
+    eligible = set(should_run)
+    deletions: list[str] = []
+    should_not_run: list[str] = []
+    candidates: list[str] = []
+    allowed: list[str] = []
+    surging = 0
+    available = 0
+    for node in sorted(by_node):
+        live = [p for p in by_node[node] if not p.terminating]
+        new = [p for p in live if p.updated]
+        old = [p for p in live if not p.updated]
+        if len(new) > 1 or len(old) > 1:
+            surging += 1
+            continue
+        if old:
+            available += old[0].available
+        elif new:
+            available += new[0].available
+        if not old:
+            continue
+        if not new:
+            if not old[0].available:
+                if node in eligible:
+                    allowed.append(node)
+                else:
+                    deletions.append(old[0].name)
+            elif node not in eligible:
+                should_not_run.append(old[0].name)
+            else:
+                candidates.append(node)
+        elif not new[0].available:
+            surging += 1
+        else:
+            deletions.append(old[0].name)
+    deletable = min(max(available - desired, 0), len(should_not_run))
+    deletions += should_not_run[:deletable]
+    room = min(max(max_surge - surging, 0), len(candidates))
+    return DaemonSetSync(tuple(allowed + candidates[:room]), tuple(deletions))
+
+
+def surge_violations(covered: Sequence[str], pods: Sequence[UpdatePod], max_surge: int) -> list[str]:
+    """DAEMONSET-ROLL-SURGE as a check of one state of a rollout with surge (empty when it holds).
+
+    ``covered``: the nodes that had an available daemon pod when the rollout began and should still run
+    one; their old pods were available when every sync of the rollout looked at them (pods do not turn
+    unready by themselves here), so a current pod beside an old one on such a node is a surge that counts
+    against maxSurge. ``pods`` are the DaemonSet's pods now. Each covered node must have an available pod,
+    at most one current pod and two pods in all not being deleted, and at most ``max_surge`` covered
+    nodes may have both (a current pod that became available beside its old pod stays counted until the
+    old one is deleted, in the same sync that may start the next surge: between syncs the count is within
+    the bound).
+    """
+    problems = []
+    both = []
+    for node in sorted(covered):
+        here = [p for p in pods if p.node == node]
+        live = [p for p in here if not p.terminating]
+        new = [p for p in live if p.updated]
+        old = [p for p in live if not p.updated]
+        if not any(p.available for p in live):
+            problems.append(f"node {node} has no available daemon pod during a surge rollout")
+        # Two old pods (of two older templates) may meet for a moment: a template change in the middle
+        # of a surge; manage deletes the younger one before anything is created there.
+        if len(new) > 1 or len(live) > 2:
+            problems.append(f"node {node} has {len(old)} old and {len(new)} current daemon pods")
+        if new and old:
+            both.append(node)
+    if len(both) > max_surge:
+        problems.append(f"nodes {both} each have an old and a current daemon pod, maxSurge {max_surge}")
+    return problems

@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from impl.controllers.daemonset import DaemonSetController
+from impl.controllers.daemonset import DaemonSetController, target_node
 from impl.controlplane import SimulatedCluster
-from spec.workloads.daemonset import UpdatePod, manage, rolling_update_deletions
+from spec.workloads.daemonset import (
+    DaemonSetSync,
+    UpdatePod,
+    manage,
+    rolling_update_deletions,
+    rolling_update_surge,
+)
 
 NS = "/apis/apps/v1/namespaces/default/daemonsets"
 
@@ -73,7 +79,7 @@ def test_every_sync_is_the_specs_manage_on_what_it_read() -> None:
     assert any(r.done.creations for r in records) and any(r.done.deletions for r in records)
     assert any(r.update_deletions for r in records), "the template change rolled no pod"
     for record in records:
-        assert manage(record.nodes, record.pods) == record.done, record
+        assert manage(record.nodes, record.pods, surge=record.surge) == record.done, record
         # The rollout only runs in a sync whose manage made no call.
         assert not record.update_deletions or not (record.done.creations or record.done.deletions)
 
@@ -103,3 +109,49 @@ def test_rolling_update_deletions_keep_within_max_unavailable() -> None:
     starting = [UpdatePod("q0", "n0", updated=True, available=False), *old[1:]]
     assert rolling_update_deletions(starting, 1) == []
     assert rolling_update_deletions(starting, 2) == ["p1"]
+
+
+@pytest.mark.requirement("DAEMONSET-ROLL-SURGE", "DAEMONSET-COVERAGE")
+def test_a_surge_rollout_is_the_specs_steps_and_stays_within_max_surge() -> None:
+    cluster = SimulatedCluster(seed=5, nodes=4, controllers=(DaemonSetController,))
+    body = _daemonset("agent", "a:1")
+    body["spec"]["updateStrategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    assert cluster.call("POST", NS, body)[0] == 201
+    cluster.run(5)
+    _, ds = cluster.call("GET", f"{NS}/agent")
+    ds["spec"]["template"]["spec"]["containers"][0]["image"] = "a:2"
+    assert cluster.call("PUT", f"{NS}/agent", ds)[0] == 200
+    for _ in range(60):
+        cluster.run(0.5)
+        pods = cluster.call("GET", "/api/v1/namespaces/default/pods")[1]["items"]
+        live: dict[str, list[dict[str, Any]]] = {}
+        for pod in pods:
+            if not pod["metadata"].get("deletionTimestamp"):
+                live.setdefault(target_node(pod), []).append(pod)
+        assert sum(1 for here in live.values() if len(here) > 1) <= 1, "more than maxSurge nodes surge"
+        assert len(live) == 4 and all(
+            any(p["status"].get("phase") == "Running" for p in here) for here in live.values()
+        ), "a node went without a running daemon pod"
+
+    controller = cluster.controllers[0]
+    assert isinstance(controller, DaemonSetController)
+    records = [r for r in controller.syncs if r.surge]
+    assert sum(len(r.update_creations) for r in records) == 4, "one surge per node"
+    for record in records:
+        assert manage(record.nodes, record.pods, surge=True) == record.done, record
+        if record.update_pods:  # the surge step ran: it is the spec's on what it read (maxSurge 1, 4 nodes)
+            should_run = [n.name for n in record.nodes if n.should_run]
+            assert rolling_update_surge(record.update_pods, should_run, 1, 4) == DaemonSetSync(
+                record.update_creations, record.update_deletions
+            ), record
+    images = sorted(
+        p["spec"]["containers"][0]["image"]
+        for p in cluster.call("GET", "/api/v1/namespaces/default/pods")[1]["items"]
+        if not p["metadata"].get("deletionTimestamp")
+    )
+    assert images == ["a:2"] * 4
+    status = cluster.call("GET", f"{NS}/agent")[1]["status"]
+    assert status["updatedNumberScheduled"] == 4 and status["numberAvailable"] == 4
