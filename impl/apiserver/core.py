@@ -64,7 +64,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, cast
 
-from impl.apiserver import authz, discovery, scale
+from impl.apiserver import authz, certificates, discovery, scale
+from impl.apiserver.authn import ServiceAccountTokens
 from impl.apiserver.customresources import CRD_INFO, CustomResources
 from impl.apiserver.encryption import TransformError, ValueTransformer
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
@@ -197,6 +198,9 @@ class APIServer:
         #: Authorization (impl/apiserver/authz.py): None serves every request as before; with one,
         #: requests with a user (or Impersonate-User) are authorized and RBAC writes escalation-checked.
         self.authorizer: authz.Authorizer | None = None
+        #: Signs TokenRequest tokens (serviceaccounts/<name>/token, impl/apiserver/certificates.py);
+        #: None: the subresource is not served.
+        self.service_account_tokens: ServiceAccountTokens | None = None
 
     @property
     def storage(self) -> Storage:
@@ -334,6 +338,10 @@ class APIServer:
 
     def _resource_request(self, request: Request, target: ResourcePath) -> Response | APIWatch:
         info, method = target.info, request.method
+        if certificates.handles(target):  # CSRs and serviceaccounts/token (impl/apiserver/certificates.py)
+            answer = certificates.handle(self, request, target)
+            if answer is not None:
+                return answer
         if target.subresource == "binding" and info.model is core.Pod:
             if method != "POST":
                 raise APIError(apiserver.method_not_supported(info.group, "pods/binding", method))

@@ -1,0 +1,150 @@
+"""A reference API server with authentication, CSRs and TokenRequest wired together (for tests and docs).
+
+``SecureCluster`` starts, on a fresh in-memory store: the PKI (impl/apiserver/tls.py, kubeadm's layout
+in ``directory``), the core with the Node and RBAC authorizers, ServiceAccount token signing
+(``serviceaccounts/<name>/token``), the authenticator chain reading bootstrap-token Secrets and
+ServiceAccount uids from storage, HTTPS with client certificates, and the controllers including the
+CSR approver and signer (impl/controllers/certificates.py). ``admin`` is an HTTPClient with a
+system:masters client certificate.
+
+This is the wiring the reference provider and ``kspec apiserver`` use when a CA exists
+(``csr_controllers_for``); it is kept separate so that the authentication switch-over stays theirs.
+
+Requirement IDs: none.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from impl.apiclient import HTTPClient
+from impl.apiserver.authn import Authenticator, ServiceAccountTokens
+from impl.apiserver.certificates import service_account_uids
+from impl.apiserver.core import APIServer
+from impl.apiserver.http import ServerThread, new_server
+from impl.apiserver.memory import MemoryKV
+from impl.apiserver.tls import PKI, ensure_pki
+from impl.controllers.certificates import csr_controllers
+from impl.controllers.runner import DEFAULT_CONTROLLERS, Controller, ControllerLoop
+from spec import apiserver as api
+from spec import bootstrap_tokens as bt
+from spec.authn import MASTERS
+from spec.objects import core
+from spec.objects.registry import ObjectError, from_dict, info_of
+
+
+def bootstrap_secrets(server: APIServer) -> dict[str, bt.BootstrapSecret]:
+    """The Secrets of kube-system by name, as the bootstrap token authenticator reads them."""
+    prefix = api.list_prefix(info_of(core.Secret), "kube-system")
+    found: dict[str, bt.BootstrapSecret] = {}
+    for stored in server.storage.page(prefix, prefix, 0, 0).items:
+        try:
+            secret = from_dict(json.loads(stored.value))
+        except (ObjectError, ValueError):
+            continue
+        assert isinstance(secret, core.Secret)
+        data = {key: value.decode("utf-8", "replace") for key, value in secret.data.items()}
+        data.update(secret.string_data)
+        deleting = secret.metadata.deletion_timestamp is not None
+        found[secret.metadata.name] = bt.BootstrapSecret(secret.type, data, deleting)
+    return found
+
+
+def csr_controllers_for(server: APIServer, pki: PKI) -> tuple[Controller, ...]:
+    """The approver (its SubjectAccessReview is the server's authorizer) and the signer with ``pki``'s CA."""
+    authorizer = server.authorizer
+    if authorizer is None:
+        return ()  # no authorizer: no SubjectAccessReview to approve with
+    return csr_controllers(lambda attributes: authorizer.decide(attributes).allowed, pki, server.clock)
+
+
+def client_context(pki: PKI, cert_pem: bytes | None = None, key_pem: bytes | None = None) -> ssl.SSLContext:
+    """A TLS client context trusting the cluster CA, with a client certificate when given."""
+    context = ssl.create_default_context(cafile=str(pki.ca_path))
+    if cert_pem is not None and key_pem is not None:
+        directory = Path(tempfile.mkdtemp(prefix="kspec-client-"))
+        (directory / "client.crt").write_bytes(cert_pem)
+        (directory / "client.key").write_bytes(key_pem)
+        (directory / "client.key").chmod(0o600)
+        context.load_cert_chain(directory / "client.crt", directory / "client.key")
+    return context
+
+
+@dataclass
+class SecureCluster:
+    directory: Path
+    seed: int = 1
+    server: APIServer = field(init=False)
+    pki: PKI = field(init=False)
+    thread: ServerThread = field(init=False)
+    loop: ControllerLoop = field(init=False)
+    tokens: ServiceAccountTokens = field(init=False)
+
+    def start(self) -> SecureCluster:
+        self.pki = ensure_pki(self.directory / "pki")
+        self.server = new_server(MemoryKV().client(), seed=self.seed, authorization=True)
+        self.tokens = ServiceAccountTokens()
+        self.server.service_account_tokens = self.tokens
+        authenticator = Authenticator(
+            ca=self.pki.ca_cert,
+            secrets=lambda: bootstrap_secrets(self.server),
+            service_accounts=lambda: service_account_uids(self.server),
+            sa_tokens=self.tokens,
+            clock=self.server.clock,
+        )
+        self.thread = ServerThread(
+            self.server, authenticator=authenticator, ssl_context=self.pki.server_context()
+        ).start()
+        controllers = (*DEFAULT_CONTROLLERS, *csr_controllers_for(self.server, self.pki))
+        self.loop = ControllerLoop(self.server, controllers, interval_s=0.02).start()
+        return self
+
+    def stop(self) -> None:
+        self.loop.stop(timeout_s=10)
+        self.thread.stop(timeout_s=10)
+
+    def __enter__(self) -> SecureCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.thread.url
+
+    def client(self, *, token: str | None = None, cert: tuple[bytes, bytes] | None = None) -> HTTPClient:
+        context = client_context(self.pki, *(cert or (None, None)))
+        return HTTPClient(self.url, token=token, ssl_context=context)
+
+    @property
+    def admin(self) -> HTTPClient:
+        return self.client(cert=self.pki.client_certificate("kubernetes-admin", (MASTERS,)))
+
+    def create_bootstrap_token(self, token: str, expiration: str, **extra: Any) -> None:
+        """The Secret bootstrap-token-<id> in kube-system (as ``kubeadm token create`` writes it)."""
+        token_id, _, secret = token.partition(".")
+        data = {
+            bt.KEY_TOKEN_ID: token_id,
+            bt.KEY_TOKEN_SECRET: secret,
+            bt.KEY_EXPIRATION: expiration,
+            bt.KEY_USAGE_AUTHENTICATION: "true",
+            bt.KEY_USAGE_SIGNING: "true",
+            bt.KEY_EXTRA_GROUPS: "system:bootstrappers:kubeadm:default-node-token",
+            **extra,
+        }
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": bt.secret_name(token_id), "namespace": "kube-system"},
+            "type": bt.SECRET_TYPE,
+            "stringData": data,
+        }
+        status, answer = self.admin.call("POST", "/api/v1/namespaces/kube-system/secrets", body)
+        if status != 201:
+            raise RuntimeError(f"creating the bootstrap token Secret: {status} {answer}")
