@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Sequence
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final, Protocol, TypeVar
 
 from hypothesis import strategies as st
