@@ -53,11 +53,30 @@ DENIED: Final = "Denied"
 FAILED: Final = "Failed"
 #: certificates/v1 KeyUsage values.
 KEY_USAGES: Final = (
-    "signing", "digital signature", "content commitment", "key encipherment", "key agreement",
-    "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any",
-    "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system",
-    "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc",
-)  # fmt: skip
+    "signing",
+    "digital signature",
+    "content commitment",
+    "key encipherment",
+    "key agreement",
+    "data encipherment",
+    "cert sign",
+    "crl sign",
+    "encipher only",
+    "decipher only",
+    "any",
+    "server auth",
+    "client auth",
+    "code signing",
+    "email protection",
+    "s/mime",
+    "ipsec end system",
+    "ipsec tunnel",
+    "ipsec user",
+    "timestamping",
+    "ocsp signing",
+    "microsoft sgc",
+    "netscape sgc",
+)
 #: isNodeClientCert's allowed usages (the key usages depend on the key type; client auth is required).
 KUBELET_CLIENT_USAGES: Final = frozenset({"digital signature", "key encipherment", "client auth"})
 MIN_EXPIRATION_SECONDS: Final = 600
@@ -183,9 +202,12 @@ def validate_csr(csr: CertificateSigningRequest) -> list[FieldError]:
         )
     if spec.expiration_seconds is not None and spec.expiration_seconds < MIN_EXPIRATION_SECONDS:
         errors.append(
-            invalid(at.child("expirationSeconds"), spec.expiration_seconds, "may not specify a duration less "
-                    "than 600 seconds (10 minutes)")
-        )  # fmt: skip
+            invalid(
+                at.child("expirationSeconds"),
+                spec.expiration_seconds,
+                "may not specify a duration less than 600 seconds (10 minutes)",
+            )
+        )
     if not spec.usages:
         errors.append(required(at.child("usages")))
     for position, usage in enumerate(spec.usages):
@@ -193,9 +215,12 @@ def validate_csr(csr: CertificateSigningRequest) -> list[FieldError]:
             errors.append(not_supported(at.child("usages").index(position), usage, KEY_USAGES))
     if has_condition(csr, APPROVED) and has_condition(csr, DENIED):
         errors.append(
-            invalid(Path("status.conditions"), "Approved,Denied", "Approved and Denied conditions are "
-                    "mutually exclusive")
-        )  # fmt: skip
+            invalid(
+                Path("status.conditions"),
+                "Approved,Denied",
+                "Approved and Denied conditions are mutually exclusive",
+            )
+        )
     return errors
 
 
@@ -239,8 +264,9 @@ def update_errors(old: CertificateSigningRequest, new: CertificateSigningRequest
         errors.append(forbidden(Path("status.certificate"), "updates may not modify a certificate"))
     for kind in (APPROVED, DENIED):
         if has_condition(old, kind) and not has_condition(new, kind):
-            errors.append(forbidden(Path("status.conditions"), f"updates may not remove a condition of "
-                                    f"type {kind!r}"))  # fmt: skip
+            errors.append(
+                forbidden(Path("status.conditions"), f"updates may not remove a condition of type {kind!r}")
+            )
     return errors
 
 

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from impl.apiserver.routing import ResourcePath
 
 _SUBRESOURCES = ("status", "approval")
+#: PrepareForCreate's requester fields (a module attribute so the project's tests can seed a bug).
+_requester_spec = spec.requester_spec
 
 
 def handles(target: ResourcePath) -> bool:
@@ -99,7 +101,7 @@ def _create(server: APIServer, request: Request, target: ResourcePath) -> Respon
             why = "the request does not parse" if facts is None else "the request signature is invalid"
             errors = [invalid(Path("spec.request"), "<bytes>", why)]
             raise APIError(_invalid(obj.metadata.name, errors))
-    prepared = obj.replace(spec=spec.requester_spec(obj.spec, request.user), status=type(obj.status)())
+    prepared = obj.replace(spec=_requester_spec(obj.spec, request.user), status=type(obj.status)())
     body = json.dumps(to_dict(prepared)).encode()
     response = server._create(replace(request, body=body), target)
     server.lifecycle_changes += 1  # the approver and signer (impl/controllers/certificates.py) act on it
@@ -137,8 +139,9 @@ def _update(server: APIServer, request: Request, target: ResourcePath, via: str)
 
         def computed(old: Any, stored: Any) -> Any:
             current = server._output(old, stored.mod_revision)
-            obj = server._check_scope(server._decode_patched(_apply_patch(content_type, body, current, None),
-                                                             info, strict), target)  # fmt: skip
+            obj = server._check_scope(
+                server._decode_patched(_apply_patch(content_type, body, current, None), info, strict), target
+            )
             server._check_name(obj, name)
             return obj
 
@@ -219,9 +222,13 @@ def _token_request(server: APIServer, request: Request, target: ResourcePath) ->
     account, _stored = server._read(replace(target, subresource=None), name)
     now = server.clock()
     token = tokens.issue(
-        namespace, name, account.metadata.uid, now=int(now.timestamp()), audiences=audiences,
+        namespace,
+        name,
+        account.metadata.uid,
+        now=int(now.timestamp()),
+        audiences=audiences,
         expiration_seconds=seconds,
-    )  # fmt: skip
+    )
     expires = Time.of(now + datetime.timedelta(seconds=seconds))
     answer = {
         "kind": "TokenRequest",

@@ -110,6 +110,16 @@ class ReferenceAPIServerProvider:
                 thread.stop(timeout_s=10)
 
     @contextmanager
+    def secure_cluster(self) -> Iterator[Any]:
+        """The optional ``secure_cluster`` capability (conformance/security/test_join.py): a server with
+        authentication over HTTPS, CSRs, TokenRequest and the CSR controllers (impl/apiserver/secure.py)."""
+        from impl.apiserver.secure import SecureCluster
+
+        with tempfile.TemporaryDirectory(prefix="kspec-secure-") as directory:
+            with SecureCluster(Path(directory), seed=self.seed) as cluster:
+                yield cluster
+
+    @contextmanager
     def _storage(self) -> Iterator[KV]:
         if self.kv_provider is None:
             yield MemoryKV().client()

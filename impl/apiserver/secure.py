@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import ssl
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,12 @@ def client_context(pki: PKI, cert_pem: bytes | None = None, key_pem: bytes | Non
 class SecureCluster:
     directory: Path
     seed: int = 1
+    #: The CSR controllers for the server and its PKI (tests substitute broken ones).
+    csr_controllers: Callable[[APIServer, PKI], tuple[Controller, ...]] = lambda server, pki: (
+        csr_controllers_for(server, pki)
+    )
+    #: ServiceAccount uids for the token authenticator; None: read from storage (tests substitute).
+    service_accounts: Callable[[], Mapping[tuple[str, str], str]] | None = None
     server: APIServer = field(init=False)
     pki: PKI = field(init=False)
     thread: ServerThread = field(init=False)
@@ -93,14 +100,14 @@ class SecureCluster:
         authenticator = Authenticator(
             ca=self.pki.ca_cert,
             secrets=lambda: bootstrap_secrets(self.server),
-            service_accounts=lambda: service_account_uids(self.server),
+            service_accounts=self.service_accounts or (lambda: service_account_uids(self.server)),
             sa_tokens=self.tokens,
             clock=self.server.clock,
         )
         self.thread = ServerThread(
             self.server, authenticator=authenticator, ssl_context=self.pki.server_context()
         ).start()
-        controllers = (*DEFAULT_CONTROLLERS, *csr_controllers_for(self.server, self.pki))
+        controllers = (*DEFAULT_CONTROLLERS, *self.csr_controllers(self.server, self.pki))
         self.loop = ControllerLoop(self.server, controllers, interval_s=0.02).start()
         return self
 
@@ -123,8 +130,16 @@ class SecureCluster:
         return HTTPClient(self.url, token=token, ssl_context=context)
 
     @property
+    def ca_file(self) -> Path:
+        return self.pki.ca_path
+
+    def user_client(self, name: str, groups: tuple[str, ...] = ()) -> HTTPClient:
+        """A client authenticating with a client certificate for ``name`` in ``groups``."""
+        return self.client(cert=self.pki.client_certificate(name, groups))
+
+    @property
     def admin(self) -> HTTPClient:
-        return self.client(cert=self.pki.client_certificate("kubernetes-admin", (MASTERS,)))
+        return self.user_client("kubernetes-admin", (MASTERS,))
 
     def create_bootstrap_token(self, token: str, expiration: str, **extra: Any) -> None:
         """The Secret bootstrap-token-<id> in kube-system (as ``kubeadm token create`` writes it)."""

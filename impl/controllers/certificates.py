@@ -87,24 +87,38 @@ def _with_condition(
     csr: CertificateSigningRequest, kind: str, reason: str, message: str, now: datetime.datetime
 ):
     condition = CertificateSigningRequestCondition(
-        type=kind, status="True", reason=reason, message=message, last_update_time=Time.of(now),
+        type=kind,
+        status="True",
+        reason=reason,
+        message=message,
+        last_update_time=Time.of(now),
         last_transition_time=Time.of(now),
-    )  # fmt: skip
+    )
     return csr.replace(status=csr.status.replace(conditions=(*csr.status.conditions, condition)))
 
 
-def approver(authorize: Authorize, clock: Clock = _wall) -> Callable[[Resources], int]:
-    """The approver over ``authorize`` (the server's authorizer: a SubjectAccessReview's answer)."""
+def approver(
+    authorize: Authorize,
+    clock: Clock = _wall,
+    *,
+    decide: Callable[[CertificateSigningRequest, Authorize], str | None] = approve_decision,
+) -> Callable[[Resources], int]:
+    """The approver over ``authorize`` (the server's authorizer: a SubjectAccessReview's answer).
+
+    ``decide`` is ``approve_decision`` unless a test seeds a bug."""
 
     def reconcile(client: Resources) -> int:
         writes = 0
         for csr in _csrs(client):
-            if approve_decision(csr, authorize) is not None:
+            if decide(csr, authorize) is not None:
                 continue
             approved = _with_condition(
-                csr, spec.APPROVED, "AutoApproved", "Auto approving kubelet client certificate after "
-                "SubjectAccessReview.", clock(),
-            )  # fmt: skip
+                csr,
+                spec.APPROVED,
+                "AutoApproved",
+                "Auto approving kubelet client certificate after SubjectAccessReview.",
+                clock(),
+            )
             writes += client.update(_CSRS, to_dict(approved), "approval") is not None
         return writes
 
@@ -128,13 +142,14 @@ def signer(
     *,
     signer_names: Sequence[str] = SIGNER_NAMES,
     signing_seconds: int = spec.DEFAULT_SIGNING_SECONDS,
+    sign_reason: Callable[[CertificateSigningRequest, Sequence[str]], str | None] = spec.sign_reason,
 ) -> Callable[[Resources], int]:
-    """The signer for ``signer_names`` with the CA of ``pki``."""
+    """The signer for ``signer_names`` with the CA of ``pki`` (``sign_reason``: seeded bugs only)."""
 
     def reconcile(client: Resources) -> int:
         writes = 0
         for csr in _csrs(client):
-            if spec.sign_reason(csr, signer_names) is not None:
+            if sign_reason(csr, signer_names) is not None:
                 continue
             now = clock()
             facts = request_facts(csr.spec.request)
