@@ -253,7 +253,10 @@ def merge_update(
     if via == "approval":
         return new.replace(spec=old.spec, status=old.status.replace(conditions=new.status.conditions))
     if via == "status":
-        return new.replace(spec=old.spec, status=new.status.replace(conditions=old.status.conditions))
+        # The Approved/Denied conditions stay the stored ones; others (Failed) come from the update.
+        kept = tuple(c for c in old.status.conditions if c.type in (APPROVED, DENIED))
+        added = tuple(c for c in new.status.conditions if c.type not in (APPROVED, DENIED))
+        return new.replace(spec=old.spec, status=new.status.replace(conditions=kept + added))
     return new.replace(spec=old.spec, status=old.status)
 
 

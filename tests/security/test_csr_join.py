@@ -99,6 +99,8 @@ def test_merge_update_keeps_what_each_path_may_not_change() -> None:
     assert plain.status == old.status and plain.spec == old.spec
     status = spec.merge_update(old, new, "status")
     assert status.status.certificate == b"cert" and not spec.has_condition(status, "Approved")
+    failed = spec.merge_update(_csr("Approved"), _csr("Failed"), "status")
+    assert spec.has_condition(failed, "Approved") and spec.has_condition(failed, "Failed")
     approval = spec.merge_update(old, new, "approval")
     assert spec.has_condition(approval, "Approved") and not approval.status.certificate
     assert approval.spec.username == ""
