@@ -68,11 +68,12 @@ def client_context(pki: PKI, cert_pem: bytes | None = None, key_pem: bytes | Non
     """A TLS client context trusting the cluster CA, with a client certificate when given."""
     context = ssl.create_default_context(cafile=str(pki.ca_path))
     if cert_pem is not None and key_pem is not None:
-        directory = Path(tempfile.mkdtemp(prefix="kspec-client-"))
-        (directory / "client.crt").write_bytes(cert_pem)
-        (directory / "client.key").write_bytes(key_pem)
-        (directory / "client.key").chmod(0o600)
-        context.load_cert_chain(directory / "client.crt", directory / "client.key")
+        with tempfile.TemporaryDirectory(prefix="kspec-client-") as name:
+            directory = Path(name)
+            (directory / "client.crt").write_bytes(cert_pem)
+            (directory / "client.key").write_bytes(key_pem)
+            (directory / "client.key").chmod(0o600)
+            context.load_cert_chain(directory / "client.crt", directory / "client.key")  # read now
     return context
 
 
@@ -91,6 +92,7 @@ class SecureCluster:
     thread: ServerThread = field(init=False)
     loop: ControllerLoop = field(init=False)
     tokens: ServiceAccountTokens = field(init=False)
+    _admin: HTTPClient | None = field(default=None, init=False, repr=False)
 
     def start(self) -> SecureCluster:
         self.pki = ensure_pki(self.directory / "pki")
@@ -139,7 +141,10 @@ class SecureCluster:
 
     @property
     def admin(self) -> HTTPClient:
-        return self.user_client("kubernetes-admin", (MASTERS,))
+        """A kubernetes-admin (system:masters) client; one certificate per cluster."""
+        if self._admin is None:
+            self._admin = self.user_client("kubernetes-admin", (MASTERS,))
+        return self._admin
 
     def create_bootstrap_token(self, token: str, expiration: str, **extra: Any) -> None:
         """The Secret bootstrap-token-<id> in kube-system (as ``kubeadm token create`` writes it)."""
