@@ -425,8 +425,8 @@ def check_join(cluster: Any, join: Any) -> list[Violation]:
     try:
         cert_pem, _key = join(cluster.url, cluster.ca_file, node, valid)
         issued = x509.load_pem_x509_certificate(cert_pem)
-        cn = issued.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-        orgs = [a.value for a in issued.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        cn = str(issued.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+        orgs = [str(a.value) for a in issued.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
         if cn != f"system:node:{node}" or orgs != ["system:nodes"]:
             out.append((spec.SEC_JOIN_BOOTSTRAP.id, f"the kubelet certificate is CN={cn} O={orgs}"))
     except Exception as error:

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from impl.apiclient import HTTPClient
+from impl.apiclient import HTTPClient, InProcessClient
 from impl.apiserver.authn import Authenticator, ServiceAccountTokens
 from impl.apiserver.certificates import service_account_uids
 from impl.apiserver.core import APIServer
 from impl.apiserver.http import ServerThread, new_server
 from impl.apiserver.memory import MemoryKV
 from impl.apiserver.tls import PKI, ensure_pki
-from impl.controllers.certificates import csr_controllers
-from impl.controllers.runner import DEFAULT_CONTROLLERS, Controller, ControllerLoop
+from impl.controllers.certificates import CSRControllerThread, CSRHandler, csr_controllers
+from impl.controllers.runner import DEFAULT_CONTROLLERS, ControllerLoop
 from spec import apiserver as api
 from spec import bootstrap_tokens as bt
 from spec.authn import MASTERS
@@ -56,7 +56,7 @@ def bootstrap_secrets(server: APIServer) -> dict[str, bt.BootstrapSecret]:
     return found
 
 
-def csr_controllers_for(server: APIServer, pki: PKI) -> tuple[Controller, ...]:
+def csr_controllers_for(server: APIServer, pki: PKI) -> tuple[CSRHandler, ...]:
     """The approver (its SubjectAccessReview is the server's authorizer) and the signer with ``pki``'s CA."""
     authorizer = server.authorizer
     if authorizer is None:
@@ -81,8 +81,8 @@ def client_context(pki: PKI, cert_pem: bytes | None = None, key_pem: bytes | Non
 class SecureCluster:
     directory: Path
     seed: int = 1
-    #: The CSR controllers for the server and its PKI (tests substitute broken ones).
-    csr_controllers: Callable[[APIServer, PKI], tuple[Controller, ...]] = lambda server, pki: (
+    #: The CSR approver and signer for the server and its PKI (tests substitute broken ones).
+    csr_controllers: Callable[[APIServer, PKI], tuple[CSRHandler, ...]] = lambda server, pki: (
         csr_controllers_for(server, pki)
     )
     #: ServiceAccount uids for the token authenticator; None: read from storage (tests substitute).
@@ -91,6 +91,7 @@ class SecureCluster:
     pki: PKI = field(init=False)
     thread: ServerThread = field(init=False)
     loop: ControllerLoop = field(init=False)
+    csr_thread: CSRControllerThread = field(init=False)
     tokens: ServiceAccountTokens = field(init=False)
     _admin: HTTPClient | None = field(default=None, init=False, repr=False)
 
@@ -109,11 +110,14 @@ class SecureCluster:
         self.thread = ServerThread(
             self.server, authenticator=authenticator, ssl_context=self.pki.server_context()
         ).start()
-        controllers = (*DEFAULT_CONTROLLERS, *self.csr_controllers(self.server, self.pki))
-        self.loop = ControllerLoop(self.server, controllers, interval_s=0.02).start()
+        self.loop = ControllerLoop(self.server, DEFAULT_CONTROLLERS, interval_s=0.02).start()
+        # The CSR controllers on an informer; in process, as kube-controller-manager's own identity.
+        handlers = self.csr_controllers(self.server, self.pki)
+        self.csr_thread = CSRControllerThread(InProcessClient(self.server), handlers).start()
         return self
 
     def stop(self) -> None:
+        self.csr_thread.stop(timeout_s=10)
         self.loop.stop(timeout_s=10)
         self.thread.stop(timeout_s=10)
 

@@ -4,6 +4,7 @@ spec's CSR predicates on known-good and known-bad inputs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,32 @@ def test_node_client_reason() -> None:
 def test_token_expiration_bounds() -> None:
     assert spec.token_expiration_errors(600) == [] and spec.token_expiration_errors(1 << 32) == []
     assert spec.token_expiration_errors(599) and spec.token_expiration_errors((1 << 32) + 1)
+
+
+@pytest.mark.requirement("SEC-CSR-AUTO-APPROVE")
+@pytest.mark.requirement("SEC-CSR-SIGN-APPROVED")
+def test_handlers_as_level_triggered_controllers_in_process(tmp_path: Path) -> None:
+    """The same approver and signer as ``Controller``s of runner.py's ``settle`` (no HTTP, no threads)."""
+    from impl.apiclient import InProcessClient
+    from impl.apiserver.http import new_server
+    from impl.apiserver.memory import MemoryKV
+    from impl.apiserver.secure import csr_controllers_for
+    from impl.apiserver.tls import ensure_pki
+    from impl.controllers.client import ResourceClient
+    from impl.controllers.runner import settle
+    from spec.authn import UserInfo
+
+    server = new_server(MemoryKV().client(), seed=3, authorization=True)
+    pki = ensure_pki(tmp_path)
+    bootstrapper = InProcessClient(
+        server, UserInfo("system:bootstrap:abcdef", groups=("system:bootstrappers",))
+    )
+    node = checks.csr_body("good", checks.pem_request("system:node:n1", ("system:nodes",)))
+    assert bootstrapper.call("POST", checks.CSRS, node)[0] == 201
+    other = checks.csr_body("other", checks.pem_request("system:node:n1", ("system:nodes",)))
+    assert InProcessClient(server).call("POST", checks.CSRS, other)[0] == 201  # no requester at all
+    assert settle(ResourceClient.in_process(server), csr_controllers_for(server, pki))
+    good = InProcessClient(server).call("GET", f"{checks.CSRS}/good")[1]
+    assert "Approved" in checks.conditions(good) and checks.certificate(good)
+    rejected = InProcessClient(server).call("GET", f"{checks.CSRS}/other")[1]
+    assert not checks.conditions(rejected) and not checks.certificate(rejected)
