@@ -200,6 +200,24 @@ def check_approval_and_status_subresources(cluster: Any) -> list[Violation]:
     status, answer = client.call("PUT", f"{CSRS}/{name}/approval", obj)
     if status != 403 or "Approved" in conditions(current()):
         out.append((spec.SEC_CSR_APPROVAL_SUBRESOURCE.id, f"a bootstrapper's /approval was {status}"))
+    # A user allowed to update /approval but without approve on the signer (the approval admission plugin).
+    updater, role = _name("updater"), _name("approval-updater")
+    rule = {"verbs": ["update"], "apiGroups": ["certificates.k8s.io"],
+            "resources": ["certificatesigningrequests/approval"]}  # fmt: skip
+    cluster.admin.call(
+        "POST",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": role},
+         "rules": [rule]},
+    )  # fmt: skip
+    _bind(cluster, role, role, "User", updater)
+    obj = current()
+    obj["status"] = {"conditions": [approved]}
+    status, answer = cluster.user_client(updater).call("PUT", f"{CSRS}/{name}/approval", obj)
+    if status != 403 or "Approved" in conditions(current()):
+        out.append(
+            (spec.SEC_CSR_APPROVAL_SUBRESOURCE.id, f"/approval without approve on the signer was {status}")
+        )
     obj = current()
     obj["status"] = {"conditions": [approved]}
     obj["spec"]["username"] = "someone-else"

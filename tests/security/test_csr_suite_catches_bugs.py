@@ -121,3 +121,38 @@ def test_join_that_registers_before_authenticating_is_caught(tmp_path: Path) -> 
         violations = checks.check_join(cluster, eager_join)
     assert spec.SEC_JOIN_BOOTSTRAP.id in _ids(violations), violations
     assert any("left Node" in what for _, what in violations)
+
+
+@pytest.mark.requirement("SEC-CSR-APPROVAL-SUBRESOURCE")
+@pytest.mark.requirement("SEC-CSR-STATUS-SUBRESOURCE")
+def test_status_written_through_the_object_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A strategy that keeps the body's status on every update path (the object's PUT sets Approved).
+    monkeypatch.setattr(spec, "merge_update", lambda old, new, via: new.replace(spec=old.spec))
+    with SecureCluster(tmp_path) as cluster:
+        violations = checks.check_approval_and_status_subresources(cluster)
+    ids = _ids(violations)
+    assert {spec.SEC_CSR_APPROVAL_SUBRESOURCE.id, spec.SEC_CSR_STATUS_SUBRESOURCE.id} <= ids, violations
+
+
+@pytest.mark.requirement("SEC-CSR-APPROVAL-SUBRESOURCE")
+def test_approval_without_the_approve_permission_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(served_csrs, "_allowed", lambda server, request, verb, signer: True)
+    with SecureCluster(tmp_path) as cluster:
+        violations = checks.check_approval_and_status_subresources(cluster)
+    assert any("without approve on the signer" in what for _, what in violations), violations
+
+
+@pytest.mark.requirement("SEC-CSR-VALID")
+def test_unchecked_request_signature_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = served_csrs.request_facts
+
+    def trusting(pem: bytes) -> Any:
+        facts = real(pem)
+        return None if facts is None else spec.RequestFacts(facts.common_name, facts.organizations, True)
+
+    monkeypatch.setattr(served_csrs, "request_facts", trusting)
+    with SecureCluster(tmp_path) as cluster:
+        violations = checks.check_validation(cluster)
+    assert violations == [(spec.SEC_CSR_VALID.id, "a CSR with bad signature was answered 201, not 422")]
