@@ -3,6 +3,7 @@ spec's CSR predicates on known-good and known-bad inputs."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,3 +179,64 @@ def test_handlers_as_level_triggered_controllers_in_process(tmp_path: Path) -> N
     assert "Approved" in checks.conditions(good) and checks.certificate(good)
     rejected = InProcessClient(server).call("GET", f"{checks.CSRS}/other")[1]
     assert not checks.conditions(rejected) and not checks.certificate(rejected)
+
+
+@pytest.mark.requirement("SEC-CSR-APPROVAL-SUBRESOURCE")
+@pytest.mark.requirement("SEC-SA-TOKEN-REQUEST")
+def test_official_client_approves_a_csr_and_requests_a_token(cluster: SecureCluster, tmp_path: Path) -> None:
+    """What ``kubectl certificate approve`` and ``kubectl create token`` send, through the kubernetes client."""
+    import json
+    import time
+
+    client = pytest.importorskip("kubernetes.client")
+    config = pytest.importorskip("kubernetes.config")
+    cert, key = cluster.pki.client_certificate("kubernetes-admin", ("system:masters",))
+    (tmp_path / "admin.crt").write_bytes(cert)
+    (tmp_path / "admin.key").write_bytes(key)
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": "k", "cluster": {"server": cluster.url, "certificate-authority": str(cluster.ca_file)}}
+        ],
+        "users": [{"name": "a", "user": {"client-certificate": str(tmp_path / "admin.crt"),
+                                         "client-key": str(tmp_path / "admin.key")}}],
+        "contexts": [{"name": "k", "context": {"cluster": "k", "user": "a"}}],
+        "current-context": "k",
+    }  # fmt: skip
+    (tmp_path / "kubeconfig").write_text(json.dumps(kubeconfig))
+    api = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
+    try:
+        certificates = client.CertificatesV1Api(api)
+        request = client.V1CertificateSigningRequestSpec(
+            request=base64.b64encode(checks.pem_request("alice")).decode(),
+            signer_name=spec.CLIENT_SIGNER,
+            usages=["client auth"],
+            expiration_seconds=86400,
+        )
+        made = certificates.create_certificate_signing_request(
+            client.V1CertificateSigningRequest(
+                metadata=client.V1ObjectMeta(name="official-alice"), spec=request
+            )
+        )
+        assert made.spec.username == "kubernetes-admin"
+        approved = client.V1CertificateSigningRequestCondition(type="Approved", status="True", reason="Test")
+        made.status = client.V1CertificateSigningRequestStatus(conditions=[approved])
+        certificates.replace_certificate_signing_request_approval("official-alice", made)
+        deadline = time.monotonic() + 10
+        while not certificates.read_certificate_signing_request("official-alice").status.certificate:
+            assert time.monotonic() < deadline, "no certificate issued"
+            time.sleep(0.05)
+        core = client.CoreV1Api(api)
+        core.create_namespaced_service_account(
+            "default", client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="bot"))
+        )
+        token = core.create_namespaced_service_account_token(
+            "bot",
+            "default",
+            client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[])),
+        )
+        assert token.status.token and token.status.expiration_timestamp
+        assert cluster.client(token=token.status.token).call("GET", "/api")[0] == 200
+    finally:
+        api.close()
