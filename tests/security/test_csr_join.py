@@ -184,7 +184,7 @@ def test_handlers_as_level_triggered_controllers_in_process(tmp_path: Path) -> N
 @pytest.mark.requirement("SEC-CSR-APPROVAL-SUBRESOURCE")
 @pytest.mark.requirement("SEC-SA-TOKEN-REQUEST")
 def test_official_client_approves_a_csr_and_requests_a_token(cluster: SecureCluster, tmp_path: Path) -> None:
-    """What ``kubectl certificate approve`` and ``kubectl create token`` send, through the kubernetes client."""
+    """What ``kubectl certificate approve`` and ``kubectl create token`` send, via the kubernetes client."""
     import json
     import time
 
