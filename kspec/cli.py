@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,13 +209,14 @@ def _scheme(args: argparse.Namespace) -> str:
     return "http" if getattr(args, "insecure_serve_http", False) else "https"
 
 
-def _secure(server: object, args: argparse.Namespace) -> dict[str, object]:
-    """HTTPS and authentication for ``server`` (impl/apiserver/secure.py); writes DATA_DIR/admin.conf."""
+def _secure(server: object, args: argparse.Namespace) -> Any:
+    """HTTPS and authentication for ``server`` (impl/apiserver/secure.py ``Security``, None with
+    ``--insecure-serve-http``); writes DATA_DIR/admin.conf."""
     from impl import kubeconfig
     from impl.apiserver.secure import secure
 
     if getattr(args, "insecure_serve_http", False):
-        return {}
+        return None
     data_dir = Path(getattr(args, "data_dir", "~/.kspec/apiserver")).expanduser()
     pki_dir = Path(args.pki_dir).expanduser() if getattr(args, "pki_dir", None) else data_dir / "pki"
     security = secure(
@@ -228,21 +230,32 @@ def _secure(server: object, args: argparse.Namespace) -> dict[str, object]:
         data_dir / "admin.conf", security.admin_kubeconfig(f"https://{host}:{args.port}")
     )
     print(f"kspec apiserver: PKI in {pki_dir}, admin kubeconfig {admin}", flush=True)
-    return {"authenticator": security.authenticator, "ssl_context": security.ssl_context}
+    return security
 
 
 def _serve_with_controllers(server: object, args: argparse.Namespace) -> None:
-    """Serve in the foreground, the garbage collector and namespace controller in a background thread."""
+    """Serve in the foreground; the garbage collector and namespace controller in a background thread,
+    and with authentication on the CSR approver and signer in another."""
     from impl.apiserver.core import APIServer
     from impl.apiserver.http import serve
+    from impl.apiserver.secure import start_csr_controllers
     from impl.controllers.runner import ControllerLoop
 
     assert isinstance(server, APIServer)
     security = _secure(server, args)
     loop = ControllerLoop(server).start()
+    csr = start_csr_controllers(server, security.pki) if security is not None else None
     try:
-        serve(server, host=args.host, port=args.port, **security)  # type: ignore[arg-type]
+        serve(
+            server,
+            host=args.host,
+            port=args.port,
+            authenticator=security.authenticator if security is not None else None,
+            ssl_context=security.ssl_context if security is not None else None,
+        )
     finally:
+        if csr is not None:
+            csr.stop()
         loop.stop()
 
 

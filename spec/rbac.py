@@ -542,6 +542,10 @@ def node_authorize(attributes: Attributes, pods: Iterable[core.Pod]) -> Decision
         if attributes.namespace == NODE_LEASE_NAMESPACE and name == node:
             if verb in ("get", "create", "update", "patch", "delete"):
                 return Decision(True, "a node's own Lease")
+        if attributes.namespace == NODE_LEASE_NAMESPACE and verb == "create" and not name:
+            # node_authorizer.go authorizeLease skips the name on create (the URL has none);
+            # NodeRestriction (node_restriction_lease below) admits only the node's own Lease.
+            return Decision(True, "a node creates its Lease")
         return Decision(False, "can only access node lease with the same name as the requesting node")
     if group == "" and resource == "pods":
         if sub == "" and verb in _NODE_READ:
@@ -566,6 +570,14 @@ def node_restriction_admission(user: UserInfo, node: core.Node) -> str | None:
     if own is None or node.metadata.name == own:
         return None
     return f'node "{own}" is not allowed to modify node "{node.metadata.name}"'
+
+
+def node_restriction_lease(user: UserInfo, namespace: str, name: str) -> str | None:
+    """NodeRestriction's admitLease: a node user writes only the Lease named after it in kube-node-lease."""
+    own = node_name_of(user)
+    if own is None or namespace != NODE_LEASE_NAMESPACE or name == own:
+        return None
+    return "can only access node lease with the same name as the requesting node"
 
 
 def _bound(pod: core.Pod, node: str, namespace: str, name: str) -> bool:

@@ -20,6 +20,12 @@ The suite works inside namespaces it creates (``kspec-<pid>-<n>``) and
 deletes them when it is done; it touches nothing else. It
 does not assume a fresh server: resourceVersions are compared with each
 other, never with fixed numbers.
+
+Optional capability ``secure_cluster()`` (conformance/security/test_join.py; a provider without it
+is not applicable there): a context manager yielding a served cluster with authentication on and
+``url``, ``ca_file``, ``admin`` (a system:masters client), ``client(token=...)``,
+``user_client(name, groups)`` (client certificate) and ``create_bootstrap_token(token, expiration)``;
+clients answer ``call(method, path, body) -> (status, body)`` (impl/apiclient.HTTPClient).
 """
 
 from __future__ import annotations

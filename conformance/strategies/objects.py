@@ -37,13 +37,25 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
 from invariants.snapshots import SeededChoices
 from spec.intstr import IntOrString
-from spec.objects import apiextensions, apps, batch, coordination, core, discovery, events, networking, rbac
+from spec.objects import (
+    apiextensions,
+    apps,
+    batch,
+    certificates,
+    coordination,
+    core,
+    discovery,
+    events,
+    networking,
+    rbac,
+)
 from spec.objects import storage as storage_group
 from spec.objects.base import FrozenMap, MicroTime, Time
 from spec.objects.meta import KindModel, LabelSelector, LabelSelectorRequirement, ObjectMeta, OwnerReference
@@ -1111,6 +1123,36 @@ def build_lease(key: Choices, decor: Choices) -> coordination.Lease:
     )
 
 
+@cache
+def _csr_pem(common_name: str, organization: str) -> bytes:
+    """A signed PEM CSR; Ed25519 from a fixed seed signs deterministically, so examples replay exactly."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
+    seed = (common_name + "/" + organization).encode().ljust(32, b"\0")[:32]
+    private = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    names = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
+    subject = x509.Name([*names, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    request = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(private, None)
+    return request.public_bytes(serialization.Encoding.PEM)
+
+
+def build_certificate_signing_request(key: Choices, decor: Choices) -> certificates.CertificateSigningRequest:
+    node = key.pick(NODE_NAMES)
+    cn, org = key.pick(((f"system:node:{node}", "system:nodes"), ("alice", ""), ("bob", "developers")))
+    return certificates.CertificateSigningRequest(
+        metadata=metadata(key, decor, namespaced=False, names=SUBDOMAIN_NAMES),
+        spec=certificates.CertificateSigningRequestSpec(
+            request=_csr_pem(cn, org),
+            signer_name=key.pick(("kubernetes.io/kube-apiserver-client-kubelet", "example.com/signer")),
+            usages=tuple(distinct(key, ("digital signature", "client auth", "key encipherment"), 1, 3)),
+            expiration_seconds=maybe(key, lambda: key.pick((600, 3600, 86400))),
+        ),
+    )
+
+
 def build_endpoint_slice(key: Choices, decor: Choices) -> discovery.EndpointSlice:
     service = key.pick(NAMES)
     meta = metadata(key, decor, namespaced=True, names=(f"{service}-{dns1123_label(decor, 5)}",))
@@ -1395,6 +1437,7 @@ BUILDERS: Final[dict[type[KindModel], Callable[[Choices, Choices], Any]]] = {
     rbac.ClusterRoleBinding: build_cluster_role_binding,
     apiextensions.CustomResourceDefinition: build_custom_resource_definition,
     events.Event: build_structured_event,
+    certificates.CertificateSigningRequest: build_certificate_signing_request,
 }
 
 _STRATEGIES: Final[dict[type[KindModel], st.SearchStrategy[Any]]] = {

@@ -48,6 +48,7 @@ from spec.authn import (
 )
 from spec.objects import core
 from spec.objects.base import FrozenMap
+from spec.objects.coordination import Lease
 from spec.objects.meta import KindModel, ObjectMeta
 from spec.objects.rbac import (
     ClusterRole,
@@ -173,6 +174,11 @@ class Authorizer:
             why = rbac.node_restriction_admission(user, obj)
             if why is not None:
                 raise Forbidden(api.forbidden_status("", "nodes", obj.metadata.name, why))
+            return
+        if isinstance(obj, Lease):
+            why = rbac.node_restriction_lease(user, obj.metadata.namespace, obj.metadata.name)
+            if why is not None:
+                raise Forbidden(api.forbidden_status("coordination.k8s.io", "leases", obj.metadata.name, why))
             return
         if not isinstance(obj, _RBAC_KINDS):
             return

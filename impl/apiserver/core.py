@@ -64,7 +64,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, cast
 
-from impl.apiserver import authz, discovery, scale
+from impl.apiserver import authz, certificates, discovery, scale
+from impl.apiserver.authn import ServiceAccountTokens
 from impl.apiserver.customresources import CRD_INFO, CustomResources
 from impl.apiserver.encryption import TransformError, ValueTransformer
 from impl.apiserver.routing import DiscoveryPath, OtherPath, ResourcePath, route
@@ -197,9 +198,10 @@ class APIServer:
         #: Authorization (impl/apiserver/authz.py): None serves every request as before; with one,
         #: requests with a user (or Impersonate-User) are authorized and RBAC writes escalation-checked.
         self.authorizer: authz.Authorizer | None = None
-        #: The ServiceAccount token signer/verifier (impl/apiserver/authn.py ServiceAccountTokens) of a
-        #: server run with authentication, one key per server; None without. TokenRequest issues with it.
-        self.service_account_tokens: Any = None
+        #: The ServiceAccount token signer and verifier of a server run with authentication, one key
+        #: per server (impl/apiserver/secure.py): TokenRequest (serviceaccounts/<name>/token,
+        #: impl/apiserver/certificates.py) issues with it; None: that subresource is not served.
+        self.service_account_tokens: ServiceAccountTokens | None = None
 
     @property
     def storage(self) -> Storage:
@@ -349,6 +351,10 @@ class APIServer:
 
     def _resource_request(self, request: Request, target: ResourcePath) -> Response | APIWatch:
         info, method = target.info, request.method
+        if certificates.handles(target):  # CSRs and serviceaccounts/token (impl/apiserver/certificates.py)
+            answer = certificates.handle(self, request, target)
+            if answer is not None:
+                return answer
         if target.subresource == "binding" and info.model is core.Pod:
             if method != "POST":
                 raise APIError(apiserver.method_not_supported(info.group, "pods/binding", method))

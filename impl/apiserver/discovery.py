@@ -19,6 +19,7 @@ from impl.apiserver import scale
 from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
 from spec import apiserver
 from spec.objects import core
+from spec.objects.certificates import CertificateSigningRequest
 
 VERBS: Final = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 #: The namespace registry serves no deletecollection.
@@ -100,6 +101,17 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
                     "verbs": ["get", "patch", "update"],
                 }
             )
+        if info.model is CertificateSigningRequest:  # impl/apiserver/certificates.py
+            for sub in ("approval", "status"):
+                resources.append(
+                    {
+                        "name": f"{resource}/{sub}",
+                        "singularName": "",
+                        "namespaced": False,
+                        "kind": info.kind,
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
         if info.model is core.Pod:
             resources.append(
                 {

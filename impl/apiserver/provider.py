@@ -46,7 +46,7 @@ from impl import kubeconfig
 from impl.apiserver.core import APIServer
 from impl.apiserver.http import ServerThread, new_server
 from impl.apiserver.memory import MemoryKV
-from impl.apiserver.secure import Security, secure
+from impl.apiserver.secure import Security, secure, start_csr_controllers
 from impl.apiserver.storage import KV
 from impl.controllers.runner import DEFAULT_CONTROLLERS, Controller, ControllerLoop
 from spec.authn import UserInfo
@@ -141,6 +141,7 @@ class ReferenceAPIServerProvider:
             )
             thread.start(timeout_s=10)
             loop = ControllerLoop(server, self.controllers, interval_s=0.01).start()
+            csr = start_csr_controllers(server, security.pki) if security is not None else None
             try:
                 path = directory / "kubeconfig"
                 if security is None:
@@ -152,8 +153,20 @@ class ReferenceAPIServerProvider:
             finally:
                 self._kv = None
                 self._serving = None
+                if csr is not None:
+                    csr.stop(timeout_s=10)
                 loop.stop(timeout_s=10)
                 thread.stop(timeout_s=10)
+
+    @contextmanager
+    def secure_cluster(self) -> Iterator[Any]:
+        """The optional ``secure_cluster`` capability (conformance/security/test_join.py): a server with
+        authentication over HTTPS, CSRs, TokenRequest and the CSR controllers (impl/apiserver/secure.py)."""
+        from impl.apiserver.securecluster import SecureCluster
+
+        with tempfile.TemporaryDirectory(prefix="kspec-secure-") as directory:
+            with SecureCluster(Path(directory), seed=self.seed) as cluster:
+                yield cluster
 
     @contextmanager
     def _storage(self) -> Iterator[KV]:

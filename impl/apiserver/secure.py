@@ -9,7 +9,9 @@ key ``sa.key`` there (or ``--service-account-key-file``), the static tokens of
 ServiceAccount JWTs read from the server's storage at request time). The
 ServiceAccount signer is set on the server (``server.service_account_tokens``)
 so the TokenRequest endpoint issues with the key the verifier checks.
-``admin_kubeconfig`` is kubeadm's ``admin.conf``: the CA and a client
+``csr_controllers_for`` gives the CertificateSigningRequest approver and signer
+(impl/controllers/certificates.py) for a server and its CA, as
+kube-controller-manager runs them. ``admin_kubeconfig`` is kubeadm's ``admin.conf``: the CA and a client
 certificate for ``kubernetes-admin`` in ``system:masters``
 (cmd/kubeadm/app/phases/kubeconfig/kubeconfig.go), embedded as ``*-data``.
 
@@ -27,8 +29,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from impl import kubeconfig
+from impl.apiclient import InProcessClient
 from impl.apiserver.authn import Authenticator, ServiceAccountTokens, authenticator_for
 from impl.apiserver.tls import PKI, _pem_key, ensure_pki
+from impl.controllers.certificates import CSRControllerThread, CSRHandler, csr_controllers
 from spec.authn import MASTERS, UserInfo
 from spec.authn_tokens import parse_token_file
 
@@ -88,3 +92,18 @@ def secure(
         server, ca=pki.ca_cert, static_tokens=static_tokens, sa_tokens=sa_tokens
     )
     return Security(pki, authenticator, pki.server_context(), sa_tokens, static_tokens)
+
+
+def csr_controllers_for(server: Any, pki: PKI) -> tuple[CSRHandler, ...]:
+    """The approver (its SubjectAccessReview is the server's authorizer) and the signer with ``pki``'s CA."""
+    authorizer = server.authorizer
+    if authorizer is None:
+        return ()  # no authorizer: no SubjectAccessReview to approve with
+    return csr_controllers(lambda attributes: authorizer.decide(attributes).allowed, pki, server.clock)
+
+
+def start_csr_controllers(server: Any, pki: PKI) -> CSRControllerThread | None:
+    """The approver and the signer for ``server`` on an informer in a background thread, as
+    kube-controller-manager runs them beside a secured API server (None without an authorizer)."""
+    handlers = csr_controllers_for(server, pki)
+    return CSRControllerThread(InProcessClient(server), handlers).start() if handlers else None

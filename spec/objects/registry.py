@@ -30,7 +30,18 @@ from typing import Any, Final, Union
 
 import pydantic
 
-from spec.objects import apiextensions, apps, batch, coordination, core, discovery, events, networking, rbac
+from spec.objects import (
+    apiextensions,
+    apps,
+    batch,
+    certificates,
+    coordination,
+    core,
+    discovery,
+    events,
+    networking,
+    rbac,
+)
 from spec.objects import storage as storage_group
 from spec.objects.base import FrozenMap, Model
 from spec.objects.meta import KindModel
@@ -91,6 +102,7 @@ KINDS: Final[tuple[KindInfo, ...]] = (
     KindInfo(rbac.ClusterRoleBinding, "clusterrolebindings", namespaced=False),
     KindInfo(apiextensions.CustomResourceDefinition, "customresourcedefinitions", namespaced=False),
     KindInfo(events.Event, "events", namespaced=True),
+    KindInfo(certificates.CertificateSigningRequest, "certificatesigningrequests", namespaced=False),
 )
 
 _BY_TYPE: Final[dict[tuple[str, str], KindInfo]] = {(info.api_version, info.kind): info for info in KINDS}

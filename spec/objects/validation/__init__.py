@@ -23,6 +23,7 @@ from spec.objects import (
     apiextensions,
     apps,
     batch,
+    certificates,
     coordination,
     core,
     discovery,
@@ -51,6 +52,13 @@ _NAME_CHECKS: Final[dict[type[KindModel], NameCheck]] = {
     rbac.RoleBinding: meta.name_is_path_segment,
     rbac.ClusterRoleBinding: meta.name_is_path_segment,
 }
+
+
+def _validate_csr(csr: Any) -> list[FieldError]:
+    from spec.certificates import validate_csr  # spec/certificates.py imports this package's errors
+
+    return validate_csr(csr)
+
 
 #: Each kind's own rules, after those of its metadata.
 _VALIDATORS: Final[dict[type[KindModel], Callable[[Any], list[FieldError]]]] = {
@@ -81,6 +89,7 @@ _VALIDATORS: Final[dict[type[KindModel], Callable[[Any], list[FieldError]]]] = {
     rbac.ClusterRoleBinding: other.validate_cluster_role_binding,
     apiextensions.CustomResourceDefinition: other.validate_custom_resource_definition,
     events.Event: other.validate_structured_event,
+    certificates.CertificateSigningRequest: _validate_csr,
 }
 
 

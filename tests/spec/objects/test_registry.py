@@ -38,6 +38,7 @@ UPSTREAM: list[tuple[str, str, str, bool]] = [
     ("batch/v1", "CronJob", "cronjobs", True),
     ("batch/v1", "Job", "jobs", True),
     ("coordination.k8s.io/v1", "Lease", "leases", True),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest", "certificatesigningrequests", False),
     ("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True),
     ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True),
     ("storage.k8s.io/v1", "StorageClass", "storageclasses", False),
