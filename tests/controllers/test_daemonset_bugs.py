@@ -99,4 +99,4 @@ def test_the_daemonset_machine_catches(controller: Any, requirement: str) -> Non
 
 def test_the_reference_passes_the_same_runs() -> None:
     provider = SimulatedControlPlaneProvider(controllers=(DaemonSetController,))
-    run_state_machine_as_test(machine_for(provider), settings=SETTINGS)
+    run_state_machine_as_test(machine_for(provider), settings=settings(SETTINGS, max_examples=200))
