@@ -1,0 +1,261 @@
+"""The StatefulSet machine: users create, scale, update (with a partition) and delete StatefulSets.
+
+User rules: create a StatefulSet (OrderedReady or Parallel, 0..4 replicas,
+one volumeClaimTemplate), scale it, change its image together with a
+partition (0..4), delete it. Environment rules: EnvironmentRules (crash the
+controller manager, lag the pod watch, let time pass) plus a pod losing or
+regaining readiness — flipped through the API as the environment (a status
+patch of the Ready condition, what a failing readiness probe makes a
+kubelet write), since the simulated kubelet has no probes.
+
+After every step, from the API (the pods compared with the previous step):
+STATEFULSET-ORDERED-CREATE (OrderedReady: a new pod i only when pods
+0..i-1 are Running and Ready), STATEFULSET-PARTITION (no pod below the
+partition that was Running and Ready is deleted, but by the user).
+At the end (faults off, pods ready, 120 simulated s) STATEFULSET-CONVERGE:
+pods exactly 0..replicas-1, Running and Ready, at the update revision from
+the partition up, status replicas/readyReplicas and observedGeneration.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import invariant, precondition, rule
+
+from conformance.adapters.controllers import ControllersProvider, SimulatedControlPlane
+from conformance.violation import require
+from conformance.workloads.environment import PODS, EnvironmentRules
+from spec.workloads.statefulset import STATEFULSET_CONVERGE, STATEFULSET_ORDERED_CREATE, STATEFULSET_PARTITION
+
+NAMESPACE = "default"
+NAMES = ("db", "kv")
+SETTLE_S = 120.0
+SETS = f"/apis/apps/v1/namespaces/{NAMESPACE}/statefulsets"
+REVISION_LABEL = "controller-revision-hash"
+MERGE = "application/merge-patch+json"
+
+
+def statefulset(name: str, replicas: int, policy: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "podManagementPolicy": policy,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [{"name": "a", "image": "db:0", "resources": {"requests": {"cpu": "10m"}}}]
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+                }
+            ],
+        },
+    }
+
+
+def ready(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    return (
+        not pod["metadata"].get("deletionTimestamp")
+        and status.get("phase") == "Running"
+        and any(
+            c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ()
+        )
+    )
+
+
+def ordinal(name: str, pod: dict[str, Any]) -> int | None:
+    prefix, _, suffix = pod["metadata"]["name"].rpartition("-")
+    return int(suffix) if prefix == name and suffix.isdigit() else None
+
+
+class StatefulSetMachine(EnvironmentRules):
+    provider: ClassVar[ControllersProvider]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cluster: SimulatedControlPlane = self.provider.new_cluster(seed=0, nodes=3)
+        self.sets: set[str] = set()
+        self.seen: dict[str, dict[int, dict[str, Any]]] = {}
+        self.user_deleted: set[str] = set()  # pod uids
+        self.unready: set[str] = set()  # pod names whose readiness the environment took
+        self.images = 0
+        self.log: list[str] = []
+
+    def _ok(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
+        status, answer = self.cluster.call(method, path, body, content_type=content_type)
+        assert status < 300, f"{method} {path}: {status} {answer}"
+        return answer
+
+    def _pods(self, name: str) -> dict[int, dict[str, Any]]:
+        """The pods of the StatefulSet ``name`` by ordinal: those it controls. A deleted StatefulSet's
+        pods may still be terminating when one of the same name is created; they are not its pods."""
+        status, sts = self.cluster.call("GET", f"{SETS}/{name}")
+        uid = sts["metadata"]["uid"] if status == 200 else None
+        out = {}
+        for pod in self._ok("GET", f"/api/v1/namespaces/{NAMESPACE}/pods")["items"]:
+            o = ordinal(name, pod)
+            owned = any(
+                r.get("controller") and r.get("uid") == uid
+                for r in pod["metadata"].get("ownerReferences") or ()
+            )
+            if o is not None and owned:
+                out[o] = pod
+        return out
+
+    # -- users ---------------------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.sets) < len(NAMES))
+    @rule(data=st.data(), replicas=st.integers(0, 4), policy=st.sampled_from(["OrderedReady", "Parallel"]))
+    def create(self, data: st.DataObject, replicas: int, policy: str) -> None:
+        name = data.draw(st.sampled_from([n for n in NAMES if n not in self.sets]))
+        self._ok("POST", SETS, statefulset(name, replicas, policy))
+        self.sets.add(name)
+        self.log.append(f"create {name} {policy} replicas={replicas}")
+
+    @precondition(lambda self: bool(self.sets))
+    @rule(data=st.data(), replicas=st.integers(0, 4))
+    def scale(self, data: st.DataObject, replicas: int) -> None:
+        name = data.draw(st.sampled_from(sorted(self.sets)))
+        self._ok("PATCH", f"{SETS}/{name}/scale", {"spec": {"replicas": replicas}}, MERGE)
+        self.log.append(f"scale {name} to {replicas}")
+
+    @precondition(lambda self: bool(self.sets))
+    @rule(data=st.data(), partition=st.integers(0, 4))
+    def update(self, data: st.DataObject, partition: int) -> None:
+        name = data.draw(st.sampled_from(sorted(self.sets)))
+        self.images += 1
+        patch = {
+            "spec": {
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": partition}},
+                "template": {"spec": {"containers": [{"name": "a", "image": f"db:{self.images}"}]}},
+            }
+        }
+        self._ok("PATCH", f"{SETS}/{name}", patch, "application/strategic-merge-patch+json")
+        self.log.append(f"update {name} to db:{self.images} partition={partition}")
+
+    @precondition(lambda self: bool(self.sets))
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(sorted(self.sets)))
+        for pod in self._pods(name).values():
+            self.user_deleted.add(pod["metadata"]["uid"])
+        self._ok("DELETE", f"{SETS}/{name}")  # the garbage collector deletes its pods
+        self.sets.discard(name)
+        self.seen.pop(name, None)
+        self.log.append(f"delete {name}")
+
+    # -- environment: readiness lost and regained ----------------------------------------------------
+
+    @precondition(lambda self: bool(self.sets))
+    @rule(data=st.data(), ready_now=st.booleans())
+    def flip_readiness(self, data: st.DataObject, ready_now: bool) -> None:
+        name = data.draw(st.sampled_from(sorted(self.sets)))
+        pods = [p for p in self._pods(name).values() if (p.get("status") or {}).get("phase") == "Running"]
+        if not pods:
+            return
+        pod = data.draw(st.sampled_from(sorted(p["metadata"]["name"] for p in pods)))
+        self._set_ready(pod, ready_now)
+
+    def _set_ready(self, pod: str, value: bool) -> None:
+        body = {"status": {"conditions": [{"type": "Ready", "status": "True" if value else "False"}]}}
+        self.cluster.call(
+            "PATCH",
+            f"/api/v1/namespaces/{NAMESPACE}/pods/{pod}/status",
+            body,
+            content_type="application/strategic-merge-patch+json",
+        )
+        (self.unready.discard if value else self.unready.add)(pod)
+        self.log.append(f"pod {pod} ready={value}")
+
+    # -- properties -------------------------------------------------------------------------------
+
+    @invariant()
+    def ordered_and_partitioned(self) -> None:
+        for name in sorted(self.sets):
+            sts = self._ok("GET", f"{SETS}/{name}")
+            spec = sts["spec"]
+            partition = int(
+                ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0
+            )
+            replicas = int(spec.get("replicas", 1))
+            now, before = self._pods(name), self.seen.get(name, {})
+            for o, pod in now.items():
+                old = before.get(o)
+                new = old is None or old["metadata"]["uid"] != pod["metadata"]["uid"]
+                if new and spec.get("podManagementPolicy") == "OrderedReady":
+                    lower = [i for i in range(o) if not (i in now and ready(now[i]))]
+                    require(
+                        STATEFULSET_ORDERED_CREATE,
+                        not lower,
+                        lambda name=name, o=o, lower=lower: (
+                            f"{name}-{o} created while {lower} not Running and Ready\n" + "\n".join(self.log)
+                        ),
+                    )
+            for o, old in before.items():
+                pod = now.get(o)
+                gone = pod is None or pod["metadata"]["uid"] != old["metadata"]["uid"]
+                deleting = gone or bool(pod["metadata"].get("deletionTimestamp"))  # type: ignore[index]
+                require(
+                    STATEFULSET_PARTITION,
+                    not (
+                        deleting
+                        and not old["metadata"].get("deletionTimestamp")
+                        and o < min(partition, replicas)
+                        and old["metadata"]["uid"] not in self.user_deleted
+                        and ready(old)
+                    ),
+                    lambda name=name, o=o, partition=partition: (
+                        f"{name}-{o}, below partition {partition}, deleted\n" + "\n".join(self.log)
+                    ),
+                )
+            self.seen[name] = now
+
+    def teardown(self) -> None:
+        self.cluster.set_watch_lag(PODS, 0.0)
+        self.cluster.restart_controller_manager()
+        for pod in sorted(self.unready):
+            self._set_ready(pod, True)
+        self.cluster.run(SETTLE_S)
+        for name in sorted(self.sets):
+            sts = self._ok("GET", f"{SETS}/{name}")
+            spec, status = sts["spec"], sts.get("status") or {}
+            partition = int(
+                ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0
+            )
+            replicas = int(spec.get("replicas", 1))
+            pods = self._pods(name)
+            update = status.get("updateRevision")
+            converged = (
+                sorted(pods) == list(range(replicas))
+                and all(ready(p) for p in pods.values())
+                and all(
+                    pods[o]["metadata"]["labels"].get(REVISION_LABEL) == update
+                    for o in range(partition, replicas)
+                )
+                and status.get("replicas", 0) == replicas
+                and status.get("readyReplicas", 0) == replicas
+                and status.get("observedGeneration") == sts["metadata"].get("generation")
+            )
+            require(
+                STATEFULSET_CONVERGE,
+                converged,
+                lambda name=name, pods=pods, status=status, replicas=replicas: (
+                    f"{name}: after {SETTLE_S} s pods {sorted(pods)} for replicas {replicas}, "
+                    f"status {status}\n" + "\n".join(self.log)
+                ),
+            )
+
+
+def machine_for(provider: ControllersProvider) -> type[StatefulSetMachine]:
+    return type("StatefulSetMachine", (StatefulSetMachine,), {"provider": provider})
