@@ -3,7 +3,10 @@
 Rules are what users do (create a RollingUpdate Deployment with 1..4
 replicas and a maxSurge/maxUnavailable drawn from integers and percentages,
 0 included where validation allows it; change its image, which starts a
-new rollout; change maxSurge/maxUnavailable; scale it; pause and resume it)
+new rollout; change maxSurge/maxUnavailable; scale it; pause and resume it;
+roll it back to a revision, as ``kubectl rollout undo`` does, by the spec's
+``rollback_revision``, a refusal (paused, no such revision) being a valid
+answer)
 and what the environment does (the controller manager crashes and
 restarts; the controllers' pod watch lags; time passes, and pods become
 Ready after the kubelet's startup delay).
@@ -27,6 +30,11 @@ After every step, read from the API server:
   it). ``required`` is the Deployment's spec as it is now; a user scaling
   down lowers it first. Only while the Deployment is not paused.
 
+- DEPLOY-ROLLBACK (``revision_violations``): once the controller has
+  synced the Deployment's generation, no two of its ReplicaSets carry the
+  same revision and the one whose template is the Deployment's carries the
+  largest (a rollback reuses the old ReplicaSet and raises its revision).
+
 When the run ends the faults stop, the Deployment is resumed, and within
 ``SETTLE_S`` simulated seconds the rollout must be complete (DEPLOY-ESR):
 the new ReplicaSet at replicas with that many available pods, the old ones
@@ -38,6 +46,7 @@ previous step.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -50,13 +59,18 @@ from spec.workloads.deployment import (
     DEPLOY_ESR,
     DEPLOY_ROLL_AVAILABILITY,
     DEPLOY_ROLL_SURGE,
+    DEPLOY_ROLLBACK,
     ReplicaSetState,
+    RollbackRefused,
     RolloutState,
     allowed_total,
     required_available,
+    revision_violations,
+    rollback_revision,
 )
 
 NAME = "web"
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 NAMESPACE = "default"
 PATH = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/{NAME}"
 SETTLE_S = 120.0
@@ -200,6 +214,34 @@ class DeploymentMachine(EnvironmentRules):
         self._patch({"spec": {"paused": self.paused}})
         self._then("pause" if self.paused else "resume", then_s)
 
+    @precondition(lambda self: self.created)
+    @rule(to_revision=st.integers(0, 4), then_s=THEN)
+    def rollback(self, to_revision: int, then_s: float) -> None:
+        """``kubectl rollout undo --to-revision``: the template of that revision's ReplicaSet."""
+        d = self._ok("GET", PATH)
+        replicasets = self._replicasets(d["metadata"]["uid"])
+        try:
+            target = rollback_revision(
+                [_revision(rs) for rs in replicasets],
+                to_revision,
+                name=NAME,
+                paused=bool(d["spec"].get("paused")),
+            )
+        except RollbackRefused as refused:
+            self._then(f"rollback to {to_revision} refused: {refused}", then_s)
+            return
+        chosen = min(
+            (rs for rs in replicasets if _revision(rs) == target), key=lambda rs: rs["metadata"]["name"]
+        )
+        if _without_hash(chosen["spec"]["template"]) != _without_hash(d["spec"]["template"]):
+            template = copy.deepcopy(chosen["spec"]["template"])
+            labels = template.setdefault("metadata", {}).setdefault("labels", {})
+            labels.pop(HASH_LABEL, None)
+            # kubectl sends a JSON patch replacing the template (rollback.go).
+            patch = [{"op": "replace", "path": "/spec/template", "value": template}]
+            self._ok("PATCH", PATH, patch, "application/json-patch+json")
+        self._then(f"rollback to {to_revision} (revision {target})", then_s)
+
     def _then(self, what: str, then_s: float) -> None:
         """Log a user's change and let ``then_s`` seconds pass (so changes land mid-rollout)."""
         self.cluster.run(then_s)
@@ -255,6 +297,25 @@ class DeploymentMachine(EnvironmentRules):
         )
         self.floor = required if quiet else floor
 
+    @invariant()
+    def revisions(self) -> None:
+        if not self.created:
+            return
+        d = self._ok("GET", PATH)
+        if (d.get("status") or {}).get("observedGeneration") != d["metadata"].get("generation"):
+            return  # the controller has not synced this spec yet
+        replicasets = self._replicasets(d["metadata"]["uid"])
+        wanted = _without_hash(d["spec"]["template"])
+        new = [rs for rs in replicasets if _without_hash(rs["spec"]["template"]) == wanted]
+        problems = revision_violations(
+            [_revision(rs) for rs in replicasets], _revision(new[0]) if len(new) == 1 else None
+        )
+        require(
+            DEPLOY_ROLLBACK,
+            not problems,
+            lambda: f"{'; '.join(problems)}: {_revisions(replicasets)}\n" + "\n".join(self.log),
+        )
+
     def teardown(self) -> None:
         """The liveness phase: faults off, the Deployment resumed; the rollout must complete in SETTLE_S."""
         if not self.created:
@@ -295,6 +356,17 @@ class DeploymentMachine(EnvironmentRules):
                 + "\n".join(self.log)
             ),
         )
+
+
+def _revision(rs: dict[str, Any]) -> int:
+    try:
+        return int((rs["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION, "0"))
+    except ValueError:
+        return 0
+
+
+def _revisions(replicasets: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted((rs["metadata"]["name"], _revision(rs)) for rs in replicasets)
 
 
 def _summary(replicasets: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:

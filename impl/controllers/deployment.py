@@ -33,6 +33,11 @@ sync.go, rolling.go, recreate.go, util/deployment_util.go):
 - Status (``calculateStatus``): replicas, updatedReplicas, readyReplicas,
   availableReplicas (sums of the ReplicaSets' status), unavailableReplicas
   (``replicas - available``, not below 0), observedGeneration.
+- A template changed back to an old ReplicaSet's (``kubectl rollout undo``,
+  spec.workloads.deployment ``rollback_revision``) makes that ReplicaSet the
+  new one again; its revision is raised to the old ones' largest + 1, the
+  previous one kept in ``deployment.kubernetes.io/revision-history``
+  (``SetNewReplicaSetAnnotations``), paused or not (DEPLOY-ROLLBACK).
 - ``revisionHistoryLimit`` (default 10): old ReplicaSets with 0 replicas
   and no pods beyond the limit are deleted, oldest first (``cleanupDeployment``).
 
@@ -45,7 +50,7 @@ same name and different ones (almost always) different names, holds.
 
 Not modelled: proportional scaling when replicas change mid-rollout
 (``sync``/``scale``; the rolling step handles it, more slowly),
-progressDeadlineSeconds and conditions, rollback, minReadySeconds, the
+progressDeadlineSeconds and conditions, minReadySeconds, the
 hash collision count.
 
 Every RollingUpdate sync's state and the state it wrote are recorded in
@@ -80,6 +85,7 @@ from spec.workloads.deployment import RolloutState, rollout_state, rollout_step
 DEPLOYMENTS = "/apis/apps/v1/deployments"
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # rand.SafeEncodeString's alphabet (no vowels, no 0/1/3)
 
 
@@ -203,6 +209,8 @@ class DeploymentController:
         new = matching[0] if matching else None
         old = sorted((rs for rs in owned if rs is not new), key=_created)
         spec = deployment.get("spec") or {}
+        if new is not None:
+            new = self._raise_revision(new, old)
         if not spec.get("paused"):
             if new is None:
                 new = self._create_new(deployment, old)
@@ -241,6 +249,32 @@ class DeploymentController:
             if status == 200:
                 owned.append(body)
         return owned
+
+    def _raise_revision(self, new: dict[str, Any], old: list[dict[str, Any]]) -> dict[str, Any]:
+        """``getNewReplicaSet`` on an existing new ReplicaSet (a rollback, or a template changed back):
+        its revision becomes the old ones' largest + 1 (``SetNewReplicaSetAnnotations``), the revision it
+        had going to ``deployment.kubernetes.io/revision-history`` (DEPLOY-ROLLBACK)."""
+        wanted = max((_revision(rs) for rs in old), default=0) + 1
+        current = _revision(new)
+        if current >= wanted:
+            return new
+        annotations = dict(new["metadata"].get("annotations") or {})
+        history = [h for h in annotations.get(REVISION_HISTORY, "").split(",") if h]
+        if current:
+            history.append(str(current))
+        patch: dict[str, Any] = {"metadata": {"annotations": {REVISION: str(wanted)}}}
+        if history:
+            patch["metadata"]["annotations"][REVISION_HISTORY] = ",".join(history)
+        meta = new["metadata"]
+        status, answer = self.client.call(
+            "PATCH",
+            f"/apis/apps/v1/namespaces/{meta['namespace']}/replicasets/{meta['name']}",
+            patch,
+            content_type="application/merge-patch+json",
+        )
+        if status != 200:
+            raise SyncError(f"raise the revision of ReplicaSet {meta['name']}: {status} {answer}")
+        return cast(dict[str, Any], answer)
 
     def _create_new(self, deployment: Mapping[str, Any], old: list[dict[str, Any]]) -> dict[str, Any]:
         metadata = deployment["metadata"]

@@ -548,3 +548,65 @@ def rollout_state(deployment: Deployment, new: ReplicaSet, old: Sequence[Replica
         new=replica_set_state(new),
         old=tuple(replica_set_state(rs) for rs in old),
     )
+
+
+# -- rollback (kubectl rollout undo) and the revision of the new ReplicaSet ----------------------------
+
+_ROLLBACK = (
+    "kubectl pkg/polymorphichelpers/rollback.go (DeploymentRollbacker.Rollback, deploymentRevision; "
+    "recalled, not re-read this session); k/k pkg/controller/deployment/sync.go getNewReplicaSet and "
+    "util/deployment_util.go SetNewReplicaSetAnnotations (an existing new ReplicaSet's revision is raised "
+    "to the old ones' largest + 1)"
+)
+
+DEPLOY_ROLLBACK = requirement(
+    "DEPLOY-ROLLBACK",
+    "Rolling a Deployment back to revision N (0: the revision before the latest) MUST set its pod "
+    "template to that revision's ReplicaSet's template without the pod-template-hash label, and MUST be "
+    "refused while the Deployment is paused or when the revision is not in its history; the controller "
+    "MUST then reuse that ReplicaSet, creating none, and once it has synced the Deployment's generation "
+    "the ReplicaSet whose template is the Deployment's MUST carry the largest revision of its "
+    "ReplicaSets, no two of which carry the same revision.",
+    component="controllers",
+    source=_ROLLBACK,
+)
+
+PAUSED_ROLLBACK = (
+    "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+)
+
+
+class RollbackRefused(Exception):
+    """``kubectl rollout undo`` refused, with kubectl's message."""
+
+
+def rollback_revision(revisions: Sequence[int], to_revision: int, *, name: str, paused: bool) -> int:
+    """The revision ``kubectl rollout undo --to-revision=to_revision`` goes back to, among ``revisions``
+    (the revision annotations of the Deployment's ReplicaSets).
+
+    ``deploymentRevision``: 0 means the second largest revision (the one before the latest); another
+    number must be one of them. A paused Deployment is refused first.
+    """
+    if paused:
+        raise RollbackRefused(PAUSED_ROLLBACK)
+    if to_revision > 0:
+        if to_revision not in revisions:
+            raise RollbackRefused(f"unable to find specified revision {to_revision} in history")
+        return to_revision
+    distinct = sorted(set(revisions), reverse=True)
+    if len(distinct) < 2:
+        raise RollbackRefused(f'no rollout history found for deployment "{name}"')
+    return distinct[1]
+
+
+def revision_violations(revisions: Sequence[int], new_revision: int | None) -> list[str]:
+    """DEPLOY-ROLLBACK's controller part on a synced Deployment: revisions unique, the new one largest."""
+    problems = []
+    duplicates = sorted({r for r in revisions if revisions.count(r) > 1})
+    if duplicates:
+        problems.append(f"revisions {duplicates} carried by more than one ReplicaSet")
+    if new_revision is not None and revisions and new_revision < max(revisions):
+        problems.append(
+            f"the new ReplicaSet's revision {new_revision} is below the largest, {max(revisions)}"
+        )
+    return problems

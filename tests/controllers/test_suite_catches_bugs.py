@@ -128,14 +128,22 @@ class NeverFinishes(DeploymentController):
         return d is not None and rs["spec"]["template"]["spec"] != d["spec"]["template"]["spec"]
 
 
+class KeepsRolledBackRevision(DeploymentController):
+    """Reuses the rolled-back-to ReplicaSet but leaves its old revision (no SetNewReplicaSetAnnotations)."""
+
+    def _raise_revision(self, new: Any, old: list[Any]) -> Any:
+        return new
+
+
 @pytest.mark.parametrize(
     ("controller", "requirement"),
     [
         (ScalesOldDownEarly, "DEPLOY-ROLL-AVAILABILITY"),
         (IgnoresMaxSurge, "DEPLOY-ROLL-SURGE"),
         (NeverFinishes, "DEPLOY-ESR"),
+        (KeepsRolledBackRevision, "DEPLOY-ROLLBACK"),
     ],
-    ids=["scales-old-down-early", "ignores-max-surge", "never-finishes"],
+    ids=["scales-old-down-early", "ignores-max-surge", "never-finishes", "keeps-rolled-back-revision"],
 )
 def test_the_deployment_machine_catches(controller: Any, requirement: str) -> None:
     provider = SimulatedControlPlaneProvider(controllers=(ReplicaSetController, controller))
