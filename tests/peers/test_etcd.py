@@ -95,8 +95,14 @@ def test_three_members_serve_and_close_leaves_nothing(provider: adapter.EtcdProv
         assert len(pids) == 3
         follower = cluster.client("n3")
         stream = follower.watch(WatchCreateRequest(b"k"))
-        cluster.client("n1").call(PutRequest(b"k", b"v"))
+        # A watch from "now" starts when etcd creates it: put only after the created response, or a
+        # loaded machine may commit the put first and the watch rightly never sees it (a CI run did).
         received = []
+        for _ in range(25):
+            received += stream.receive(0.2)
+            if any(r.created for r in received):
+                break
+        cluster.client("n1").call(PutRequest(b"k", b"v"))
         for _ in range(20):
             received += stream.receive(0.2)
             if any(r.events for r in received):
