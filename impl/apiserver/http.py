@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import ssl
 import threading
@@ -47,6 +48,8 @@ from spec.entropy import SeededEntropy
 #: How long one wait for watch events lasts before the driver checks the deadline and bookmarks.
 _POLL_S = 0.25
 _DEFAULT_WATCH_TIMEOUT_S = 1800
+
+_log = logging.getLogger(__name__)
 
 
 def wall_clock() -> datetime:
@@ -131,7 +134,12 @@ def make_app(
                 request.headers.get("Authorization"),
                 _peer_certificate(request),
             )
-            if isinstance(found, Failure) or (found is None and not is_open_path(request.path)):
+            if isinstance(found, Failure):
+                # The client gets upstream's bare 401; the reason goes to the server's log, as
+                # kube-apiserver's authentication filter logs "Unable to authenticate the request".
+                _log.warning("Unable to authenticate the request to %s: %s", request.path, found.reason)
+                return web.json_response(unauthorized_status(), status=401)
+            if found is None and not is_open_path(request.path):
                 return web.json_response(unauthorized_status(), status=401)
             user = found if found is not None else anonymous_user()
         core_request = Request(
