@@ -30,6 +30,9 @@ After every step, read from the API server:
   it). ``required`` is the Deployment's spec as it is now; a user scaling
   down lowers it first. Only while the Deployment is not paused.
 
+- DEPLOY-PROGRESS-DEADLINE: no ProgressDeadlineExceeded before
+  progressDeadlineSeconds passed since the Progressing condition's last
+  update (600 s by default; nothing here stalls that long).
 - DEPLOY-ROLLBACK (``revision_violations``): once the controller has
   synced the Deployment's generation, no two of its ReplicaSets carry the
   same revision and the one whose template is the Deployment's carries the
@@ -38,7 +41,9 @@ After every step, read from the API server:
 When the run ends the faults stop, the Deployment is resumed, and within
 ``SETTLE_S`` simulated seconds the rollout must be complete (DEPLOY-ESR):
 the new ReplicaSet at replicas with that many available pods, the old ones
-at 0 with no pods, the status saying so with the current generation.
+at 0 with no pods, the status saying so with the current generation, and
+its conditions Progressing=True NewReplicaSetAvailable and Available=True
+MinimumReplicasAvailable (DEPLOY-CONDITIONS).
 
 The machine keeps only what users asked for and the counts of the
 previous step.
@@ -47,6 +52,7 @@ previous step.
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -56,7 +62,9 @@ from conformance.adapters.controllers import ControllersProvider, SimulatedContr
 from conformance.violation import require
 from conformance.workloads.environment import PODS, EnvironmentRules
 from spec.workloads.deployment import (
+    DEPLOY_CONDITIONS,
     DEPLOY_ESR,
+    DEPLOY_PROGRESS_DEADLINE,
     DEPLOY_ROLL_AVAILABILITY,
     DEPLOY_ROLL_SURGE,
     DEPLOY_ROLLBACK,
@@ -137,6 +145,8 @@ class DeploymentMachine(EnvironmentRules):
         self.previous_available = 0
         #: The lowest required_available since the ReplicaSets were last quiet (see ``rollout_bounds``).
         self.floor: int | None = None
+        #: The Progressing condition's last update before a ProgressDeadlineExceeded (``no_early_deadline``).
+        self.last_progress: str | None = None
         self.log: list[str] = []
 
     # -- reading the cluster -----------------------------------------------------------------------
@@ -298,6 +308,32 @@ class DeploymentMachine(EnvironmentRules):
         self.floor = required if quiet else floor
 
     @invariant()
+    def no_early_deadline(self) -> None:
+        """DEPLOY-PROGRESS-DEADLINE: ProgressDeadlineExceeded only once progressDeadlineSeconds (600 by
+        default) passed since the Progressing condition's last update (a run here is shorter than that,
+        and pods become Ready within seconds, so it should never show)."""
+        if not self.created:
+            return
+        d = self._ok("GET", PATH)
+        deadline = d["spec"].get("progressDeadlineSeconds", 600)
+        conditions = {c["type"]: c for c in (d.get("status") or {}).get("conditions") or ()}
+        progressing = conditions.get("Progressing")
+        if progressing is None:
+            return
+        if progressing["reason"] != "ProgressDeadlineExceeded":
+            self.last_progress = progressing["lastUpdateTime"]
+            return
+        since = _seconds_between(self.last_progress, progressing["lastTransitionTime"])
+        require(
+            DEPLOY_PROGRESS_DEADLINE,
+            since is not None and since >= deadline,
+            lambda: (
+                f"ProgressDeadlineExceeded at {progressing['lastTransitionTime']}, last progress at "
+                f"{self.last_progress}, deadline {deadline} s\n" + "\n".join(self.log)
+            ),
+        )
+
+    @invariant()
     def revisions(self) -> None:
         if not self.created:
             return
@@ -347,6 +383,16 @@ class DeploymentMachine(EnvironmentRules):
             and status.get("availableReplicas", 0) == replicas
             and status.get("observedGeneration") == d["metadata"].get("generation")
         )
+        conditions = {c["type"]: (c["status"], c["reason"]) for c in status.get("conditions") or ()}
+        require(
+            DEPLOY_CONDITIONS,
+            not complete
+            or (
+                conditions.get("Progressing") == ("True", "NewReplicaSetAvailable")
+                and conditions.get("Available") == ("True", "MinimumReplicasAvailable")
+            ),
+            lambda: f"a complete rollout's conditions read {conditions}\n" + "\n".join(self.log),
+        )
         require(
             DEPLOY_ESR,
             complete,
@@ -356,6 +402,13 @@ class DeploymentMachine(EnvironmentRules):
                 + "\n".join(self.log)
             ),
         )
+
+
+def _seconds_between(earlier: str | None, later: str) -> float | None:
+    if not earlier:
+        return None
+    parse = "%Y-%m-%dT%H:%M:%SZ"
+    return (datetime.strptime(later, parse) - datetime.strptime(earlier, parse)).total_seconds()
 
 
 def _revision(rs: dict[str, Any]) -> int:

@@ -22,7 +22,14 @@ def test_replicasets_stay_bounded_and_converge(kspec_implementation: Implementat
     run_state_machine_as_test(machine_for(provider), settings=settings_for(provider))
 
 
-@pytest.mark.requirement("DEPLOY-ROLL-SURGE", "DEPLOY-ROLL-AVAILABILITY", "DEPLOY-ESR", "DEPLOY-ROLLBACK")
+@pytest.mark.requirement(
+    "DEPLOY-ROLL-SURGE",
+    "DEPLOY-ROLL-AVAILABILITY",
+    "DEPLOY-ESR",
+    "DEPLOY-ROLLBACK",
+    "DEPLOY-CONDITIONS",
+    "DEPLOY-PROGRESS-DEADLINE",
+)
 def test_deployments_roll_out_within_surge_and_availability(kspec_implementation: Implementation) -> None:
     provider = kspec_implementation.component("controllers")
     run_state_machine_as_test(deployment_machine_for(provider), settings=settings_for(provider))

@@ -38,6 +38,10 @@ sync.go, rolling.go, recreate.go, util/deployment_util.go):
   new one again; its revision is raised to the old ones' largest + 1, the
   previous one kept in ``deployment.kubernetes.io/revision-history``
   (``SetNewReplicaSetAnnotations``), paused or not (DEPLOY-ROLLBACK).
+- Conditions Available and Progressing and the progress deadline by the
+  spec's ``rollout_conditions`` (``syncRolloutStatus``,
+  ``checkPausedConditions``); a rollout under way is requeued for when its
+  deadline would pass (DEPLOY-CONDITIONS, DEPLOY-PROGRESS-DEADLINE).
 - ``revisionHistoryLimit`` (default 10): old ReplicaSets with 0 replicas
   and no pods beyond the limit are deleted, oldest first (``cleanupDeployment``).
 
@@ -50,7 +54,7 @@ same name and different ones (almost always) different names, holds.
 
 Not modelled: proportional scaling when replicas change mid-rollout
 (``sync``/``scale``; the rolling step handles it, more slowly),
-progressDeadlineSeconds and conditions, minReadySeconds, the
+minReadySeconds, the
 hash collision count.
 
 Every RollingUpdate sync's state and the state it wrote are recorded in
@@ -66,6 +70,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from impl.apiclient import APIClient, Informer, object_key
@@ -77,10 +82,30 @@ from impl.controllers.replicaset import (
     write_status,
 )
 from impl.controllers.workqueue import SyncError, WorkQueue, process_queued
+from impl.node.simkubelet import EPOCH, timestamp
 from spec.objects.apps import Deployment, ReplicaSet
 from spec.objects.registry import from_dict
 from spec.selectors import label_selector_matches
-from spec.workloads.deployment import RolloutState, rollout_state, rollout_step
+from spec.workloads.deployment import (
+    FOUND_NEW_RS,
+    MIN_AVAILABLE,
+    MIN_UNAVAILABLE,
+    NEW_RS_AVAILABLE,
+    NEW_RS_CREATED,
+    PAUSED,
+    PROGRESSING,
+    RESUMED,
+    RS_UPDATED,
+    TIMED_OUT,
+    Condition,
+    RolloutState,
+    StatusCounts,
+    condition_of,
+    resolve_fenceposts,
+    rollout_conditions,
+    rollout_state,
+    rollout_step,
+)
 
 DEPLOYMENTS = "/apis/apps/v1/deployments"
 HASH_LABEL = "pod-template-hash"
@@ -209,16 +234,18 @@ class DeploymentController:
         new = matching[0] if matching else None
         old = sorted((rs for rs in owned if rs is not new), key=_created)
         spec = deployment.get("spec") or {}
+        created_new = False
         if new is not None:
             new = self._raise_revision(new, old)
         if not spec.get("paused"):
             if new is None:
                 new = self._create_new(deployment, old)
+                created_new = True
             if (spec.get("strategy") or {}).get("type", "RollingUpdate") == "Recreate":
                 self._recreate(deployment, new, old)
             else:
                 self._rolling(key, deployment, new, old)
-        self._update_status(deployment, new, old)
+        self._update_status(key, deployment, new, old, now, created_new)
         self._cleanup(deployment, old)
 
     def _claim(self, deployment: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -352,17 +379,27 @@ class DeploymentController:
             raise SyncError(f"scale {metadata['name']} to {replicas}: {status} {answer}")
 
     def _update_status(
-        self, deployment: Mapping[str, Any], new: Mapping[str, Any] | None, old: list[dict[str, Any]]
+        self,
+        key: str,
+        deployment: Mapping[str, Any],
+        new: Mapping[str, Any] | None,
+        old: list[dict[str, Any]],
+        now: float,
+        created_new: bool,
     ) -> None:
+        """``calculateStatus`` and ``syncRolloutStatus``: the counts, then the conditions by the spec's
+        ``rollout_conditions`` (DEPLOY-CONDITIONS, DEPLOY-PROGRESS-DEADLINE); a rollout still under way is
+        looked at again when its deadline would pass (``requeueStuckDeployment``)."""
         metadata = deployment["metadata"]
+        spec = deployment.get("spec") or {}
         everything = [*old, *([new] if new is not None else [])]
 
         def total(field: str) -> int:
             return sum(int((rs.get("status") or {}).get(field, 0)) for rs in everything)
 
         available = total("availableReplicas")
-        replicas = int((deployment.get("spec") or {}).get("replicas", 1))
-        status = {
+        replicas = int(spec.get("replicas", 1))
+        status: dict[str, Any] = {
             "observedGeneration": metadata.get("generation", 0),
             "replicas": total("replicas"),
             "updatedReplicas": int(((new or {}).get("status") or {}).get("replicas", 0)),
@@ -370,8 +407,53 @@ class DeploymentController:
             "availableReplicas": available,
             "unavailableReplicas": max(replicas - available, 0),
         }
+        current = deployment.get("status") or {}
+        strategy = spec.get("strategy") or {}
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate" and replicas > 0:
+            rolling = strategy.get("rollingUpdate") or {}
+            _, unavailable = resolve_fenceposts(
+                rolling.get("maxSurge", "25%"), rolling.get("maxUnavailable", "25%"), replicas
+            )
+            unavailable = min(unavailable, replicas)
+        else:
+            unavailable = 0  # ``MaxUnavailable``: 0 for Recreate
+        deadline = self._progress_deadline(spec)
+        after = _counts(status)
+        complete = (
+            after.updated == replicas
+            and after.replicas == replicas
+            and after.available == replicas
+            and status["observedGeneration"] >= metadata.get("generation", 0)
+        )
+        conditions = rollout_conditions(
+            [_condition(c) for c in current.get("conditions") or ()],
+            before=_counts(current),
+            after=after,
+            min_available=replicas - unavailable,
+            complete=complete,
+            paused=bool(spec.get("paused")),
+            deadline_s=deadline,
+            created_new=created_new,
+            now=now,
+        )
+        status["conditions"] = [
+            _condition_json(c, (new or {}).get("metadata", {}).get("name", "")) for c in conditions
+        ]
         path = f"/apis/apps/v1/namespaces/{metadata['namespace']}/deployments/{metadata['name']}"
-        write_status(self.client, path, deployment.get("status") or {}, status)
+        write_status(self.client, path, current, status)
+        progressing = condition_of(conditions, PROGRESSING)
+        if (
+            deadline is not None
+            and not spec.get("paused")
+            and progressing is not None
+            and progressing.reason not in (NEW_RS_AVAILABLE, TIMED_OUT)
+        ):
+            self.queue.add_after(key, max(progressing.last_update + deadline - now, 0.0) + 1.0, now)
+
+    def _progress_deadline(self, spec: Mapping[str, Any]) -> int | None:
+        """spec.progressDeadlineSeconds (the API defaults it to 600; None: no deadline)."""
+        deadline = spec.get("progressDeadlineSeconds", 600)
+        return None if deadline is None else int(deadline)
 
     def _cleanup(self, deployment: Mapping[str, Any], old: list[dict[str, Any]]) -> None:
         """``cleanupDeployment``: delete old ReplicaSets at 0 beyond revisionHistoryLimit, oldest first."""
@@ -404,4 +486,52 @@ def _owner_reference(deployment: Mapping[str, Any]) -> dict[str, Any]:
         "uid": metadata["uid"],
         "controller": True,
         "blockOwnerDeletion": True,
+    }
+
+
+_MESSAGES = {
+    NEW_RS_CREATED: 'Created new replica set "{rs}"',
+    FOUND_NEW_RS: 'Found new replica set "{rs}"',
+    RS_UPDATED: 'ReplicaSet "{rs}" is progressing.',
+    NEW_RS_AVAILABLE: 'ReplicaSet "{rs}" has successfully progressed.',
+    TIMED_OUT: 'ReplicaSet "{rs}" has timed out progressing.',
+    PAUSED: "Deployment is paused",
+    RESUMED: "Deployment is resumed",
+    MIN_AVAILABLE: "Deployment has minimum availability.",
+    MIN_UNAVAILABLE: "Deployment does not have minimum availability.",
+}
+
+
+def _counts(status: Mapping[str, Any]) -> StatusCounts:
+    return StatusCounts(
+        replicas=int(status.get("replicas", 0)),
+        updated=int(status.get("updatedReplicas", 0)),
+        ready=int(status.get("readyReplicas", 0)),
+        available=int(status.get("availableReplicas", 0)),
+    )
+
+
+def _seconds(stamp: str) -> float:
+    parsed = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=EPOCH.tzinfo)
+    return (parsed - EPOCH).total_seconds()
+
+
+def _condition(obj: Mapping[str, Any]) -> Condition:
+    return Condition(
+        type=str(obj.get("type", "")),
+        status=str(obj.get("status", "")),
+        reason=str(obj.get("reason", "")),
+        last_update=_seconds(str(obj.get("lastUpdateTime") or "1970-01-01T00:00:00")),
+        last_transition=_seconds(str(obj.get("lastTransitionTime") or "1970-01-01T00:00:00")),
+    )
+
+
+def _condition_json(condition: Condition, new_rs: str) -> dict[str, Any]:
+    return {
+        "type": condition.type,
+        "status": condition.status,
+        "reason": condition.reason,
+        "message": _MESSAGES.get(condition.reason, "").format(rs=new_rs),
+        "lastUpdateTime": timestamp(condition.last_update),
+        "lastTransitionTime": timestamp(condition.last_transition),
     }

@@ -610,3 +610,143 @@ def revision_violations(revisions: Sequence[int], new_revision: int | None) -> l
             f"the new ReplicaSet's revision {new_revision} is below the largest, {max(revisions)}"
         )
     return problems
+
+
+# -- conditions and the progress deadline (sync.go syncRolloutStatus, progress.go, util) -------------------
+
+_CONDITIONS = (
+    "k/k pkg/controller/deployment/sync.go (syncRolloutStatus, calculateStatus, getNewReplicaSet), "
+    "progress.go, deployment_controller.go (checkPausedConditions), util/deployment_util.go "
+    "(DeploymentProgressing, DeploymentTimedOut, SetDeploymentCondition; recalled, not re-read this session)"
+)
+
+PROGRESSING, AVAILABLE = "Progressing", "Available"
+NEW_RS_CREATED, FOUND_NEW_RS = "NewReplicaSetCreated", "FoundNewReplicaSet"
+RS_UPDATED, NEW_RS_AVAILABLE, TIMED_OUT = (
+    "ReplicaSetUpdated",
+    "NewReplicaSetAvailable",
+    "ProgressDeadlineExceeded",
+)
+PAUSED, RESUMED = "DeploymentPaused", "DeploymentResumed"
+MIN_AVAILABLE, MIN_UNAVAILABLE = "MinimumReplicasAvailable", "MinimumReplicasUnavailable"
+
+DEPLOY_CONDITIONS = requirement(
+    "DEPLOY-CONDITIONS",
+    "A Deployment's status MUST carry an Available condition, True (MinimumReplicasAvailable) exactly when "
+    "its available replicas reach replicas - maxUnavailable, and, with a progress deadline, a Progressing "
+    "condition that is True with reason NewReplicaSetAvailable once the rollout is complete.",
+    component="controllers",
+    source=_CONDITIONS,
+)
+DEPLOY_PROGRESS_DEADLINE = requirement(
+    "DEPLOY-PROGRESS-DEADLINE",
+    "A rollout that makes no progress (no more updated, ready or available replicas, no fewer old ones) "
+    "for progressDeadlineSeconds since its Progressing condition was last updated MUST get Progressing "
+    "False with reason ProgressDeadlineExceeded within a bounded time, and MUST NOT before that, nor "
+    "while paused or complete.",
+    component="controllers",
+    source=_CONDITIONS,
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A Deployment condition; times are seconds on the controller's clock."""
+
+    type: str
+    status: str
+    reason: str
+    last_update: float
+    last_transition: float
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    replicas: int
+    updated: int
+    ready: int
+    available: int
+
+
+def condition_of(conditions: Sequence[Condition], kind: str) -> Condition | None:
+    return next((c for c in conditions if c.type == kind), None)
+
+
+def set_condition(conditions: Sequence[Condition], new: Condition) -> tuple[Condition, ...]:
+    """``SetDeploymentCondition``: nothing changes if status and reason are the same; the transition time
+    is kept if only the reason changes."""
+    current = condition_of(conditions, new.type)
+    if current is not None and current.status == new.status and current.reason == new.reason:
+        return tuple(conditions)
+    if current is not None and current.status == new.status:
+        new = replace(new, last_transition=current.last_transition)
+    return (*(c for c in conditions if c.type != new.type), new)
+
+
+def made_progress(before: StatusCounts, after: StatusCounts) -> bool:
+    """``DeploymentProgressing``: more updated, ready or available replicas, or fewer old ones."""
+    return (
+        after.updated > before.updated
+        or after.replicas - after.updated < before.replicas - before.updated
+        or after.ready > before.ready
+        or after.available > before.available
+    )
+
+
+def timed_out(progressing: Condition | None, deadline_s: int, now: float) -> bool:
+    """``DeploymentTimedOut``."""
+    if progressing is None or progressing.reason == NEW_RS_AVAILABLE:
+        return False
+    if progressing.reason == TIMED_OUT:
+        return True
+    return progressing.last_update + deadline_s < now
+
+
+def rollout_conditions(
+    previous: Sequence[Condition],
+    *,
+    before: StatusCounts,
+    after: StatusCounts,
+    min_available: int,
+    complete: bool,
+    paused: bool,
+    deadline_s: int | None,
+    created_new: bool,
+    now: float,
+) -> tuple[Condition, ...]:
+    """The conditions one sync writes: getNewReplicaSet's, checkPausedConditions', calculateStatus'
+    Available, then (not paused) syncRolloutStatus' Progressing."""
+    conditions = tuple(previous)
+    if deadline_s is None:
+        conditions = tuple(c for c in conditions if c.type != PROGRESSING)
+    else:
+        current = condition_of(conditions, PROGRESSING)
+        if created_new:
+            conditions = set_condition(conditions, Condition(PROGRESSING, "True", NEW_RS_CREATED, now, now))
+        elif current is None:
+            conditions = set_condition(conditions, Condition(PROGRESSING, "True", FOUND_NEW_RS, now, now))
+        current = condition_of(conditions, PROGRESSING)
+        if current is None or current.reason != TIMED_OUT:
+            if paused and (current is None or current.reason != PAUSED):
+                conditions = set_condition(conditions, Condition(PROGRESSING, "Unknown", PAUSED, now, now))
+            elif not paused and current is not None and current.reason == PAUSED:
+                conditions = set_condition(conditions, Condition(PROGRESSING, "Unknown", RESUMED, now, now))
+    if after.available >= min_available:
+        conditions = set_condition(conditions, Condition(AVAILABLE, "True", MIN_AVAILABLE, now, now))
+    else:
+        conditions = set_condition(conditions, Condition(AVAILABLE, "False", MIN_UNAVAILABLE, now, now))
+    if paused or deadline_s is None:
+        return conditions
+    current = condition_of(conditions, PROGRESSING)
+    if after.replicas == after.updated and current is not None and current.reason == NEW_RS_AVAILABLE:
+        return conditions  # the rollout completed earlier: a resync estimates nothing
+    if complete:
+        return set_condition(conditions, Condition(PROGRESSING, "True", NEW_RS_AVAILABLE, now, now))
+    if made_progress(before, after):
+        # Progress refreshes lastUpdateTime even with the same reason (the special case upstream notes).
+        kept = current.last_transition if current is not None and current.status == "True" else now
+        updated = Condition(PROGRESSING, "True", RS_UPDATED, now, kept)
+        return (*(c for c in conditions if c.type != PROGRESSING), updated)
+    if timed_out(current, deadline_s, now):
+        return set_condition(conditions, Condition(PROGRESSING, "False", TIMED_OUT, now, now))
+    return conditions

@@ -23,8 +23,9 @@ SETTINGS = seeded_bug_settings(max_examples=100, stateful_step_count=30)
 #: A run that deletes its ReplicaSets hides a missing scale-down: the first such catch comes between
 #: the 101st and the 150th derandomized example, so the ReplicaSet machine's runs are 200.
 REPLICASET_SETTINGS = settings(SETTINGS, max_examples=200)
-#: Deployment runs are longer (a rollout takes simulated time), so fewer of them.
-DEPLOYMENT_SETTINGS = settings(SETTINGS, max_examples=20, stateful_step_count=30)
+#: Deployment runs are longer (a rollout takes simulated time), so fewer of them; a rollback bug
+#: needs a rollback to an old ReplicaSet, first met past the 20th.
+DEPLOYMENT_SETTINGS = settings(SETTINGS, max_examples=60, stateful_step_count=30)
 
 
 class NeverDeletes(ReplicaSetController):
