@@ -7,6 +7,14 @@
 - the controllers' pod watch lags by 0, 1 or 3 s (a stale cache);
 - simulated time passes.
 
+A controller decides on its caches, which show the API as it was up to a
+watch's lag ago. A machine judges a decision against what the controller
+could have seen: ``StatesSeen`` keeps what the machine read at its checks
+for as long as a lagging cache may still show it, and a decision is wrong
+only if it is wrong against every one of those states. Machines that need
+it check every ``CHECK_EVERY_S`` simulated seconds while time passes
+(``pass_time_checking``), the reference cluster's tick.
+
 A machine subclasses ``EnvironmentRules`` and sets ``self.cluster`` and
 ``self.log`` in its ``__init__``. Every rule lets time pass through
 ``pass_time``: a machine that keeps its own clock (the CronJob one) overrides
@@ -14,6 +22,10 @@ it.
 """
 
 from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -30,6 +42,31 @@ PODS = "/api/v1/pods"
 LONG_RUN_EXAMPLES = 30
 
 
+#: How often a machine that judges decisions against recent states checks while time passes: the reference
+#: cluster's tick, which is also how often a lagging watch hands its held events to the controllers.
+CHECK_EVERY_S = 0.25
+
+State = TypeVar("State")
+
+
+class StatesSeen(Generic[State]):
+    """The states a machine read at its checks, each with its simulated time, kept while a lagging
+    cache may still show them."""
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[float, State]] = deque()
+
+    def add(self, time: float, state: State) -> None:
+        self.entries.append((time, state))
+
+    def since(self, time: float) -> list[tuple[float, State]]:
+        """The states read at ``time`` or later, and the last one before it (it held until the next
+        check, so at ``time`` too); older ones are dropped for good."""
+        while len(self.entries) > 1 and self.entries[1][0] <= time:
+            self.entries.popleft()
+        return list(self.entries)
+
+
 def long_run_settings(provider: object) -> settings:
     """The settings of a long-running machine: the loaded profile's, examples capped unless deep."""
     base = settings_for(provider) or settings.default
@@ -41,9 +78,25 @@ def long_run_settings(provider: object) -> settings:
 class EnvironmentRules(RuleBasedStateMachine):
     cluster: SimulatedControlPlane
     log: list[str]
+    #: The pod watch's lag now: the controllers' pod cache shows the API as it was at most this long ago
+    #: (plus a tick), which is what a machine judges a controller's decision against.
+    pod_watch_lag_s: float = 0.0
 
     def pass_time(self, seconds: float) -> None:
         self.cluster.run(seconds)
+
+    def pass_time_checking(self, seconds: float, check: Callable[[], None]) -> None:
+        """Let ``seconds`` pass with ``check`` after every ``CHECK_EVERY_S``: a decision is then judged
+        against the states around it, not against one read seconds later."""
+        end = self.cluster.now + seconds
+        while self.cluster.now < end - 1e-9:
+            self.cluster.run(min(CHECK_EVERY_S, end - self.cluster.now))
+            check()
+
+    def seen_by_controllers_since(self, previous_check: float) -> float:
+        """The oldest time whose pods a controller may have decided on since ``previous_check``: the pod
+        watch's lag and a check interval before it."""
+        return previous_check - self.pod_watch_lag_s - CHECK_EVERY_S
 
     @rule(down_s=st.sampled_from([0.0, 0.5, 2.0]))
     def crash_the_controller_manager(self, down_s: float) -> None:
@@ -64,6 +117,7 @@ class EnvironmentRules(RuleBasedStateMachine):
     @rule(lag_s=st.sampled_from([0.0, 1.0, 3.0]))
     def lag_the_pod_watch(self, lag_s: float) -> None:
         self.cluster.set_watch_lag(PODS, lag_s)
+        self.pod_watch_lag_s = lag_s
         self.log.append(f"pod watch lag {lag_s} s")
 
     @rule(seconds=st.sampled_from([0.25, 1.0, 3.0]))
