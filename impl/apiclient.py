@@ -14,8 +14,9 @@ Two transports: ``InProcessClient`` calls the sans-IO core
 (impl/apiserver/core.py ``APIServer.handle``) directly, so a test or the
 simulator runs components with no sockets and no threads; ``HTTPClient``
 speaks HTTP to any API server (the reference's aiohttp driver or a real
-cluster), one short connection per request and one streaming connection
-per watch read by a thread.
+cluster), over one kept-alive connection per thread for requests (a TLS
+handshake per request cost six times the request itself) and one
+streaming connection per watch read by a thread.
 
 ``Informer`` is client-go's reflector and store in their simplest form
 (k8s.io/client-go tools/cache reflector.go ``ListAndWatch``): list, then
@@ -36,6 +37,7 @@ import queue
 import socket
 import ssl
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -149,6 +151,9 @@ class _Ended:
 
 # -- over HTTP ----------------------------------------------------------------------------------------
 
+#: A kept connection idle this long is replaced before use (below aiohttp's 75 s keep-alive timeout).
+IDLE_S = 30.0
+
 
 @dataclass
 class HTTPClient:
@@ -166,6 +171,8 @@ class HTTPClient:
         if parsed.scheme != want or not parsed.hostname:
             raise ValueError(f"HTTPClient needs an {want}://host:port URL, not {self.base_url!r}")
         self._host, self._port = parsed.hostname, parsed.port or (443 if want == "https" else 80)
+        # http.client connections are not thread-safe: each thread keeps its own, with when it was last used.
+        self._kept = threading.local()
 
     def _connection(self, timeout_s: float) -> http.client.HTTPConnection:
         if self.ssl_context is not None:
@@ -189,15 +196,55 @@ class HTTPClient:
         query: Query | None = None,
         content_type: str = "application/json",
     ) -> tuple[int, Any]:
-        connection = self._connection(self.timeout_s)
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": content_type, "Accept": "application/json", **self._auth_headers()}
+        url = self._url(path, query)
+        connection, reused = self._kept_connection()
         try:
-            data = None if body is None else json.dumps(body).encode()
-            headers = {"Content-Type": content_type, "Accept": "application/json", **self._auth_headers()}
-            connection.request(method, self._url(path, query), body=data, headers=headers)
-            response = connection.getresponse()
-            return response.status, _decoded(response.read())
-        finally:
+            try:
+                try:
+                    connection.request(method, url, body=data, headers=headers)
+                except (ConnectionResetError, BrokenPipeError) as error:
+                    raise http.client.RemoteDisconnected(str(error)) from error
+                response = connection.getresponse()
+            except http.client.RemoteDisconnected:
+                if not reused:
+                    raise
+                # The server had closed the kept connection, idle, before this request: it could not be
+                # sent, or the connection ended with no byte of an answer. Once more on a new one.
+                connection.close()
+                connection, reused = self._kept_connection()
+                connection.request(method, url, body=data, headers=headers)
+                response = connection.getresponse()
+            answer = response.status, _decoded(response.read())
+        except BaseException:
             connection.close()
+            self._kept.connection = None
+            raise
+        if response.will_close:
+            connection.close()
+            self._kept.connection = None
+        else:
+            self._kept.last_used = time.monotonic()
+        return answer
+
+    def _kept_connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's connection, and whether it served a request before. One idle longer than
+        ``IDLE_S`` is replaced rather than risked: servers close idle connections (aiohttp after 75 s)."""
+        connection = getattr(self._kept, "connection", None)
+        if connection is not None and time.monotonic() - self._kept.last_used < IDLE_S:
+            return connection, True
+        if connection is not None:
+            connection.close()
+        connection = self._kept.connection = self._connection(self.timeout_s)
+        return connection, False
+
+    def close(self) -> None:
+        """Close this thread's kept connection (others close when their threads' clients go)."""
+        connection = getattr(self._kept, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._kept.connection = None
 
     def watch(self, path: str, *, query: Query | None = None) -> APIWatchStream:
         return _HTTPWatch(
