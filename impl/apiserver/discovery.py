@@ -7,6 +7,8 @@ Upstream: k8s.io/apiserver ``pkg/endpoints/discovery`` (``legacy.go``:
 ``verbs``; a subresource is listed as ``<resource>/<subresource>``. The
 verbs are only those this server serves (README, "The API server"):
 ``deletecollection`` for every resource but namespaces, as upstream.
+authentication.k8s.io/v1 lists selfsubjectreviews (create only; tokenreviews
+are not served) and core v1 serviceaccounts/token, as upstream's do.
 
 Requirement IDs: none defined here (API-DISCOVERY is in ``spec/apiserver.py``).
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from impl.apiserver import scale
-from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES
+from impl.apiserver.routing import GROUP_VERSIONS, RESOURCES, VIRTUAL_GROUP_VERSIONS
 from spec import apiserver
 from spec.objects import core
 from spec.objects.certificates import CertificateSigningRequest
@@ -40,10 +42,24 @@ def api_versions() -> dict[str, Any]:
     }
 
 
+#: The resources of the virtual group versions (routing.VIRTUAL_GROUP_VERSIONS).
+VIRTUAL_RESOURCES: Final[dict[tuple[str, str], list[dict[str, Any]]]] = {
+    ("authentication.k8s.io", "v1"): [
+        {
+            "name": "selfsubjectreviews",
+            "singularName": "selfsubjectreview",
+            "namespaced": False,
+            "kind": "SelfSubjectReview",
+            "verbs": ["create"],
+        }
+    ]
+}
+
+
 def _group(group: str) -> dict[str, Any]:
     versions = [
         {"groupVersion": _group_version(group, version), "version": version}
-        for served, version in GROUP_VERSIONS
+        for served, version in GROUP_VERSIONS + VIRTUAL_GROUP_VERSIONS
         if served == group
     ]
     return {"name": group, "versions": versions, "preferredVersion": versions[0]}
@@ -51,7 +67,7 @@ def _group(group: str) -> dict[str, Any]:
 
 def api_group_list() -> dict[str, Any]:
     """``/apis``: every named group."""
-    groups = list(dict.fromkeys(group for group, _ in GROUP_VERSIONS if group))
+    groups = list(dict.fromkeys(group for group, _ in GROUP_VERSIONS + VIRTUAL_GROUP_VERSIONS if group))
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group(group) for group in groups]}
 
 
@@ -62,7 +78,7 @@ def api_group(group: str) -> dict[str, Any]:
 
 def api_resource_list(group: str, version: str) -> dict[str, Any]:
     """``/api/v1``, ``/apis/<group>/<version>``: each resource and its subresources."""
-    resources: list[dict[str, Any]] = []
+    resources: list[dict[str, Any]] = [dict(r) for r in VIRTUAL_RESOURCES.get((group, version), ())]
     for (served_group, served_version, resource), info in RESOURCES.items():
         if (served_group, served_version) != (group, version):
             continue
@@ -112,6 +128,18 @@ def api_resource_list(group: str, version: str) -> dict[str, Any]:
                         "verbs": ["get", "patch", "update"],
                     }
                 )
+        if info.model is core.ServiceAccount:  # TokenRequest (impl/apiserver/certificates.py)
+            resources.append(
+                {
+                    "name": "serviceaccounts/token",
+                    "singularName": "",
+                    "namespaced": True,
+                    "group": "authentication.k8s.io",
+                    "version": "v1",
+                    "kind": "TokenRequest",
+                    "verbs": ["create"],
+                }
+            )
         if info.model is core.Pod:
             resources.append(
                 {

@@ -28,6 +28,10 @@ GROUP_VERSIONS: Final[tuple[tuple[str, str], ...]] = tuple(
     dict.fromkeys((info.group, info.version) for info in RESOURCES.values())
 )
 
+#: Group versions whose only resources are virtual (created and answered, never stored): discovered, but
+#: nothing under them is a ResourcePath (core.py answers selfsubjectreviews before routing).
+VIRTUAL_GROUP_VERSIONS: Final[tuple[tuple[str, str], ...]] = (("authentication.k8s.io", "v1"),)
+
 _NAMESPACE_SUBRESOURCES: Final = frozenset({"status", "finalize"})
 
 
@@ -78,6 +82,8 @@ def route(path: str) -> Route | None:
         if len(parts) == 2:
             return DiscoveryPath(group=parts[1]) if _serves_group(parts[1]) else None
         group, version, rest = parts[1], parts[2], parts[3:]
+    if (group, version) in VIRTUAL_GROUP_VERSIONS:
+        return None if rest else DiscoveryPath(group=group, version=version)
     if (group, version) not in GROUP_VERSIONS:
         return None
     if not rest:
@@ -86,7 +92,7 @@ def route(path: str) -> Route | None:
 
 
 def _serves_group(group: str) -> bool:
-    return any(served == group for served, _ in GROUP_VERSIONS if served)
+    return any(served == group for served, _ in GROUP_VERSIONS + VIRTUAL_GROUP_VERSIONS if served)
 
 
 def _resource_path(group: str, version: str, rest: list[str]) -> ResourcePath | None:

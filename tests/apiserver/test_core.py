@@ -629,6 +629,29 @@ def test_discovery_lists_every_served_resource() -> None:
     assert client.call("GET", "/healthz").body == b"ok"
 
 
+def test_discovery_lists_the_virtual_resources_it_answers() -> None:
+    """SelfSubjectReview and TokenRequest are created and answered, never stored; discovery lists them
+    as upstream does (kubectl finds ``auth whoami`` and ``create token`` by it), and nothing else."""
+    client = Client()
+    groups = {group["name"]: group for group in client.ok("GET", "/apis")["groups"]}
+    assert groups["authentication.k8s.io"]["preferredVersion"]["groupVersion"] == "authentication.k8s.io/v1"
+    assert client.ok("GET", "/apis/authentication.k8s.io")["versions"][0]["version"] == "v1"
+    listed = client.ok("GET", "/apis/authentication.k8s.io/v1")["resources"]
+    assert [(r["name"], r["kind"], r["verbs"], r["namespaced"]) for r in listed] == [
+        ("selfsubjectreviews", "SelfSubjectReview", ["create"], False)
+    ]
+    core_v1 = {r["name"]: r for r in client.ok("GET", "/api/v1")["resources"]}
+    token = core_v1["serviceaccounts/token"]
+    assert (token["group"], token["version"], token["kind"], token["verbs"]) == (
+        "authentication.k8s.io",
+        "v1",
+        "TokenRequest",
+        ["create"],
+    )
+    assert client.call("GET", "/apis/authentication.k8s.io/v1/tokenreviews").status == 404
+    assert client.call("GET", "/apis/authentication.k8s.io/v2").status == 404
+
+
 # -- the spec's pure pieces ---------------------------------------------------------------------------------
 
 
