@@ -8,10 +8,12 @@ regaining readiness — flipped through the API as the environment (a status
 patch of the Ready condition, what a failing readiness probe makes a
 kubelet write), since the simulated kubelet has no probes.
 
-After every step, from the API (the pods compared with the previous step):
-STATEFULSET-ORDERED-CREATE (OrderedReady: a new pod i only when pods
-0..i-1 are Running and Ready), STATEFULSET-PARTITION (no pod below the
-partition that was Running and Ready is deleted, but by the user).
+After every step, and every 0.25 simulated s while time passes, from the
+API (the pods compared with the previous check; ``StatefulSetChecks``,
+which a scenario test uses too): STATEFULSET-ORDERED-CREATE (OrderedReady:
+a new pod i only when pods 0..i-1 are Running and Ready),
+STATEFULSET-PARTITION (no pod below the partition that was Running and
+Ready is deleted; no user deletes a pod here).
 
 A sync decides on the controller's pod cache, which shows the API as it
 was up to the pod watch's lag ago. So a new pod i is judged against the
@@ -87,35 +89,34 @@ def ordinal(name: str, pod: dict[str, Any]) -> int | None:
     return int(suffix) if prefix == name and suffix.isdigit() else None
 
 
-class StatefulSetMachine(EnvironmentRules):
-    provider: ClassVar[ControllersProvider]
+class StatefulSetChecks:
+    """The properties of one StatefulSet, read from the API of ``cluster``: ``check`` after every step
+    (STATEFULSET-ORDERED-CREATE, STATEFULSET-PARTITION), ``converged`` at the end (STATEFULSET-CONVERGE).
+    The machine keeps one per StatefulSet; a scenario test (tests/controllers/test_statefulset.py) uses
+    one directly. A StatefulSet deleted and created again is a new one, with new checks."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.cluster: SimulatedControlPlane = self.provider.new_cluster(seed=0, nodes=3)
-        self.sets: set[str] = set()
-        self.seen: dict[str, dict[int, dict[str, Any]]] = {}
-        #: Per StatefulSet, its ordinals Running and Ready at each recent check (``ordered_and_partitioned``).
-        self.ready_seen: dict[str, StatesSeen[frozenset[int]]] = {}
-        self.checked_at = 0.0
-        self.user_deleted: set[str] = set()  # pod uids
-        self.unready: set[str] = set()  # pod names whose readiness the environment took
-        self.images = 0
-        self.log: list[str] = []
+    def __init__(self, cluster: Any, name: str, log: list[str] | None = None) -> None:
+        self.cluster, self.name = cluster, name
+        self.log = log if log is not None else []
+        self.seen: dict[int, dict[str, Any]] = {}  # ordinal -> the pod at the previous check
+        #: Its ordinals Running and Ready at each recent check.
+        self.ready_seen: StatesSeen[frozenset[int]] = StatesSeen()
 
-    def _ok(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
-        status, answer = self.cluster.call(method, path, body, content_type=content_type)
-        assert status < 300, f"{method} {path}: {status} {answer}"
-        return answer
+    def statefulset(self) -> dict[str, Any]:
+        status, sts = self.cluster.call("GET", f"{SETS}/{self.name}")
+        assert status == 200, f"GET {SETS}/{self.name}: {status} {sts}"
+        return sts  # type: ignore[no-any-return]
 
-    def _pods(self, name: str) -> dict[int, dict[str, Any]]:
-        """The pods of the StatefulSet ``name`` by ordinal: those it controls. A deleted StatefulSet's
-        pods may still be terminating when one of the same name is created; they are not its pods."""
-        status, sts = self.cluster.call("GET", f"{SETS}/{name}")
+    def pods(self) -> dict[int, dict[str, Any]]:
+        """Its pods by ordinal: those it controls. A deleted StatefulSet's pods may still be terminating
+        when one of the same name is created; they are not its pods."""
+        status, sts = self.cluster.call("GET", f"{SETS}/{self.name}")
         uid = sts["metadata"]["uid"] if status == 200 else None
+        status, pods = self.cluster.call("GET", f"/api/v1/namespaces/{NAMESPACE}/pods")
+        assert status == 200, pods
         out = {}
-        for pod in self._ok("GET", f"/api/v1/namespaces/{NAMESPACE}/pods")["items"]:
-            o = ordinal(name, pod)
+        for pod in pods["items"]:
+            o = ordinal(self.name, pod)
             owned = any(
                 r.get("controller") and r.get("uid") == uid
                 for r in pod["metadata"].get("ownerReferences") or ()
@@ -124,27 +125,115 @@ class StatefulSetMachine(EnvironmentRules):
                 out[o] = pod
         return out
 
+    def check(self, since: float, lag_s: float = 0.0) -> None:
+        """A new pod i is judged against the pods as they were at the checks from ``since`` on (those the
+        controller may have seen, ``seen_by_controllers_since``): out of order only if at none of them
+        were pods 0..i-1 all Running and Ready. A pod below the partition that was Running and Ready at
+        the previous check is not deleted (no user deletes a pod here)."""
+        spec = self.statefulset()["spec"]
+        partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
+        replicas = int(spec.get("replicas", 1))
+        now, before = self.pods(), self.seen
+        self.ready_seen.add(self.cluster.now, frozenset(o for o, pod in now.items() if ready(pod)))
+        history = self.ready_seen.since(since)
+        for o, pod in now.items():
+            old = before.get(o)
+            new = old is None or old["metadata"]["uid"] != pod["metadata"]["uid"]
+            if new and spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady":
+                lower = frozenset(range(o))
+                require(
+                    STATEFULSET_ORDERED_CREATE,
+                    any(lower <= ready_then for _, ready_then in history),
+                    lambda o=o: (
+                        f"{self.name}-{o} created while pods 0..{o - 1} were not all Running and Ready at "
+                        f"any check the controller may have seen (pod watch lag {lag_s} s): Running and "
+                        f"Ready at {[(t, sorted(r)) for t, r in history]}\n" + "\n".join(self.log)
+                    ),
+                )
+        for o, old in before.items():
+            pod = now.get(o)
+            gone = pod is None or pod["metadata"]["uid"] != old["metadata"]["uid"]
+            deleting = gone or bool(pod["metadata"].get("deletionTimestamp"))  # type: ignore[index]
+            require(
+                STATEFULSET_PARTITION,
+                not (
+                    deleting
+                    and not old["metadata"].get("deletionTimestamp")
+                    and o < min(partition, replicas)
+                    and ready(old)
+                ),
+                lambda o=o: f"{self.name}-{o}, below partition {partition}, deleted\n" + "\n".join(self.log),
+            )
+        self.seen = now
+
+    def converged(self, after_s: float) -> None:
+        """STATEFULSET-CONVERGE: pods exactly 0..replicas-1, Running and Ready, at the update revision from
+        the partition up; status replicas and readyReplicas, observedGeneration = generation."""
+        sts = self.statefulset()
+        spec, status = sts["spec"], sts.get("status") or {}
+        partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
+        replicas = int(spec.get("replicas", 1))
+        pods = self.pods()
+        update = status.get("updateRevision")
+        converged = (
+            sorted(pods) == list(range(replicas))
+            and all(ready(p) for p in pods.values())
+            and all(
+                pods[o]["metadata"]["labels"].get(REVISION_LABEL) == update
+                for o in range(partition, replicas)
+            )
+            and status.get("replicas", 0) == replicas
+            and status.get("readyReplicas", 0) == replicas
+            and status.get("observedGeneration") == sts["metadata"].get("generation")
+        )
+        require(
+            STATEFULSET_CONVERGE,
+            converged,
+            lambda: (
+                f"{self.name}: after {after_s} s pods {sorted(pods)} for replicas {replicas}, "
+                f"status {status}\n" + "\n".join(self.log)
+            ),
+        )
+
+
+class StatefulSetMachine(EnvironmentRules):
+    provider: ClassVar[ControllersProvider]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cluster: SimulatedControlPlane = self.provider.new_cluster(seed=0, nodes=3)
+        self.log: list[str] = []
+        self.checks: dict[str, StatefulSetChecks] = {}  # the StatefulSets that exist, by name
+        self.checked_at = 0.0
+        self.unready: set[str] = set()  # pod names whose readiness the environment took
+        self.images = 0
+
+    def _ok(self, method: str, path: str, body: Any = None, content_type: str = "application/json") -> Any:
+        status, answer = self.cluster.call(method, path, body, content_type=content_type)
+        assert status < 300, f"{method} {path}: {status} {answer}"
+        return answer
+
     # -- users ---------------------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.sets) < len(NAMES))
+    @precondition(lambda self: len(self.checks) < len(NAMES))
     @rule(data=st.data(), replicas=st.integers(0, 4), policy=st.sampled_from(["OrderedReady", "Parallel"]))
     def create(self, data: st.DataObject, replicas: int, policy: str) -> None:
-        name = data.draw(st.sampled_from([n for n in NAMES if n not in self.sets]))
+        name = data.draw(st.sampled_from([n for n in NAMES if n not in self.checks]))
         self._ok("POST", SETS, statefulset(name, replicas, policy))
-        self.sets.add(name)
+        self.checks[name] = StatefulSetChecks(self.cluster, name, self.log)
         self.log.append(f"create {name} {policy} replicas={replicas}")
 
-    @precondition(lambda self: bool(self.sets))
+    @precondition(lambda self: bool(self.checks))
     @rule(data=st.data(), replicas=st.integers(0, 4))
     def scale(self, data: st.DataObject, replicas: int) -> None:
-        name = data.draw(st.sampled_from(sorted(self.sets)))
+        name = data.draw(st.sampled_from(sorted(self.checks)))
         self._ok("PATCH", f"{SETS}/{name}/scale", {"spec": {"replicas": replicas}}, MERGE)
         self.log.append(f"scale {name} to {replicas}")
 
-    @precondition(lambda self: bool(self.sets))
+    @precondition(lambda self: bool(self.checks))
     @rule(data=st.data(), partition=st.integers(0, 4))
     def update(self, data: st.DataObject, partition: int) -> None:
-        name = data.draw(st.sampled_from(sorted(self.sets)))
+        name = data.draw(st.sampled_from(sorted(self.checks)))
         self.images += 1
         patch = {
             "spec": {
@@ -155,28 +244,25 @@ class StatefulSetMachine(EnvironmentRules):
         self._ok("PATCH", f"{SETS}/{name}", patch, "application/strategic-merge-patch+json")
         self.log.append(f"update {name} to db:{self.images} partition={partition}")
 
-    @precondition(lambda self: bool(self.sets))
+    @precondition(lambda self: bool(self.checks))
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
-        name = data.draw(st.sampled_from(sorted(self.sets)))
-        for pod in self._pods(name).values():
-            self.user_deleted.add(pod["metadata"]["uid"])
+        name = data.draw(st.sampled_from(sorted(self.checks)))
         self._ok("DELETE", f"{SETS}/{name}")  # the garbage collector deletes its pods
-        self.sets.discard(name)
-        self.seen.pop(name, None)
-        self.ready_seen.pop(name, None)
+        del self.checks[name]
         self.log.append(f"delete {name}")
 
     # -- environment: readiness lost and regained ----------------------------------------------------
 
-    @precondition(lambda self: bool(self.sets))
+    @precondition(lambda self: bool(self.checks))
     @rule(data=st.data(), ready_now=st.booleans())
     def flip_readiness(self, data: st.DataObject, ready_now: bool) -> None:
-        name = data.draw(st.sampled_from(sorted(self.sets)))
-        pods = [p for p in self._pods(name).values() if (p.get("status") or {}).get("phase") == "Running"]
-        if not pods:
+        name = data.draw(st.sampled_from(sorted(self.checks)))
+        pods = self.checks[name].pods().values()
+        running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
+        if not running:
             return
-        pod = data.draw(st.sampled_from(sorted(p["metadata"]["name"] for p in pods)))
+        pod = data.draw(st.sampled_from(sorted(p["metadata"]["name"] for p in running)))
         self._set_ready(pod, ready_now)
 
     def _set_ready(self, pod: str, value: bool) -> None:
@@ -203,50 +289,8 @@ class StatefulSetMachine(EnvironmentRules):
     def ordered_and_partitioned(self) -> None:
         previous_check, self.checked_at = self.checked_at, self.cluster.now
         since = self.seen_by_controllers_since(previous_check)
-        for name in sorted(self.sets):
-            sts = self._ok("GET", f"{SETS}/{name}")
-            spec = sts["spec"]
-            partition = int(
-                ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0
-            )
-            replicas = int(spec.get("replicas", 1))
-            now, before = self._pods(name), self.seen.get(name, {})
-            seen = self.ready_seen.setdefault(name, StatesSeen())
-            seen.add(self.cluster.now, frozenset(o for o, pod in now.items() if ready(pod)))
-            history = seen.since(since)
-            for o, pod in now.items():
-                old = before.get(o)
-                new = old is None or old["metadata"]["uid"] != pod["metadata"]["uid"]
-                if new and spec.get("podManagementPolicy") == "OrderedReady":
-                    lower = frozenset(range(o))
-                    require(
-                        STATEFULSET_ORDERED_CREATE,
-                        any(lower <= ready_then for _, ready_then in history),
-                        lambda name=name, o=o, history=history: (
-                            f"{name}-{o} created while pods 0..{o - 1} were not all Running and Ready at "
-                            f"any check the controller may have seen (pod watch lag {self.pod_watch_lag_s} "
-                            f"s): Running and Ready at {[(t, sorted(r)) for t, r in history]}\n"
-                            + "\n".join(self.log)
-                        ),
-                    )
-            for o, old in before.items():
-                pod = now.get(o)
-                gone = pod is None or pod["metadata"]["uid"] != old["metadata"]["uid"]
-                deleting = gone or bool(pod["metadata"].get("deletionTimestamp"))  # type: ignore[index]
-                require(
-                    STATEFULSET_PARTITION,
-                    not (
-                        deleting
-                        and not old["metadata"].get("deletionTimestamp")
-                        and o < min(partition, replicas)
-                        and old["metadata"]["uid"] not in self.user_deleted
-                        and ready(old)
-                    ),
-                    lambda name=name, o=o, partition=partition: (
-                        f"{name}-{o}, below partition {partition}, deleted\n" + "\n".join(self.log)
-                    ),
-                )
-            self.seen[name] = now
+        for name in sorted(self.checks):
+            self.checks[name].check(since, self.pod_watch_lag_s)
 
     def teardown(self) -> None:
         self.cluster.set_watch_lag(PODS, 0.0)
@@ -254,34 +298,8 @@ class StatefulSetMachine(EnvironmentRules):
         for pod in sorted(self.unready):
             self._set_ready(pod, True)
         self.cluster.run(SETTLE_S)
-        for name in sorted(self.sets):
-            sts = self._ok("GET", f"{SETS}/{name}")
-            spec, status = sts["spec"], sts.get("status") or {}
-            partition = int(
-                ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0
-            )
-            replicas = int(spec.get("replicas", 1))
-            pods = self._pods(name)
-            update = status.get("updateRevision")
-            converged = (
-                sorted(pods) == list(range(replicas))
-                and all(ready(p) for p in pods.values())
-                and all(
-                    pods[o]["metadata"]["labels"].get(REVISION_LABEL) == update
-                    for o in range(partition, replicas)
-                )
-                and status.get("replicas", 0) == replicas
-                and status.get("readyReplicas", 0) == replicas
-                and status.get("observedGeneration") == sts["metadata"].get("generation")
-            )
-            require(
-                STATEFULSET_CONVERGE,
-                converged,
-                lambda name=name, pods=pods, status=status, replicas=replicas: (
-                    f"{name}: after {SETTLE_S} s pods {sorted(pods)} for replicas {replicas}, "
-                    f"status {status}\n" + "\n".join(self.log)
-                ),
-            )
+        for name in sorted(self.checks):
+            self.checks[name].converged(SETTLE_S)
 
 
 def machine_for(provider: ControllersProvider) -> type[StatefulSetMachine]:

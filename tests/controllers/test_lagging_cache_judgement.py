@@ -17,7 +17,7 @@ import pytest
 
 from conformance.violation import RequirementViolation
 from conformance.workloads.deployment import machine_for as deployment_machine_for
-from conformance.workloads.statefulset import SETS, machine_for, ready, statefulset
+from conformance.workloads.statefulset import SETS, StatefulSetChecks, machine_for, ready, statefulset
 from impl.controllers.deployment import DeploymentController
 from impl.controllers.garbagecollector import GarbageCollector
 from impl.controllers.replicaset import ReplicaSetController
@@ -81,12 +81,12 @@ def _statefulset_machine(controller: Any) -> Any:
     provider = SimulatedControlPlaneProvider(controllers=(controller, GarbageCollector))
     machine = machine_for(provider)()
     machine._ok("POST", SETS, statefulset("db", 3, "OrderedReady"))
-    machine.sets.add("db")
+    machine.checks["db"] = StatefulSetChecks(machine.cluster, "db", machine.log)
     return machine
 
 
 def _pods(machine: Any) -> dict[int, dict[str, Any]]:
-    return machine._pods("db")  # type: ignore[no-any-return]
+    return machine.checks["db"].pods()  # type: ignore[no-any-return]
 
 
 def test_a_pod_created_on_a_readiness_the_cache_still_showed_is_in_order() -> None:

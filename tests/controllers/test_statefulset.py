@@ -1,7 +1,7 @@
 """The StatefulSet controller (impl/controllers/statefulset.py) against spec/workloads/statefulset.py.
 
 - each sync's calls are ``sync_with_update`` on what it read (as test_machinery.py does for the others);
-- a scenario checker, run after every 0.25 s tick of a simulated cluster, holds the controller to
+- the suite's checks (``StatefulSetChecks``), run after every 0.25 s tick of a simulated cluster, hold it to
   STATEFULSET-ORDERED-CREATE (OrderedReady: pod i appears only when 0..i-1 are Running and Ready),
   STATEFULSET-PARTITION (a pod below the partition is never replaced by the controller) and, at the end,
   STATEFULSET-CONVERGE (replicas exist, Ready, at the update revision from the partition up);
@@ -15,14 +15,12 @@ from typing import Any
 
 import pytest
 
-from conformance.violation import RequirementViolation, require
-from impl.controllers.statefulset import REVISION_LABEL, StatefulSetController, ordinal_of
+from conformance.violation import RequirementViolation
+from conformance.workloads.statefulset import StatefulSetChecks
+from impl.controllers.statefulset import StatefulSetController
 from impl.controlplane import SimulatedCluster
 from spec.workloads.statefulset import (
     PARALLEL,
-    STATEFULSET_CONVERGE,
-    STATEFULSET_ORDERED_CREATE,
-    STATEFULSET_PARTITION,
     Actions,
     PodState,
     rolling_update,
@@ -60,102 +58,17 @@ def _set(name: str, replicas: int, policy: str = "OrderedReady", image: str = "d
     }
 
 
-def _ready(pod: dict[str, Any]) -> bool:
-    status = pod.get("status") or {}
-    return (
-        not pod["metadata"].get("deletionTimestamp")
-        and status.get("phase") == "Running"
-        and any(
-            c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ()
-        )
-    )
-
-
-class Checker:
-    """Watches one StatefulSet through the API after every tick; raises on a violated requirement."""
-
-    def __init__(self, cluster: SimulatedCluster, name: str) -> None:
-        self.cluster, self.name = cluster, name
-        self.seen: dict[int, dict[str, Any]] = {}  # ordinal -> the pod last seen
-        self.user_deleted: set[str] = set()
-
-    def pods(self) -> dict[int, dict[str, Any]]:
-        items = self.cluster.call("GET", f"/api/v1/namespaces/{NS}/pods")[1]["items"]
-        out = {}
-        for pod in items:
-            ordinal = ordinal_of(self.name, pod)
-            if ordinal is not None:
-                out[ordinal] = pod
-        return out
-
-    def statefulset(self) -> dict[str, Any]:
-        return self.cluster.call("GET", f"{SET_PATH}/{self.name}")[1]  # type: ignore[no-any-return]
-
-    def check(self) -> None:
-        sts = self.statefulset()
-        spec = sts["spec"]
-        partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
-        replicas = int(spec.get("replicas", 1))
-        now = self.pods()
-        for ordinal, pod in now.items():
-            old = self.seen.get(ordinal)
-            if old is None or old["metadata"]["uid"] != pod["metadata"]["uid"]:
-                if spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady":
-                    # Pods as they are now: the kubelet may have made pod i-1 ready in the same tick.
-                    lower = [o for o in range(ordinal) if not (o in now and _ready(now[o]))]
-                    require(
-                        STATEFULSET_ORDERED_CREATE,
-                        not lower,
-                        lambda ordinal=ordinal, lower=lower: (
-                            f"pod {self.name}-{ordinal} created while {lower} not Running and Ready"
-                        ),
-                    )
-        for ordinal, old in self.seen.items():
-            pod = now.get(ordinal)
-            replaced = pod is None or pod["metadata"]["uid"] != old["metadata"]["uid"]
-            deleting = replaced or bool(pod["metadata"].get("deletionTimestamp"))  # type: ignore[index]
-            if (
-                deleting
-                and not old["metadata"].get("deletionTimestamp")
-                and ordinal < min(partition, replicas)
-                and old["metadata"]["name"] not in self.user_deleted
-                and _ready(old)
-            ):
-                require(
-                    STATEFULSET_PARTITION,
-                    False,
-                    lambda ordinal=ordinal: f"{self.name}-{ordinal} below partition {partition} deleted",
-                )
-        self.seen = now
+class Checker(StatefulSetChecks):
+    """The suite's checks of one StatefulSet (conformance/workloads/statefulset.py), after every tick."""
 
     def run(self, seconds: float) -> None:
-        for _ in range(round(seconds / self.cluster.tick_s)):
-            self.cluster.run(self.cluster.tick_s)
-            self.check()
+        tick = self.cluster.tick_s
+        for _ in range(round(seconds / tick)):
+            self.cluster.run(tick)
+            self.check(since=self.cluster.now - 2 * tick)  # no watch lag: the previous check and this one
 
-    def converged(self) -> None:
-        sts = self.statefulset()
-        spec, status = sts["spec"], sts.get("status") or {}
-        partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
-        replicas = int(spec.get("replicas", 1))
-        pods = self.pods()
-        update = status.get("updateRevision")
-        ok = (
-            sorted(pods) == list(range(replicas))
-            and all(_ready(p) for p in pods.values())
-            and all(
-                pods[o]["metadata"]["labels"].get(REVISION_LABEL) == update
-                for o in range(partition, replicas)
-            )
-            and status.get("readyReplicas", 0) == replicas
-            and status.get("replicas", 0) == replicas
-            and status.get("observedGeneration") == sts["metadata"].get("generation")
-        )
-        require(
-            STATEFULSET_CONVERGE,
-            ok,
-            lambda: f"{self.name}: pods {sorted(pods)} for replicas {replicas}, status {status}",
-        )
+    def converged(self, after_s: float = 0.0) -> None:
+        super().converged(after_s)
 
 
 def _scenario(controller: Any, policy: str) -> SimulatedCluster:
