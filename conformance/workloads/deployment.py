@@ -306,14 +306,24 @@ class DeploymentMachine(EnvironmentRules):
         # came after the first, and before the pods it removes went). It is wrong only if against every
         # such state the scales keep (``kept_available``) fewer available pods than the floor, or than
         # there were when fewer were. Judged where the requirement holds: from a state in which no
-        # ReplicaSet's status was ahead of its spec (``is_observed``, see spec/workloads/deployment.py).
+        # ReplicaSet's status was ahead of its spec (``is_observed``, see spec/workloads/deployment.py),
+        # the statuses before the decision being those of the previous check or, written meanwhile,
+        # of this one, against the specs before it.
         recent = self.available_seen.since(self.seen_by_controllers_since(previous_check))
         views = [then for seen_at, then in recent if seen_at < previous_check]
         if recent:
             last = recent[-1][1]
             views.append({uid: last.get(uid, frozenset()) | available_now[uid] for uid in specs})
         scaled_down = any(specs.get(uid, 0) < was for uid, was in self.previous_specs.items())
-        if scaled_down and self.previous_observed and not self.paused and views:
+        statuses = {
+            rs["metadata"]["uid"]: (
+                int((rs.get("status") or {}).get("availableReplicas", 0)),
+                int((rs.get("status") or {}).get("replicas", 0)),
+            )
+            for rs in replicasets
+        }
+        observed = self.previous_observed and _observed(state, {**specs, **self.previous_specs}, statuses)
+        if scaled_down and observed and not self.paused and views:
             kept = [
                 (
                     kept_available(
@@ -335,19 +345,7 @@ class DeploymentMachine(EnvironmentRules):
                 ),
             )
         self.previous_total, self.previous_specs = total, specs
-        self.previous_observed = is_observed(
-            _with_replicasets(
-                state,
-                [
-                    ReplicaSetState(
-                        specs[rs["metadata"]["uid"]],
-                        int((rs.get("status") or {}).get("availableReplicas", 0)),
-                        int((rs.get("status") or {}).get("replicas", 0)),
-                    )
-                    for rs in replicasets
-                ],
-            )
-        )
+        self.previous_observed = _observed(state, specs, statuses)
         self.available_seen.add(self.cluster.now, available_now)
         quiet = all(
             (rs.get("status") or {}).get("replicas", 0) == rs["spec"].get("replicas", 1)
@@ -474,6 +472,16 @@ def rollout_undo(cluster: SimulatedControlPlane, to_revision: int = 0) -> int:
         status, answer = cluster.call("PATCH", PATH, patch, content_type="application/json-patch+json")
         assert status == 200, answer
     return target
+
+
+def _observed(state: RolloutState, specs: dict[str, int], statuses: dict[str, tuple[int, int]]) -> bool:
+    """``is_observed`` for ReplicaSets of these spec.replicas and these (available, replicas) statuses."""
+    return is_observed(
+        _with_replicasets(
+            state,
+            [ReplicaSetState(specs[uid], available, pods) for uid, (available, pods) in statuses.items()],
+        )
+    )
 
 
 def _with_replicasets(state: RolloutState, replicasets: list[ReplicaSetState]) -> RolloutState:

@@ -63,6 +63,32 @@ def test_a_rollback_on_stale_replicaset_status_is_judged_against_what_the_contro
     assert before == 2 and min(lowest[-5:]) == 0, "the run no longer reaches the stale-status scale-down"
 
 
+def test_a_scale_down_on_status_ahead_of_spec_is_outside_the_requirement() -> None:
+    """Soak seed 7049: replicas 2, maxSurge 0, maxUnavailable 1, a 1 s pod-watch lag, two rollbacks. The
+    second makes the ReplicaSet just scaled to 0 the new one, and its status, written meanwhile from the
+    lagging cache, still counts its terminating pod as available (status ahead of spec). Upstream's
+    rolling step counts that pod and scales the other ReplicaSet, whose pod is Ready, to 0: the state
+    ``is_observed`` excludes, where the requirement does not hold (spec/workloads/deployment.py)."""
+    machine = _deployment_machine(DeploymentController)
+    lowest = []
+    judge = machine.rollout_bounds
+
+    def rollout_bounds() -> None:
+        judge()
+        lowest.append(_available(machine))
+
+    machine.rollout_bounds = rollout_bounds
+    machine.create(replicas=2, max_surge=0, max_unavailable=0)
+    machine.change_image(then_s=1.0)
+    machine.change_image(then_s=1.0)
+    machine.lag_the_pod_watch(lag_s=1.0)
+    machine.pause_or_resume(then_s=0.0)
+    machine.pause_or_resume(then_s=1.0)
+    machine.rollback(to_revision=0, then_s=1.0)
+    machine.rollback(to_revision=0, then_s=1.0)
+    assert min(lowest[-4:]) == 0, "the run no longer reaches the scale-down on a status ahead of its spec"
+
+
 def test_a_deployment_that_scales_old_pods_down_early_is_caught_under_a_lagging_watch() -> None:
     machine = _deployment_machine(ScalesOldDownEarly)
     machine.create(replicas=2, max_surge=1, max_unavailable=0)
