@@ -34,10 +34,10 @@ the API server:
   and only from states where no ReplicaSet's status was ahead of its spec
   (``is_observed``), which the requirement is stated for: upstream counts
   the pods of a ReplicaSet just scaled down as available until its
-  controller has deleted them (spec/workloads/deployment.py). Judging the
-  pods as they are at the check instead found two runs in which the
-  reference, as upstream would, scaled Ready pods away on such a status
-  (docs/controllers.md).
+  controller has deleted them (spec/workloads/deployment.py). Soaks found
+  runs of both kinds, a stale status and one ahead of its spec, in which
+  the reference, as upstream would, scaled Ready pods away
+  (docs/controllers.md, "Judging a controller that reads a lagging cache").
 - DEPLOY-PROGRESS-DEADLINE: no ProgressDeadlineExceeded before
   progressDeadlineSeconds passed since the Progressing condition's last
   update (600 s by default; nothing here stalls that long).
