@@ -95,7 +95,7 @@ class StatefulSetChecks:
     The machine keeps one per StatefulSet; a scenario test (tests/controllers/test_statefulset.py) uses
     one directly. A StatefulSet deleted and created again is a new one, with new checks."""
 
-    def __init__(self, cluster: Any, name: str, log: list[str] | None = None) -> None:
+    def __init__(self, cluster: SimulatedControlPlane, name: str, log: list[str] | None = None) -> None:
         self.cluster, self.name = cluster, name
         self.log = log if log is not None else []
         self.seen: dict[int, dict[str, Any]] = {}  # ordinal -> the pod at the previous check
@@ -107,11 +107,10 @@ class StatefulSetChecks:
         assert status == 200, f"GET {SETS}/{self.name}: {status} {sts}"
         return sts  # type: ignore[no-any-return]
 
-    def pods(self) -> dict[int, dict[str, Any]]:
-        """Its pods by ordinal: those it controls. A deleted StatefulSet's pods may still be terminating
-        when one of the same name is created; they are not its pods."""
-        status, sts = self.cluster.call("GET", f"{SETS}/{self.name}")
-        uid = sts["metadata"]["uid"] if status == 200 else None
+    def pods(self, sts: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
+        """Its pods by ordinal: those it (``sts``, else as it is now) controls. A deleted StatefulSet's pods
+        may still be terminating when one of the same name is created; they are not its pods."""
+        uid = (sts or self.statefulset())["metadata"]["uid"]
         status, pods = self.cluster.call("GET", f"/api/v1/namespaces/{NAMESPACE}/pods")
         assert status == 200, pods
         out = {}
@@ -130,10 +129,11 @@ class StatefulSetChecks:
         controller may have seen, ``seen_by_controllers_since``): out of order only if at none of them
         were pods 0..i-1 all Running and Ready. A pod below the partition that was Running and Ready at
         the previous check is not deleted (no user deletes a pod here)."""
-        spec = self.statefulset()["spec"]
+        sts = self.statefulset()
+        spec = sts["spec"]
         partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
         replicas = int(spec.get("replicas", 1))
-        now, before = self.pods(), self.seen
+        now, before = self.pods(sts), self.seen
         self.ready_seen.add(self.cluster.now, frozenset(o for o, pod in now.items() if ready(pod)))
         history = self.ready_seen.since(since)
         for o, pod in now.items():
@@ -173,7 +173,7 @@ class StatefulSetChecks:
         spec, status = sts["spec"], sts.get("status") or {}
         partition = int(((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition") or 0)
         replicas = int(spec.get("replicas", 1))
-        pods = self.pods()
+        pods = self.pods(sts)
         update = status.get("updateRevision")
         converged = (
             sorted(pods) == list(range(replicas))
