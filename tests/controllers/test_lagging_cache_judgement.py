@@ -39,20 +39,26 @@ def _available(machine: Any) -> int:
     return len(machine._available(machine._replicasets(d["metadata"]["uid"])))
 
 
+def _record_available(machine: Any) -> list[int]:
+    """The available pods at each of the machine's checks from now on, after its judgement."""
+    seen: list[int] = []
+    judge = machine.rollout_bounds
+
+    def rollout_bounds() -> None:
+        judge()
+        seen.append(_available(machine))
+
+    machine.rollout_bounds = rollout_bounds
+    return seen
+
+
 def test_a_rollback_on_stale_replicaset_status_is_judged_against_what_the_controller_saw() -> None:
     """Soak seed 503 (``workloads_soak.py --machines deployment --seed 500``, round 4): replicas 1,
     maxUnavailable 0; after a rollback under a 1 s pod-watch lag the available pods fell from 2 to 0,
     because the ReplicaSet rolled back to still reported an available pod its controller had already
     deleted. Against the pods of a second earlier, which its cache showed, the scale-down kept one."""
     machine = _deployment_machine(DeploymentController)
-    lowest = []
-    judge = machine.rollout_bounds
-
-    def rollout_bounds() -> None:
-        judge()
-        lowest.append(_available(machine))
-
-    machine.rollout_bounds = rollout_bounds
+    lowest = _record_available(machine)
     machine.create(replicas=1, max_surge=1, max_unavailable=0)
     machine.change_image(then_s=1.0)
     machine.lag_the_pod_watch(lag_s=1.0)
@@ -70,14 +76,7 @@ def test_a_scale_down_on_status_ahead_of_spec_is_outside_the_requirement() -> No
     rolling step counts that pod and scales the other ReplicaSet, whose pod is Ready, to 0: the state
     ``is_observed`` excludes, where the requirement does not hold (spec/workloads/deployment.py)."""
     machine = _deployment_machine(DeploymentController)
-    lowest = []
-    judge = machine.rollout_bounds
-
-    def rollout_bounds() -> None:
-        judge()
-        lowest.append(_available(machine))
-
-    machine.rollout_bounds = rollout_bounds
+    lowest = _record_available(machine)
     machine.create(replicas=2, max_surge=0, max_unavailable=0)
     machine.change_image(then_s=1.0)
     machine.change_image(then_s=1.0)
