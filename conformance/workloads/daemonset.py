@@ -36,7 +36,9 @@ simulated seconds (DAEMONSET-COVERAGE) every eligible node runs exactly one
 Running and Ready daemon pod of the current template (for OnDelete, of any
 template), a node that may not keep one runs none, every other node at most
 one, and the status says so (desiredNumberScheduled, numberReady,
-updatedNumberScheduled, observedGeneration).
+updatedNumberScheduled, observedGeneration). The safety checks keep running
+every ``SETTLE_CHECK_S`` while it settles: a rollout the last step started is
+carried out then.
 
 Eligibility is the spec's ``node_should_run_daemon_pod`` on the nodes as the
 API server has them. Everything is read back from the API server.
@@ -78,6 +80,8 @@ NODES = tuple(f"node-{i}" for i in range(NODE_COUNT))
 TAINTS = {"dedicated": NO_SCHEDULE, "evict": NO_EXECUTE}
 INFRA = ("role", "infra")
 SETTLE_S = 30.0
+#: While the cluster settles, the safety checks run every SETTLE_CHECK_S simulated seconds.
+SETTLE_CHECK_S = 1.0
 
 
 def daemonset(
@@ -463,7 +467,11 @@ class DaemonSetMachine(EnvironmentRules):
             return
         self.cluster.set_watch_lag(PODS, 0.0)
         self.cluster.restart_controller_manager()
-        self.cluster.run(SETTLE_S)
+        # Safety holds while the cluster settles too: a rollout the last step started (its template
+        # changed, its pods not yet replaced) is judged as the restarted controller carries it out.
+        for _ in range(int(SETTLE_S / SETTLE_CHECK_S)):
+            self.cluster.run(SETTLE_CHECK_S)
+            self._safety()
         for name, wanted in self.wanted.items():
             ds = self._ok("GET", _ds_path(name))
             image = f"agent:{wanted.image}"

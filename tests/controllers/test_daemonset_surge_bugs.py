@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 import impl.controllers.daemonset as impl_ds
@@ -78,8 +79,12 @@ class ManagesWithoutSurge(DaemonSetController):
 )
 def test_the_daemonset_machine_catches(controller: Any, requirement: str) -> None:
     provider = SimulatedControlPlaneProvider(controllers=(controller,))
+    # A surge bug shows only in a surge rollout over two or more eligible nodes with a fresh pod cache:
+    # over 8 random seeds each of the two took 8 to 172 examples and one seed missed with 150, none with
+    # 300 (runs stop at the catch, so the room costs only a miss).
+    room = settings(SETTINGS, max_examples=300) if requirement == "DAEMONSET-ROLL-SURGE" else SETTINGS
     with pytest.raises(RequirementViolation) as caught:
-        run_state_machine_as_test(machine_for(provider), settings=SETTINGS)
+        run_state_machine_as_test(machine_for(provider), settings=room)
     assert caught.value.requirement_id == requirement, str(caught.value)
 
 
