@@ -14,9 +14,9 @@ Two transports: ``InProcessClient`` calls the sans-IO core
 (impl/apiserver/core.py ``APIServer.handle``) directly, so a test or the
 simulator runs components with no sockets and no threads; ``HTTPClient``
 speaks HTTP to any API server (the reference's aiohttp driver or a real
-cluster), over one kept-alive connection per thread for requests (a TLS
-handshake per request cost six times the request itself) and one
-streaming connection per watch read by a thread.
+cluster), over one kept-alive connection per thread for requests (with a
+TLS handshake per request, sequential requests took four times as long)
+and one streaming connection per watch read by a thread.
 
 ``Informer`` is client-go's reflector and store in their simplest form
 (k8s.io/client-go tools/cache reflector.go ``ListAndWatch``): list, then
