@@ -53,15 +53,16 @@ def _digests(hash_seeds: tuple[str, ...], *args: str) -> list[str]:
         for hash_seed in hash_seeds
     ]
     outputs = []
-    for run in runs:
-        try:
+    try:
+        for run in runs:
             out, err = run.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            run.kill()
-            run.communicate()
-            raise
-        assert run.returncode == 0, err
-        outputs.append(out)
+            assert run.returncode == 0, err
+            outputs.append(out)
+    finally:  # a timeout or a failure leaves no interpreter behind
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
     return outputs
 
 
