@@ -316,8 +316,17 @@ class DaemonSetController:
             rolling.get("maxSurge"), rolling.get("maxUnavailable"), desired
         )
         leaving = set(wanted.deletions)
+        # Only nodes where a pod should run take part (getUnavailableNumbers counts those alone): a pod a
+        # node may merely keep (a NoSchedule taint came after it) must not hold the budget, least of all
+        # one that can never be scheduled there now.
+        should_run = {n.name for n in eligibility if n.should_run}
         return rolling_update_deletions(
-            [p for p in self._update_pods(daemonset, owned) if p.name not in leaving], max_unavailable
+            [
+                p
+                for p in self._update_pods(daemonset, owned)
+                if p.node in should_run and p.name not in leaving
+            ],
+            max_unavailable,
         )
 
     def _update_surge(

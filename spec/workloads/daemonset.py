@@ -404,6 +404,11 @@ class UpdatePod:
 def rolling_update_deletions(pods: Sequence[UpdatePod], max_unavailable: int) -> list[str]:
     """``rollingUpdate`` without surge: the old pods to delete, in node order.
 
+    ``pods`` are the daemon pods on the nodes where one should run
+    (``getUnavailableNumbers`` counts only those nodes): a pod on a node that
+    may merely keep it, tainted NoSchedule since, holds no budget, else a
+    new pod that can never be scheduled there stops the rollout for good.
+
     Per node with daemon pods (``findUpdatedPodsOnNode``, which skips pods
     being deleted): more than one pod of a template counts as unavailable
     (``manage`` resolves it), so do no pod or both an old and a new one; an
