@@ -34,20 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
+from conformance.workloads import MACHINES
 from impl.controlplane import SimulatedControlPlaneProvider
-
-#: The machines of conformance/workloads, by module name.
-MACHINES = (
-    "replicaset",
-    "deployment",
-    "statefulset",
-    "daemonset",
-    "job",
-    "cronjob",
-    "nodelifecycle",
-    "endpointslice",
-    "leaderelection",
-)
 
 
 def available(names: tuple[str, ...]) -> list[str]:

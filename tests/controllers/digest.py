@@ -26,24 +26,12 @@ import hashlib
 import importlib
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance.workloads import MACHINES
 from impl.controllers.manager import ControllerFactory
 from impl.controlplane import SimulatedCluster, SimulatedControlPlaneProvider
-
-#: The workload machines (conformance/workloads/<name>.py).
-MACHINES = (
-    "replicaset",
-    "deployment",
-    "statefulset",
-    "daemonset",
-    "job",
-    "cronjob",
-    "endpointslice",
-    "nodelifecycle",
-    "leaderelection",
-)
+from tests.controllers.seeded import seeded_bug_settings
 
 
 class RecordingProvider(SimulatedControlPlaneProvider):
@@ -77,16 +65,7 @@ def record(
     """The writes ``machine`` made in ``examples`` derandomized examples of up to ``steps`` steps."""
     lines: list[str] = []
     machine_for = importlib.import_module(f"conformance.workloads.{machine}").machine_for
-    fixed = settings(
-        max_examples=examples,
-        stateful_step_count=steps,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-    )
+    fixed = seeded_bug_settings(max_examples=examples, stateful_step_count=steps)
     try:
         run_state_machine_as_test(machine_for(RecordingProvider(lines, controllers)), settings=fixed)
     except Exception as exc:  # a failing run is an outcome too: it must fail the same way

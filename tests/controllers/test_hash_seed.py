@@ -18,9 +18,9 @@ import sys
 from collections import deque
 from pathlib import Path
 
+from conformance.workloads import MACHINES
 from impl.controllers.replicaset import ReplicaSetController
 from impl.controllers.workqueue import SyncError, process_queued
-from tests.controllers.digest import MACHINES
 
 ROOT = Path(__file__).resolve().parents[2]
 #: A budget small enough for the whole test to take a few seconds, large enough to cover
