@@ -269,6 +269,17 @@ def pods_should_be_on_node(
     pod left gets one at once, and a node keeps the oldest pod of the current
     template and the oldest of an older one, both only while the old one is
     Ready and the new one not yet available; all others are deleted.
+
+    Here the spec departs from upstream on one node state: a node where a pod
+    should no longer run (tainted NoSchedule, say, after its surge pod was
+    created) but the old pod may continue. Upstream keeps both pods there, and
+    the new one, which may never be scheduled, stays a surge in progress for
+    good: the node keeps two daemon pods and, with maxSurge 1, the rollout of
+    every other node stops (the failure k/k #118823 reports for surges started
+    on such nodes, which PR #119317 fixed for new surges only; the KEP's pause
+    "until conditions change" is for nodes still in the rollout). The node is
+    not in the rollout any more, and ``rollingUpdate`` never starts a surge on
+    it: the unavailable new pod is deleted and the old one continues.
     """
     if should_run and pods is None:
         return True, []
@@ -300,6 +311,8 @@ def pods_should_be_on_node(
         if oldest_new is not None and oldest_old is not None:
             if not oldest_old.available or oldest_new.available:
                 to_delete.append(oldest_old.name)
+            elif not should_run:
+                to_delete.append(oldest_new.name)
         return False, to_delete
     if pods is not None:
         return False, [pod.name for pod in pods if not pod.terminating]
@@ -380,9 +393,9 @@ def is_covered(nodes: Sequence[NodeEligibility], pods: Sequence[DaemonPod]) -> l
 DAEMONSET_ROLL_UNAVAILABLE = requirement(
     "DAEMONSET-ROLL-UNAVAILABLE",
     "A DaemonSet RollingUpdate with maxSurge 0 MUST delete an available pod of an old template only while "
-    "fewer than maxUnavailable of the nodes with daemon pods have no available pod, and after each sync "
-    "the nodes with daemon pods but no available one MUST number at most maxUnavailable (when no pod "
-    "became unavailable by other causes).",
+    "fewer than maxUnavailable of the nodes where a daemon pod should run and that have daemon pods have "
+    "no available pod, and after each sync those nodes with daemon pods but no available one MUST number "
+    "at most maxUnavailable (when no pod became unavailable by other causes).",
     component="controllers",
     source="k/k pkg/controller/daemon/update.go (rollingUpdate, findUpdatedPodsOnNode); "
     "pkg/controller/daemon/util/daemonset_util.go (UnavailableCount)",
@@ -404,10 +417,14 @@ class UpdatePod:
 def rolling_update_deletions(pods: Sequence[UpdatePod], max_unavailable: int) -> list[str]:
     """``rollingUpdate`` without surge: the old pods to delete, in node order.
 
-    ``pods`` are the daemon pods on the nodes where one should run
-    (``getUnavailableNumbers`` counts only those nodes): a pod on a node that
-    may merely keep it, tainted NoSchedule since, holds no budget, else a
-    new pod that can never be scheduled there stops the rollout for good.
+    ``pods`` are the daemon pods on the nodes where one should run. Here the
+    spec departs from current upstream, whose ``rollingUpdate`` counts every
+    node with daemon pods (only the budget comes from the nodes where a pod
+    should run, ``updatedDesiredNodeCounts``): a new pod that can never be
+    scheduled, on a node tainted NoSchedule after it was created (the node
+    may keep its pod but should not run one), would hold the budget and stop
+    the rollout for good. Upstream's 2017 ``getUnavailableNumbers`` counted
+    only the nodes where a pod should run, as this does.
 
     Per node with daemon pods (``findUpdatedPodsOnNode``, which skips pods
     being deleted): more than one pod of a template counts as unavailable

@@ -94,6 +94,22 @@ def test_pods_should_be_on_node_with_surge() -> None:
     assert ds.pods_should_be_on_node(True, True, [gone]) == (False, [])
 
 
+def test_a_surge_on_a_node_that_left_the_rollout_is_undone() -> None:
+    # The node was tainted NoSchedule after its surge pod was created: the pod may never be scheduled, the
+    # old one may continue, so the new one goes (upstream keeps both for good; see the docstring).
+    old = DaemonPod("o", "n", created=1, updated=False, available=True)
+    new = DaemonPod("c", "n", created=2, updated=True, available=False)
+    assert ds.pods_should_be_on_node(False, True, [old, new], surge=True) == (False, ["c"])
+    # Once the new pod is available, or the old one is not, the old one goes as on any node.
+    ready = DaemonPod("c", "n", created=2, updated=True, available=True)
+    assert ds.pods_should_be_on_node(False, True, [old, ready], surge=True) == (False, ["o"])
+    sick = DaemonPod("o", "n", created=1, updated=False, available=False)
+    assert ds.pods_should_be_on_node(False, True, [sick, new], surge=True) == (False, ["o"])
+    # The rolling update then leaves the node's old pod alone until other nodes make up for it.
+    assert ds.rolling_update_surge([_old("n")], [], 1, 0) == DaemonSetSync((), ("old-n",))
+    assert ds.rolling_update_surge([_old("n")], ["m"], 1, 1) == DaemonSetSync((), ())
+
+
 # -- rollouts driven by the spec's steps ------------------------------------------------------------
 
 Step = Callable[[Sequence[UpdatePod], Sequence[str], int, int], DaemonSetSync]
