@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
+from conformance.hypothesis_constants import pin_local_constants
 from conformance.workloads import MACHINES
 from impl.controlplane import SimulatedControlPlaneProvider
 
@@ -108,6 +109,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=50, help="rule steps per example at most")
     parser.add_argument("--seed", type=int, default=0, help="the first round's seed (rounds count up)")
     args = parser.parse_args()
+    pin_local_constants()  # a seed replays the same examples whichever machines this run imports
     names = args.machines or available(MACHINES)
     unknown = [n for n in names if n not in MACHINES or not available((n,))]
     if unknown:

@@ -9,7 +9,9 @@
 - ``@pytest.mark.requirement("ID", ...)`` ties a test to requirements declared
   in ``spec/``; an unknown ID fails collection.
 - ``--kspec-profile dev|ci|deep`` (or $HYPOTHESIS_PROFILE) picks the
-  Hypothesis profile.
+  Hypothesis profile. Hypothesis' pool of source constants is pinned to the
+  spec's and the suite's (``conformance/hypothesis_constants.py``), so a
+  derandomized run draws the same examples whichever tests ran before.
 - At the end of a run that executed component tests: a summary table
   (components x outcomes, and a verdict per requirement) on the terminal, and
   ``reports/conformance.json`` / ``.md`` (``--kspec-report-dir``). JUnit XML
@@ -28,6 +30,7 @@ import pytest
 from hypothesis import settings
 
 from conformance.adapters.loading import Implementation, ImplementationError, load_implementation
+from conformance.hypothesis_constants import pin_local_constants
 from conformance.profiles import PROFILES, choose_profile, register_profiles
 from conformance.report import Report, TestResult
 from conformance.violation import violated_requirements
@@ -143,6 +146,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "component(*names): the components of the implementation under test this test needs"
     )
     register_profiles()
+    pin_local_constants()
     profile = choose_profile(config.getoption("--kspec-profile"))
     settings.load_profile(profile)
     try:

@@ -28,6 +28,7 @@ from typing import Any
 
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance.hypothesis_constants import pin_local_constants
 from conformance.workloads import MACHINES
 from impl.controllers.manager import ControllerFactory
 from impl.controlplane import SimulatedCluster, SimulatedControlPlaneProvider
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--lines", action="store_true", help="every recorded write, not the digest")
     args = parser.parse_args(argv)
+    pin_local_constants()  # as the kspec plugin does, so a digest is what a pytest run of it writes
     controllers = None if args.controller is None else _replacing(_controller(args.controller))
     for machine in args.machines:
         lines = record(machine, examples=args.examples, steps=args.steps, controllers=controllers)
