@@ -1156,6 +1156,13 @@ def _written_keys(ops: Sequence[RequestOp]) -> tuple[set[bytes], list[_Interval]
     return puts, deletes
 
 
+def check_txn_shape(request: TxnRequest, max_ops: int) -> EtcdError | None:
+    """The checks of a txn that read no state, in etcd's order (v3rpc key.go ``Txn``: ``checkTxnRequest``,
+    then ``checkIntervals``). etcd makes them before the request reaches the server, so a txn they refuse
+    is never proposed; an implementation may answer them at once or on apply, with the same error."""
+    return check_txn_request(request, max_ops) or check_duplicates(request)
+
+
 def check_duplicates(request: TxnRequest) -> EtcdError | None:
     try:
         _written_keys(request.success)
@@ -1249,11 +1256,7 @@ def _execute_txn(before: KVState, write: _Write, request: TxnRequest) -> TxnResp
 
 
 def _txn(state: KVState, request: TxnRequest) -> tuple[KVState, TxnResponse | EtcdError]:
-    error = (
-        check_txn_request(request, state.limits.max_txn_ops)
-        or check_duplicates(request)
-        or _check_taken_branch(state, request)
-    )
+    error = check_txn_shape(request, state.limits.max_txn_ops) or _check_taken_branch(state, request)
     if error:
         return state, error
     write = _Write(state)

@@ -28,6 +28,9 @@ Semantics, as in the simulator (impl/etcd/sim.py) and etcd (server/etcdserver/v3
   Only a proposal certainly not appended (no leader, or the leader refused it) is retried, and
   one that no leader took within the wait for a leader is answered "etcdserver: no leader"
   (gRPC Unavailable; impl/peers/etcd_gateway.py classifies it as never proposed).
+- A txn its shape alone condemns (more operations than ``--max-txn-ops``, a key written twice:
+  spec/kv.py ``check_txn_shape``) is refused before it is proposed, as etcd's v3rpc layer does;
+  the simulator refuses it when the entry applies, with the same error.
 - Linearizable range, lease timetolive and lease leases: ReadIndex (etcd's
   linearizableReadNotify). The leader confirms its leadership with a heartbeat round
   (impl/raft/core.py ``read_index``) and, once it applied the read index, answers with its
@@ -90,6 +93,8 @@ from spec.kv import (
     RangeRequest,
     Request,
     Response,
+    TxnRequest,
+    check_txn_shape,
 )
 from spec.kv_json import (
     ALIASES,
@@ -191,7 +196,7 @@ class EtcdServer:
         self.request_timeout_s = 5.0 + 2 * self.election_s
         #: How long a request waits for a leader to appear before it is answered "no leader".
         self.leader_wait_s = 2 * self.election_s
-        limits = KVLimits(
+        self.limits = limits = KVLimits(
             max_txn_ops=flags.max_txn_ops, min_lease_ttl=min_lease_ttl(flags.heartbeat_ms, flags.election_ms)
         )
         self.raft = EtcdRaftMember(
@@ -422,6 +427,12 @@ class EtcdServer:
         """The answer to one client request (an ``EtcdError`` too)."""
         if isinstance(request, RangeRequest) and request.serializable:
             return self.store.apply(request)
+        if isinstance(request, TxnRequest):
+            # etcd refuses a txn its shape alone condemns before proposing it: a txn over --max-txn-ops
+            # never costs the cluster a log entry.
+            refused = check_txn_shape(request, self.limits.max_txn_ops)
+            if refused is not None:
+                return refused
         if isinstance(request, CLIENT_WRITES):
             return await self._write(request)
         if isinstance(request, LEADER_READS):

@@ -76,12 +76,11 @@ from spec.kv import (
     SortTarget,
     TxnRequest,
     TxnResponse,
-    check_duplicates,
     check_put,
     check_put_request,
     check_range_request,
     check_txn_put,
-    check_txn_request,
+    check_txn_shape,
     compare_kv,
     read_revision,
 )
@@ -328,11 +327,7 @@ class EtcdStore:
     # -- txn -------------------------------------------------------------------------
 
     def _txn(self, request: TxnRequest) -> Response:
-        error = (
-            check_txn_request(request, self.limits.max_txn_ops)
-            or check_duplicates(request)
-            or self._check_taken_branch(request)
-        )
+        error = check_txn_shape(request, self.limits.max_txn_ops) or self._check_taken_branch(request)
         if error:
             return error
         succeeded = self._succeeds(request)  # against the store before the txn, nested ones too
