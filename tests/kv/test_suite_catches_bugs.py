@@ -7,8 +7,10 @@ import pytest
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from conformance.kv.machine import machine_for
+from conformance.kv.machine import OpenWatch, machine_for
 from conformance.violation import RequirementViolation
+from spec.entropy import SeededEntropy
+from spec.kv import CompactionRequest, EtcdError, PutRequest, RangeRequest, TxnRequest, WatchCreateRequest
 from tests.kv.adapter import Bug, ModelProvider
 
 #: Enough for each bug in a derandomized run (each is found within the first 20 examples).
@@ -68,3 +70,25 @@ def test_an_expiry_too_early_is_caught() -> None:
     with pytest.raises(RequirementViolation) as caught:
         run(Hasty(), families=frozenset({"kv"}))
     assert caught.value.requirement_id == "KV-LEASE-EXPIRY", str(caught.value)
+
+
+def test_a_txn_refused_for_a_compacted_read_leaves_the_watch_history_alone() -> None:
+    """The machine's never-compacted history (what watches are checked against) takes only the writes
+    the model applied. A txn whose taken branch reads a compacted revision is refused; applied to the
+    never-compacted history it would succeed, and a watch on the key it puts would be blamed for not
+    delivering an event that never happened (KV-WATCH-RELIABLE against a correct store)."""
+    machine = machine_for(ModelProvider(), families=BOTH)()
+    machine.cluster = machine.provider.new_cluster(size=1, entropy=SeededEntropy(0))
+    machine.client = machine.cluster.client(machine.cluster.members()[0])
+    machine.exchange(PutRequest(b"a", b"1"))
+    machine.exchange(PutRequest(b"a", b"2"))
+    machine.exchange(CompactionRequest(machine.model.revision))
+    watch = WatchCreateRequest(b"b")
+    machine.watches.append(
+        OpenWatch(watch, machine.client.watch(watch), machine.model.compact_revision, machine.model.revision)
+    )
+    read_compacted = RangeRequest(b"a", revision=machine.model.revision - 1)
+    refused = machine.exchange(TxnRequest(success=(PutRequest(b"b", b""), read_compacted)))
+    assert isinstance(refused, EtcdError) and refused.message.endswith("compacted"), refused
+    machine._check_watches()  # raised KV-WATCH-RELIABLE before the fix
+    assert machine.full.revision == machine.model.revision
