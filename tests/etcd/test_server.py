@@ -9,6 +9,7 @@ removes its directory.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -26,6 +27,7 @@ from conformance.strategies.kv import txn_requests
 from impl.etcd.flags import parse_flags
 from impl.etcd.lessor import SECOND, LeaderLessor
 from impl.etcd.peer import PeerAsk, Proposal
+from impl.etcd.server import EtcdServer
 from impl.peers.etcd import EtcdCluster, reference_provider
 from impl.peers.etcd_gateway import get_json
 from impl.raft import wire
@@ -33,7 +35,10 @@ from spec.kv import (
     Compare,
     CompareResult,
     CompareTarget,
+    EtcdError,
     Indeterminate,
+    KVLimits,
+    KVState,
     KVStore,
     LeaseGrantRequest,
     LeaseGrantResponse,
@@ -89,6 +94,22 @@ def test_flags_take_etcds_spellings_and_defaults() -> None:
     assert defaults is not None
     assert defaults.data_dir == "solo.etcd" and defaults.initial_cluster == {"solo": ("localhost", 2380)}
     assert (defaults.heartbeat_ms, defaults.election_ms, defaults.max_txn_ops) == (100, 1000, 128)
+
+
+def test_a_txn_its_shape_condemns_is_refused_before_it_is_proposed(tmp_path: Path) -> None:
+    """As etcd's v3rpc layer: a member that has not even booted Raft (no leader, so a proposal would wait
+    and end "no leader") answers a txn over --max-txn-ops, or one that writes a key twice, at once."""
+    flags = parse_flags(["--name=solo", f"--data-dir={tmp_path}", "--max-txn-ops=3"])
+    assert flags is not None
+    server = EtcdServer(flags)
+    read = RangeRequest(b"a")
+    too_many = TxnRequest(success=(read,) * 4)
+    twice = TxnRequest(success=(PutRequest(b"a", b"1"), PutRequest(b"a", b"2")))
+    for txn in (too_many, twice):
+        started = time.monotonic()
+        answer = asyncio.run(server.serve(txn))
+        assert answer == KVStore(KVState(limits=KVLimits(max_txn_ops=3))).apply(txn), answer
+        assert isinstance(answer, EtcdError) and time.monotonic() - started < server.leader_wait_s / 2
 
 
 @pytest.mark.parametrize(
