@@ -316,9 +316,10 @@ class DaemonSetController:
             rolling.get("maxSurge"), rolling.get("maxUnavailable"), desired
         )
         leaving = set(wanted.deletions)
-        # Only nodes where a pod should run take part (getUnavailableNumbers counts those alone): a pod a
-        # node may merely keep (a NoSchedule taint came after it) must not hold the budget, least of all
-        # one that can never be scheduled there now.
+        # Only nodes where a pod should run take part, as the spec's rolling_update_deletions says (a
+        # stated departure from current upstream, which counts every node with pods): a pod a node may
+        # merely keep (a NoSchedule taint came after it) must not hold the budget, least of all one that
+        # can never be scheduled there now.
         should_run = {n.name for n in eligibility if n.should_run}
         return rolling_update_deletions(
             [
